@@ -94,14 +94,21 @@ export class WorkerStartupError extends CorralError {
 export class DataCloneError extends CorralError {
   constructor(what: 'input' | 'result', options?: ErrorOptions) {
     const cause = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
-    super('ERR_DATA_CLONE', `the job's ${what} could not be cloned to the other thread${cause}`, options);
+    super(
+      'ERR_DATA_CLONE',
+      `the job's ${what} could not be cloned to the other thread${cause}`,
+      options,
+    );
   }
 }
 
 /** An option had a value of the wrong type or out of range. */
 export class InvalidOptionError extends CorralError {
   constructor(option: string, expected: string, received: unknown) {
-    super('ERR_INVALID_OPTION', `option '${option}' must be ${expected}; received ${describe(received)}`);
+    super(
+      'ERR_INVALID_OPTION',
+      `option '${option}' must be ${expected}; received ${describe(received)}`,
+    );
   }
 }
 
@@ -119,12 +126,16 @@ export class AbortError extends CorralError {
 /** Shows a received value in a validation message: its type and a short rendering. */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
-  if (typeof value === 'string') return `'${value.length > 60 ? value.slice(0, 57) + '...' : value}'`;
+  if (typeof value === 'string')
+    return `'${value.length > 60 ? value.slice(0, 57) + '...' : value}'`;
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
     return `${typeof value} ${String(value)}`;
   }
   if (typeof value === 'function') return 'a function';
   if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') return `an object (${value.constructor?.name ?? 'null prototype'})`;
+  if (typeof value === 'object') {
+    const ctor = Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null;
+    return `an object (${ctor?.constructor?.name ?? 'null prototype'})`;
+  }
   return typeof value;
 }
