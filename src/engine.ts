@@ -1,0 +1,521 @@
+/**
+ * The pool's engine: the queue, the ready-queue of workers with room (`chan chan Job`),
+ * dispatch, retries, crash recovery and the pool's lifecycle. The public `Pool` is a
+ * thin facade over it.
+ */
+import { performance } from 'node:perf_hooks';
+import { Deque } from './deque.js';
+import {
+  AbortError,
+  DataCloneError,
+  JobTimeoutError,
+  ModuleLoadError,
+  PoolClosedError,
+  QueueFullError,
+  UnknownTaskError,
+  WorkerCrashedError,
+  WorkerInitError,
+  WorkerStartupError,
+} from './errors.js';
+import type { Job, JobOwner } from './job.js';
+import type { ResolvedOptions } from './options.js';
+import { RESULT_STRIDE, ResultStatus } from './protocol.js';
+import { StatsRecorder, type PoolStats } from './stats.js';
+import { WorkerHandle, type WorkerListener } from './worker-handle.js';
+import { fromWire, type WireError } from './wire-error.js';
+import { Lifecycle } from './lifecycle.js';
+import { batchRoom } from './batching.js';
+
+/** Events the pool emits, with their arguments. */
+export interface PoolEvents {
+  /** A thread loaded the module and ran `init()`. */
+  threadStart: [info: { threadId: number }];
+  /** A thread exited (after a crash too). */
+  threadExit: [info: { threadId: number }];
+  /** A thread died without being asked to; its jobs were retried or rejected. */
+  threadCrash: [info: { threadId: number; error: unknown }];
+  /** The queue emptied and no job is running. */
+  drain: [];
+}
+
+export type Emit = <K extends keyof PoolEvents>(event: K, ...args: PoolEvents[K]) => void;
+
+/** Threads dying before they are ready this many times in a row fail the pool. */
+const MAX_START_FAILURES = 3;
+
+export class Engine {
+  readonly #options: ResolvedOptions;
+  readonly #emit: Emit;
+  readonly #life: Lifecycle;
+  /** Jobs waiting for a thread, oldest first; settled (aborted) ones are skipped when reached. */
+  readonly #queue = new Deque<Job>();
+  /** Unsettled jobs in #queue. */
+  #queued = 0;
+  /** Jobs sent to a thread and not yet settled. */
+  #inFlight = 0;
+  /** Every live thread. */
+  readonly #workers = new Set<WorkerHandle>();
+  /** Threads with room, in the order they announced it: the `chan chan Job`. */
+  readonly #ready = new Deque<WorkerHandle>();
+  /** Threads wanted. */
+  #target: number;
+  /** Task name -> index, once the first thread has reported the module's exports. */
+  #tasks: Map<string, number> | undefined;
+  #nextId = 1;
+  /** Threads that died before becoming ready, in a row. */
+  #startFailures = 0;
+  #dispatchScheduled = false;
+  /** Whether work arrived since the last 'drain'. */
+  #busy = false;
+  /** Moving average of one job's run time (ms) in a thread, to size batches. */
+  #jobMs: number | undefined;
+  readonly stats = new StatsRecorder();
+  /** How threads report to the engine. */
+  readonly #listener: WorkerListener = {
+    ready: (w, tasks) => {
+      this.#onReady(w, tasks);
+    },
+    startFailed: (w, stage, error) => {
+      this.#onStartFailed(w, stage, error);
+    },
+    results: (w, batch, busy) => {
+      this.#onResults(w, batch, busy);
+    },
+    started: (w, id) => {
+      this.#onStarted(w, id);
+    },
+    progress: (w, id, value) => {
+      this.#onProgress(w, id, value);
+    },
+    closed: (w) => {
+      this.#onClosed(w);
+    },
+    exited: (w, error) => {
+      this.#onExited(w, error);
+    },
+  };
+
+  constructor(options: ResolvedOptions, emit: Emit) {
+    this.#options = options;
+    this.#emit = emit;
+    this.#target = options.threads;
+    this.#life = new Lifecycle(
+      () => this.#workers.size,
+      () => this.#starting() === 0,
+    );
+    for (let i = 0; i < this.#target; i++) this.#spawn();
+  }
+
+  get state(): Lifecycle['state'] {
+    return this.#life.state;
+  }
+
+  nextId(): number {
+    return this.#nextId++;
+  }
+
+  /** Resolves once no thread is starting; rejects if the pool failed. */
+  ready(): Promise<void> {
+    return this.#life.whenReady();
+  }
+
+  /** Queues a job (or settles it at once: closed pool, unknown task, aborted, queue full). */
+  submit(job: Job): void {
+    const refusal = this.#refusal(job);
+    if (refusal !== undefined) {
+      job.settle(false, refusal);
+      this.stats.failed++;
+      return;
+    }
+    const signal = job.signal;
+    if (signal !== undefined) {
+      const onAbort = (): void => {
+        this.#abort(job);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      job.unlisten = () => {
+        signal.removeEventListener('abort', onAbort);
+      };
+    }
+    job.queuedAt = performance.now();
+    this.#queue.push(job);
+    this.#queued++;
+    this.#busy = true;
+    if (!this.#dispatchScheduled) {
+      this.#dispatchScheduled = true;
+      queueMicrotask(() => {
+        this.#dispatch();
+      });
+    }
+  }
+
+  #refusal(job: Job): Error | undefined {
+    const failure = this.#life.failure;
+    if (failure !== undefined) return failure;
+    if (!this.#life.accepting) return new PoolClosedError();
+    if (this.#tasks !== undefined && !this.#tasks.has(job.task)) {
+      return new UnknownTaskError(job.task, [...this.#tasks.keys()]);
+    }
+    if (job.signal?.aborted === true) return new AbortError(job.signal.reason);
+    if (job.queueFull === 'reject' && this.#queued >= this.#options.maxQueue) {
+      return new QueueFullError(this.#options.maxQueue);
+    }
+    return undefined;
+  }
+
+  /** Aborts an owner's jobs: the queued ones at once, the running ones through their signal. */
+  cancelOwned(owner: JobOwner, reason: unknown, queuedOnly: boolean): void {
+    const doomed: Job[] = [];
+    this.#queue.forEach((job) => {
+      if (job.owner === owner && !job.settled) doomed.push(job);
+    });
+    if (!queuedOnly) {
+      for (const w of this.#workers) {
+        for (const job of w.jobs.values()) if (job.owner === owner && !job.settled) doomed.push(job);
+      }
+    }
+    for (const job of doomed) this.#abort(job, reason);
+  }
+
+  snapshot(): PoolStats {
+    return this.stats.snapshot({
+      threads: this.#workers.size,
+      queued: Math.min(this.#queued, this.#options.maxQueue),
+      waiting: Math.max(0, this.#queued - this.#options.maxQueue),
+      running: this.#inFlight,
+    });
+  }
+
+  // ------------------------------------------------------------- settling
+
+  /** Settles a job and keeps the counters right. Every outcome goes through here. */
+  #settle(job: Job, ok: boolean, value: unknown): void {
+    if (job.state === 'queued') this.#queued--;
+    else if (job.state === 'sent') {
+      this.#inFlight--;
+      this.stats.run(job.sentAt, performance.now());
+    }
+    if (!job.settle(ok, value)) return;
+    if (ok) this.stats.completed++;
+    else this.stats.failed++;
+    this.#checkIdle();
+  }
+
+  /** Puts a sent job back at the head of the queue (a retry, or a bystander of a crash). */
+  #requeue(job: Job, retry: boolean): void {
+    if (retry) this.stats.retried++;
+    this.#inFlight--;
+    job.state = 'queued';
+    job.holder = undefined;
+    this.#queue.unshift(job);
+    this.#queued++;
+  }
+
+  #abort(job: Job, reason: unknown = job.signal?.reason): void {
+    if (job.settled) return;
+    const holder = job.holder;
+    this.#settle(job, false, new AbortError(reason));
+    if (holder === undefined) return;
+    holder.cancel(job.id, 'abort');
+    // The task may ignore its signal: past the grace period its thread is replaced.
+    job.timer = setTimeout(() => {
+      if (holder.jobs.has(job.id)) {
+        holder.terminate(
+          new WorkerCrashedError(
+            `terminated: an aborted job did not settle within abortGrace (${this.#options.abortGrace} ms)`,
+          ),
+        );
+      }
+    }, this.#options.abortGrace);
+  }
+
+  #checkIdle(): void {
+    if (this.#queued > 0 || this.#inFlight > 0) return;
+    if (this.#busy) {
+      this.#busy = false;
+      this.#emit('drain');
+    }
+    if (this.#life.state === 'closing') this.#closeIdleWorkers();
+  }
+
+  // ------------------------------------------------------------- dispatch
+
+  #dispatch(): void {
+    this.#dispatchScheduled = false;
+    const tasks = this.#tasks;
+    if (tasks === undefined) return;
+    while (this.#queued > 0 && this.#ready.length > 0) {
+      const worker = this.#ready.peek() as WorkerHandle;
+      const room = worker.state === 'ready' ? batchRoom(this.#options, this.#jobMs, worker.load) : 0;
+      if (room <= 0) {
+        this.#ready.shift();
+        worker.inReady = false;
+        continue;
+      }
+      // Split what is queued across the threads with room, rather than filling the first.
+      const limit = Math.min(room, Math.ceil(this.#queued / this.#ready.length));
+      const batch: Job[] = [];
+      const now = performance.now();
+      while (batch.length < limit) {
+        const job = this.#queue.shift();
+        if (job === undefined) break;
+        if (job.settled) continue;
+        this.#queued--;
+        if (!tasks.has(job.task)) {
+          job.state = 'settled';
+          job.settle(false, new UnknownTaskError(job.task, [...tasks.keys()]));
+          this.stats.failed++;
+          continue;
+        }
+        job.state = 'sent';
+        job.holder = worker;
+        job.sentAt = now;
+        this.stats.wait(job.queuedAt, now);
+        this.#inFlight++;
+        batch.push(job);
+      }
+      if (batch.length === 0) continue;
+      for (const [job, error] of worker.send(batch, tasks)) {
+        job.holder = undefined;
+        this.#settle(job, false, new DataCloneError('input', { cause: error }));
+      }
+    }
+    this.#checkIdle();
+  }
+
+  // ------------------------------------------------------------- what threads say
+
+  #onReady(worker: WorkerHandle, tasks: string[]): void {
+    this.#startFailures = 0;
+    this.#tasks ??= new Map(tasks.map((name, i) => [name, i]));
+    this.#life.started();
+    this.#emit('threadStart', { threadId: worker.threadId });
+    if (this.#life.state === 'closed' || this.#life.failure !== undefined) {
+      worker.terminate();
+      return;
+    }
+    if (worker.state === 'retiring' || this.#live() > this.#target) {
+      worker.close();
+      return;
+    }
+    this.#life.checkReady();
+    this.#offer(worker);
+    this.#dispatch();
+    if (this.#life.state === 'closing') this.#checkIdle();
+  }
+
+  #onStartFailed(_worker: WorkerHandle, stage: 'load' | 'init', wire: WireError): void {
+    const cause = fromWire(wire);
+    this.#fail(
+      stage === 'load'
+        ? new ModuleLoadError(this.#options.module, { cause })
+        : new WorkerInitError({ cause }),
+    );
+  }
+
+  #onResults(worker: WorkerHandle, batch: unknown[], busy: number): void {
+    let counted = 0;
+    for (let i = 0; i < batch.length; i += RESULT_STRIDE) {
+      const id = batch[i] as number;
+      const job = worker.jobs.get(id);
+      if (job === undefined) continue;
+      worker.release(id);
+      if (job.timer !== undefined) clearTimeout(job.timer);
+      job.timer = undefined;
+      if (job.settled) continue;
+      const status = batch[i + 1] as ResultStatus;
+      if (status === ResultStatus.Ok) {
+        counted++;
+        this.#settle(job, true, batch[i + 2]);
+        continue;
+      }
+      if (status === ResultStatus.Dropped) {
+        this.#requeue(job, false);
+        continue;
+      }
+      counted++;
+      const wire = batch[i + 2] as WireError;
+      if (wire.retry && job.tries < job.maxTries) this.#requeue(job, true);
+      else this.#settle(job, false, fromWire(wire));
+    }
+    if (counted > 0) {
+      const perJob = busy / counted;
+      this.#jobMs = this.#jobMs === undefined ? perJob : this.#jobMs * 0.75 + perJob * 0.25;
+    }
+    if (worker.state === 'retiring' && worker.load === 0) worker.close();
+    else this.#offer(worker);
+    this.#dispatch();
+  }
+
+  #onStarted(worker: WorkerHandle, id: number): void {
+    const job = worker.jobs.get(id);
+    if (job === undefined || job.settled || job.timeout === 0) return;
+    job.timer = setTimeout(() => {
+      this.#timedOut(worker, job);
+    }, job.timeout);
+  }
+
+  #onProgress(worker: WorkerHandle, id: number, value: unknown): void {
+    const job = worker.jobs.get(id);
+    if (job === undefined || job.settled || job.onProgress === undefined) return;
+    try {
+      job.onProgress(value);
+    } catch (error) {
+      // A throwing listener is the caller's bug: surface it like an event handler's would be.
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  }
+
+  #onClosed(worker: WorkerHandle): void {
+    worker.terminate();
+  }
+
+  #onExited(worker: WorkerHandle, error: unknown): void {
+    const wasReady = worker.everReady;
+    this.#workers.delete(worker);
+    this.#emit('threadExit', { threadId: worker.threadId });
+    if (error !== undefined && this.#life.failure === undefined && this.#life.state !== 'closed') {
+      this.#crashed(worker, error, wasReady);
+    }
+    for (const job of worker.jobs.values()) {
+      if (job.timer !== undefined) clearTimeout(job.timer);
+      job.timer = undefined;
+    }
+    worker.jobs.clear();
+    this.#life.checkClosed();
+  }
+
+  #crashed(worker: WorkerHandle, error: unknown, wasReady: boolean): void {
+    this.stats.crashes++;
+    this.#emit('threadCrash', { threadId: worker.threadId, error });
+    const back: Job[] = [];
+    for (const job of worker.jobs.values()) {
+      if (job.settled) continue;
+      if (!worker.hasStarted(job)) {
+        job.tries--; // it never ran: the attempt is given back
+        back.push(job);
+      } else if (job.tries < job.maxTries) {
+        this.stats.retried++;
+        back.push(job);
+      } else {
+        const crash = new WorkerCrashedError('the thread running the job died', { cause: error });
+        this.#settle(job, false, crash);
+      }
+    }
+    for (let i = back.length - 1; i >= 0; i--) this.#requeue(back[i] as Job, false);
+    if (!wasReady && ++this.#startFailures >= MAX_START_FAILURES) {
+      this.#fail(new WorkerStartupError(this.#startFailures, { cause: error }));
+      return;
+    }
+    this.#replenish();
+    this.#dispatch();
+  }
+
+  #timedOut(worker: WorkerHandle, job: Job): void {
+    if (job.settled || !worker.jobs.has(job.id)) return;
+    const timeout = new JobTimeoutError(job.timeout);
+    worker.release(job.id);
+    job.timer = undefined;
+    worker.terminate(new WorkerCrashedError('terminated: a job overran its timeout', { cause: timeout }));
+    if (job.tries < job.maxTries) {
+      this.#requeue(job, true);
+      this.#dispatch();
+    } else this.#settle(job, false, timeout);
+  }
+
+  // ------------------------------------------------------------- threads
+
+  #spawn(): void {
+    const worker = new WorkerHandle(this.#options, this.#listener);
+    this.#workers.add(worker);
+  }
+
+  /** Threads that are or will be taking jobs (not retiring, closing or exited). */
+  #live(): number {
+    let n = 0;
+    for (const w of this.#workers) if (w.state === 'starting' || w.state === 'ready') n++;
+    return n;
+  }
+
+  #starting(): number {
+    let n = 0;
+    for (const w of this.#workers) if (w.state === 'starting') n++;
+    return n;
+  }
+
+  /** Puts a thread with room into the ready-queue. */
+  #offer(worker: WorkerHandle): void {
+    if (worker.inReady || worker.state !== 'ready') return;
+    worker.inReady = true;
+    this.#ready.push(worker);
+  }
+
+  #replenish(): void {
+    const s = this.#life.state;
+    const needed = s === 'starting' || s === 'running' || (s === 'closing' && this.#queued > 0);
+    if (!needed) return;
+    for (let n = this.#live(); n < this.#target; n++) this.#spawn();
+  }
+
+  /** Changes the number of threads; extra threads finish their jobs, run `cleanup()` and exit. */
+  resize(threads: number): void {
+    this.#target = threads;
+    if (!this.#life.accepting) return;
+    let excess = this.#live() - threads;
+    if (excess < 0) {
+      this.#replenish();
+      return;
+    }
+    // Retire idle threads first, then busy ones (after their jobs), then ones still starting.
+    const order = [...this.#workers].sort((a, b) => rank(a) - rank(b));
+    for (const w of order) {
+      if (excess <= 0) break;
+      if (w.state === 'ready' && w.load === 0) w.close();
+      else if (w.state === 'ready' || w.state === 'starting') w.state = 'retiring';
+      else continue;
+      excess--;
+    }
+  }
+
+  // ------------------------------------------------------------- lifecycle
+
+  #fail(error: Error): void {
+    if (!this.#life.fail(error)) return;
+    this.#rejectAll(error);
+    for (const w of this.#workers) w.terminate(error);
+  }
+
+  #rejectAll(error: Error): void {
+    for (let job = this.#queue.shift(); job !== undefined; job = this.#queue.shift()) {
+      if (!job.settled) this.#settle(job, false, error);
+    }
+    for (const w of this.#workers) {
+      for (const job of w.jobs.values()) if (!job.settled) this.#settle(job, false, error);
+    }
+  }
+
+  /** Graceful: queued and running jobs finish, threads run `cleanup()`. Forced: all rejected, threads terminated. */
+  shutdown(force: boolean): Promise<void> {
+    const closed = this.#life.close();
+    if (force) {
+      const error = new PoolClosedError('the pool was shut down by force');
+      this.#rejectAll(error);
+      for (const w of this.#workers) w.terminate(error);
+    } else this.#checkIdle();
+    this.#life.checkClosed();
+    return closed;
+  }
+
+  #closeIdleWorkers(): void {
+    for (const w of this.#workers) {
+      if (w.state === 'ready' || (w.state === 'retiring' && w.load === 0)) w.close();
+    }
+  }
+}
+
+function rank(w: WorkerHandle): number {
+  if (w.state === 'ready') return w.load === 0 ? 0 : 1;
+  return 2;
+}

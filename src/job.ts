@@ -1,0 +1,146 @@
+/**
+ * One job on the main thread: what to run, how it may be retried, and who hears
+ * the outcome. A job settles exactly once; every later attempt is ignored.
+ */
+import type { TransferListItem } from 'node:worker_threads';
+import { AbortError, InvalidOptionError } from './errors.js';
+import { checkInteger } from './options.js';
+import type { QueueFullPolicy, ResolvedOptions } from './options.js';
+import type { WorkerHandle } from './worker-handle.js';
+
+/** Options for one job (`pool.do`), and the per-job part of `execute`/`wrap`. */
+export interface JobOptions {
+  /** The exported task to run. @default 'default' */
+  task?: string;
+  /** Aborts the job: removed at once if queued; `ctx.signal` aborts if running. */
+  signal?: AbortSignal;
+  /** Run-time limit in ms (time queued does not count); 0 for none. @default the pool's `timeout` */
+  timeout?: number;
+  /** Objects moved, not copied, to the thread (ArrayBuffers, MessagePorts). */
+  transfer?: readonly TransferListItem[];
+  /** Called on the main thread with each value the task passes to `ctx.progress()`. */
+  onProgress?: (value: unknown) => void;
+  /** Overrides the pool's `maxTries` for this job. */
+  maxTries?: number;
+  /** Overrides the pool's `queueFull` for this job. */
+  queueFull?: QueueFullPolicy;
+}
+
+/** Who hears a job's outcome, when it is not a plain promise (the stream adapters). */
+export interface JobOwner {
+  settled(job: Job, ok: boolean, value: unknown): void;
+}
+
+/** Where a job is in its life. */
+export type JobState = 'queued' | 'sent' | 'settled';
+
+export class Job {
+  /** Unique per pool; the wire refers to the job by it. */
+  readonly id: number;
+  readonly task: string;
+  input: unknown;
+  transfer: readonly TransferListItem[] | undefined;
+  readonly maxTries: number;
+  /** Run-time limit in ms, 0 for none. */
+  readonly timeout: number;
+  readonly signal: AbortSignal | undefined;
+  readonly onProgress: ((value: unknown) => void) | undefined;
+  readonly queueFull: QueueFullPolicy;
+  state: JobState = 'queued';
+  /** Attempts started so far (a dispatch that the thread never started is given back). */
+  tries = 0;
+  /** The thread holding the job, while it is sent. */
+  holder: WorkerHandle | undefined;
+  /** Position in its thread's stream of jobs, to tell started jobs from bystanders after a crash. */
+  seq = 0;
+  /** `performance.now()` when it entered the queue, then when it was sent. */
+  queuedAt = 0;
+  sentAt = 0;
+  /** The timeout or abort-grace timer, while one runs. */
+  timer: NodeJS.Timeout | undefined;
+  /** Removes our abort listener from `signal`. */
+  unlisten: (() => void) | undefined;
+  /** Free slot for the owner's bookkeeping (the stream adapters keep the input's index here). */
+  index = 0;
+  /** Who hears the outcome, when not a promise. */
+  owner: JobOwner | undefined;
+  #resolve: ((value: unknown) => void) | undefined;
+  #reject: ((error: unknown) => void) | undefined;
+
+  constructor(id: number, input: unknown, options: JobOptions, pool: ResolvedOptions) {
+    this.id = id;
+    this.input = input;
+    this.task = options.task ?? 'default';
+    this.transfer = options.transfer;
+    this.maxTries = options.maxTries ?? pool.maxTries;
+    this.timeout = options.timeout ?? pool.timeout;
+    this.signal = options.signal;
+    this.onProgress = options.onProgress;
+    this.queueFull = options.queueFull ?? pool.queueFull;
+  }
+
+  /** Routes the outcome to a promise. */
+  promise(): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+  }
+
+  /** Routes the outcome to an owner. */
+  ownedBy(owner: JobOwner): void {
+    this.owner = owner;
+  }
+
+  get settled(): boolean {
+    return this.state === 'settled';
+  }
+
+  /** Settles the job; returns false (and does nothing) when it was already settled. */
+  settle(ok: boolean, value: unknown): boolean {
+    if (this.state === 'settled') return false;
+    this.state = 'settled';
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.unlisten?.();
+    this.unlisten = undefined;
+    if (this.owner !== undefined) this.owner.settled(this, ok, value);
+    else if (ok) this.#resolve?.(value);
+    else this.#reject?.(value);
+    this.input = undefined;
+    this.transfer = undefined;
+    return true;
+  }
+}
+
+/** Checks the per-job options that do not depend on the pool. */
+export function checkJobOptions(options: unknown): JobOptions {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionError('options', 'an object', options);
+  }
+  const o = options as Record<string, unknown>;
+  if (o.task !== undefined && (typeof o.task !== 'string' || o.task === '')) {
+    throw new InvalidOptionError('task', 'a non-empty string', o.task);
+  }
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
+    throw new InvalidOptionError('signal', 'an AbortSignal', o.signal);
+  }
+  if (o.transfer !== undefined && !Array.isArray(o.transfer)) {
+    throw new InvalidOptionError('transfer', 'an array of transferables', o.transfer);
+  }
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') {
+    throw new InvalidOptionError('onProgress', 'a function', o.onProgress);
+  }
+  if (o.maxTries !== undefined) checkInteger('maxTries', o.maxTries, 1);
+  if (o.timeout !== undefined) checkInteger('timeout', o.timeout, 0);
+  if (o.queueFull !== undefined && o.queueFull !== 'wait' && o.queueFull !== 'reject') {
+    throw new InvalidOptionError('queueFull', "'wait' or 'reject'", o.queueFull);
+  }
+  return options as JobOptions;
+}
+
+/** The error an aborted job rejects with. */
+export function abortErrorFor(signal: AbortSignal): AbortError {
+  return new AbortError(signal.reason);
+}

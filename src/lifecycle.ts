@@ -1,0 +1,99 @@
+/**
+ * The pool's lifecycle as one state with guarded transitions:
+ *
+ * ```
+ * starting -> running -> closing -> closed
+ *     \          \          \
+ *      `----------`----------`-> failed -> closed (after shutdown())
+ * ```
+ *
+ * `starting` lasts until the first thread is ready. `failed` means the task module
+ * cannot run (it does not load, `init()` throws, threads die at start-up): every job
+ * is rejected with the failure.
+ */
+import { PoolClosedError } from './errors.js';
+
+export type PoolState = 'starting' | 'running' | 'closing' | 'closed' | 'failed';
+
+export class Lifecycle {
+  #state: PoolState = 'starting';
+  /** Why the pool failed, once it has. */
+  #failure: Error | undefined;
+  /** Live threads; the pool is closed once there are none left. */
+  readonly #threads: () => number;
+  /** Whether every thread has finished starting. */
+  readonly #allStarted: () => boolean;
+  /** Callers of `ready()` waiting for the threads to start. */
+  #readyWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  /** Settles the promise `shutdown()` returns, once asked for. */
+  #closed: { promise: Promise<void>; resolve: () => void } | undefined;
+
+  constructor(threads: () => number, allStarted: () => boolean) {
+    this.#threads = threads;
+    this.#allStarted = allStarted;
+  }
+
+  get state(): PoolState {
+    return this.#state;
+  }
+
+  get failure(): Error | undefined {
+    return this.#failure;
+  }
+
+  /** Whether new jobs are taken. */
+  get accepting(): boolean {
+    return this.#state === 'starting' || this.#state === 'running';
+  }
+
+  /** A thread became ready. */
+  started(): void {
+    if (this.#state === 'starting') this.#state = 'running';
+  }
+
+  whenReady(): Promise<void> {
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    if (!this.accepting && this.#state !== 'closing') return Promise.reject(new PoolClosedError());
+    if (this.#allStarted()) return Promise.resolve();
+    return new Promise((resolve, reject) => this.#readyWaiters.push({ resolve, reject }));
+  }
+
+  checkReady(): void {
+    if (this.#readyWaiters.length === 0 || !this.#allStarted()) return;
+    const waiters = this.#readyWaiters;
+    this.#readyWaiters = [];
+    for (const w of waiters) w.resolve();
+  }
+
+  /** Moves to `failed`; false when already failed or closed. */
+  fail(error: Error): boolean {
+    if (this.#state === 'failed' || this.#state === 'closed') return false;
+    this.#state = 'failed';
+    this.#failure = error;
+    const waiters = this.#readyWaiters;
+    this.#readyWaiters = [];
+    for (const w of waiters) w.reject(error);
+    return true;
+  }
+
+  /** Moves to `closing` (from a live state) and returns the promise that settles when closed. */
+  close(): Promise<void> {
+    if (this.#state === 'starting' || this.#state === 'running') this.#state = 'closing';
+    if (this.#closed === undefined) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.#closed = { promise, resolve };
+    }
+    return this.#closed.promise;
+  }
+
+  /** Moves to `closed` once shutdown was asked for and no thread is left. */
+  checkClosed(): void {
+    if (this.#closed === undefined || this.#threads() > 0) return;
+    if (this.#state === 'closing' || this.#state === 'failed') this.#state = 'closed';
+    const waiters = this.#readyWaiters;
+    this.#readyWaiters = [];
+    for (const w of waiters) w.reject(this.#failure ?? new PoolClosedError('the pool closed before its threads started'));
+    this.#closed.resolve();
+  }
+}

@@ -1,0 +1,213 @@
+import { AbortError, CorralError, InvalidOptionError } from './errors.js';
+
+/** `enqueue()` would add a new id while `depth` distinct ids are already queued. */
+export class QueueDepthError extends CorralError {
+  constructor(depth: number) {
+    super('ERR_QUEUE_DEPTH', `the op queue is full: it already holds ${depth} ids (depth)`);
+  }
+}
+
+/** `enqueue()` would add an op to an id's set that already holds `width` ops. */
+export class QueueWidthError extends CorralError {
+  constructor(id: unknown, width: number) {
+    super('ERR_QUEUE_WIDTH', `the set for id ${String(id)} already holds ${width} ops (width)`);
+  }
+}
+
+/** `enqueue()` was called after `close()`. */
+export class QueueClosedError extends CorralError {
+  constructor() {
+    super('ERR_QUEUE_CLOSED', 'the op queue is closed');
+  }
+}
+
+/** Options for {@link OpQueue}. Both are required: a bounded queue must say its bounds. */
+export interface OpQueueOptions {
+  /** Most distinct ids queued at once; a new id beyond it throws `ERR_QUEUE_DEPTH`. */
+  readonly depth: number;
+  /** Most ops in one id's set; one more throws `ERR_QUEUE_WIDTH`. */
+  readonly width: number;
+}
+
+/** The ops queued under one id, in arrival order. Handed out by {@link OpQueue.dequeue}. */
+export interface OpSet<Op, Id = string | number> {
+  readonly id: Id;
+  readonly ops: readonly Op[];
+}
+
+/** A pending `dequeue()` call. */
+interface Waiter<Op, Id> {
+  readonly resolve: (set: OpSet<Op, Id> | undefined) => void;
+  readonly reject: (error: unknown) => void;
+  /** Unhooks the abort listener, if there is one. */
+  readonly cleanup: () => void;
+}
+
+/**
+ * A bounded FIFO of op sets that de-duplicates by id while an id is queued
+ * (after Go's `lytics/inflight` OpQueue): `depth` bounds the distinct ids,
+ * `width` bounds the ops per id. `enqueue()` never blocks; `dequeue()` waits.
+ *
+ * A set is handed to a waiting `dequeue()` the moment it is created, so it counts as
+ * dequeued from then on: a later op with the same id starts a new set at the tail.
+ * After `close()`, `dequeue()` drains what is left and then resolves `undefined`.
+ *
+ * @example
+ * ```ts
+ * const q = new OpQueue<Request, string>({ depth: 100, width: 10 });
+ * q.enqueue(req.userId, req);
+ * for await (const { id, ops } of q) await handleBatch(id, ops);
+ * ```
+ */
+export class OpQueue<Op, Id = string | number> {
+  /** Most distinct ids queued at once. */
+  readonly #depth: number;
+  /** Most ops per id's set. */
+  readonly #width: number;
+  /** Queued sets by id; a Map keeps first-arrival order, so its first entry is the oldest. */
+  readonly #sets = new Map<Id, { readonly id: Id; readonly ops: Op[] }>();
+  /** Pending `dequeue()` calls, oldest first; non-empty only while `#sets` is empty. */
+  #waiters: Waiter<Op, Id>[] = [];
+  /** Set by `close()`: no more enqueues; dequeuers drain, then get `undefined`. */
+  #closed = false;
+
+  /**
+   * @throws {InvalidOptionError} `ERR_INVALID_OPTION` unless `depth` and `width` are positive integers.
+   * @example
+   * ```ts
+   * const q = new OpQueue<Job>({ depth: 1_000, width: 50 });
+   * ```
+   */
+  constructor(options: OpQueueOptions) {
+    this.#depth = positiveInteger('depth', options.depth);
+    this.#width = positiveInteger('width', options.width);
+  }
+
+  /** Number of distinct ids queued. */
+  get size(): number {
+    return this.#sets.size;
+  }
+
+  /** Whether `close()` has been called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Queues `op` under `id`, never waiting: it joins the queued set for `id` if there is
+   * one, otherwise it starts a new set at the tail.
+   *
+   * @throws {QueueClosedError} `ERR_QUEUE_CLOSED` after `close()`.
+   * @throws {QueueWidthError} `ERR_QUEUE_WIDTH` when `id`'s set already holds `width` ops.
+   * @throws {QueueDepthError} `ERR_QUEUE_DEPTH` when `id` is new and `depth` ids are queued.
+   * @example
+   * ```ts
+   * q.enqueue('user-1', op);
+   * ```
+   */
+  enqueue(id: Id, op: Op): void {
+    if (this.#closed) throw new QueueClosedError();
+    const set = this.#sets.get(id);
+    if (set !== undefined) {
+      if (set.ops.length >= this.#width) throw new QueueWidthError(id, this.#width);
+      set.ops.push(op);
+      return;
+    }
+    const waiter = this.#waiters.shift();
+    if (waiter !== undefined) {
+      waiter.cleanup();
+      waiter.resolve({ id, ops: [op] });
+      return;
+    }
+    if (this.#sets.size >= this.#depth) throw new QueueDepthError(this.#depth);
+    this.#sets.set(id, { id, ops: [op] });
+  }
+
+  /**
+   * Takes the oldest set (by its id's first arrival), waiting while the queue is empty.
+   * Waiting callers are served in call order. Resolves `undefined` once the queue is
+   * closed and drained.
+   *
+   * @param options.signal rejects the wait with an `AbortError` (`ABORT_ERR`); a set is
+   *   never lost to an aborted wait.
+   * @example
+   * ```ts
+   * for (let set = await q.dequeue(); set; set = await q.dequeue()) handle(set.ops);
+   * ```
+   */
+  dequeue(options: { readonly signal?: AbortSignal } = {}): Promise<OpSet<Op, Id> | undefined> {
+    const { signal } = options;
+    if (signal?.aborted === true) return Promise.reject(new AbortError(signal.reason));
+    const oldest = this.#takeOldest();
+    if (oldest !== undefined || this.#closed) return Promise.resolve(oldest);
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        this.#waiters = this.#waiters.filter((w) => w !== waiter);
+        reject(new AbortError(signal?.reason));
+      };
+      const waiter: Waiter<Op, Id> = {
+        resolve,
+        reject,
+        cleanup: () => signal?.removeEventListener('abort', onAbort),
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#waiters.push(waiter);
+    });
+  }
+
+  /**
+   * Stops new enqueues. Queued sets can still be dequeued; waiting dequeuers (who by
+   * definition found the queue empty) all resolve `undefined` now. Idempotent.
+   *
+   * @example
+   * ```ts
+   * q.close();
+   * for await (const set of q) handle(set); // drains, then ends
+   * ```
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const waiter of waiters) {
+      waiter.cleanup();
+      waiter.resolve(undefined);
+    }
+  }
+
+  /**
+   * Yields sets as {@link OpQueue.dequeue} would, ending after `close()` once drained.
+   * `break` loses nothing: a set is taken only when the loop asks for the next one, and
+   * breaking leaves the queue open with the rest still queued.
+   *
+   * @example
+   * ```ts
+   * for await (const { id, ops } of q) {
+   *   if (await handle(id, ops) === 'stop') break;
+   * }
+   * ```
+   */
+  async *[Symbol.asyncIterator](): AsyncGenerator<OpSet<Op, Id>, void, undefined> {
+    for (;;) {
+      const set = await this.dequeue();
+      if (set === undefined) return;
+      yield set;
+    }
+  }
+
+  #takeOldest(): OpSet<Op, Id> | undefined {
+    for (const [id, set] of this.#sets) {
+      this.#sets.delete(id);
+      return set;
+    }
+    return undefined;
+  }
+}
+
+function positiveInteger(option: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new InvalidOptionError(option, 'a positive integer', value);
+  }
+  return value;
+}

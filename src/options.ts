@@ -1,0 +1,171 @@
+/**
+ * The pool's options: one type with the defaults, one resolved type, one validator.
+ * Every message names the option and shows the value received.
+ */
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { ResourceLimits } from 'node:worker_threads';
+import { InvalidOptionError, ModuleNotFoundError } from './errors.js';
+
+/** What to do when a job arrives and the queue already holds `maxQueue` jobs. */
+export type QueueFullPolicy = 'wait' | 'reject';
+
+/** Options for {@link Pool}. */
+export interface PoolOptions {
+  /**
+   * The task module: a `file:` URL, or a path (relative paths resolve against the
+   * current directory). Each exported function is a task; `default` is used when none is named.
+   */
+  module: string | URL;
+  /**
+   * Worker threads to run.
+   * @default os.availableParallelism()
+   */
+  threads?: number;
+  /**
+   * Jobs that may wait in the queue before {@link PoolOptions.queueFull} applies.
+   * @default Infinity
+   */
+  maxQueue?: number;
+  /**
+   * With the queue at `maxQueue`: `'wait'` keeps the job waiting for room, behind
+   * the queue (backpressure); `'reject'` rejects it with `ERR_QUEUE_FULL`.
+   * @default 'wait'
+   */
+  queueFull?: QueueFullPolicy;
+  /**
+   * Jobs one thread runs at once. Raise it for tasks that mostly await I/O.
+   * @default 1
+   */
+  concurrency?: number;
+  /**
+   * How many times a job may be started: a job whose thread dies, or that throws an
+   * error marked `retryable()`, is started again while it has tries left. 1 means no retry.
+   * @default 1
+   */
+  maxTries?: number;
+  /**
+   * Default run-time limit per job in ms (time queued does not count); 0 for none.
+   * A job over it has its thread terminated and replaced.
+   * @default 0
+   */
+  timeout?: number;
+  /**
+   * After a running job is aborted, how long (ms) it may take to settle before its thread is terminated.
+   * @default 1000
+   */
+  abortGrace?: number;
+  /** Passed to the task module as `ctx.workerData` (and to `init(ctx)`). Must be cloneable. */
+  workerData?: unknown;
+  /** V8 heap limits for each thread; a thread over them is replaced like a crashed one. */
+  resourceLimits?: ResourceLimits;
+  /**
+   * Node flags for the threads, e.g. `['--import', 'tsx']` to run `.ts` task modules.
+   * @default process.execArgv
+   */
+  execArgv?: string[];
+}
+
+/** {@link PoolOptions} with every default applied and every value checked. */
+export interface ResolvedOptions {
+  module: string;
+  threads: number;
+  maxQueue: number;
+  queueFull: QueueFullPolicy;
+  concurrency: number;
+  maxTries: number;
+  timeout: number;
+  abortGrace: number;
+  workerData: unknown;
+  resourceLimits: ResourceLimits | undefined;
+  execArgv: string[] | undefined;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+/** Checks an integer option. `min` is inclusive; Infinity is allowed when `infinite`. */
+export function checkInteger(
+  name: string,
+  value: unknown,
+  min: number,
+  infinite = false,
+): number {
+  const ok =
+    typeof value === 'number' &&
+    value >= min &&
+    (Number.isInteger(value) || (infinite && value === Infinity));
+  if (!ok) {
+    const expected = `an integer >= ${min}${infinite ? ' or Infinity' : ''}`;
+    throw new InvalidOptionError(name, expected, value);
+  }
+  return value;
+}
+
+function resolveModule(value: unknown): string {
+  let url: URL;
+  if (value instanceof URL) url = value;
+  else if (typeof value === 'string' && value.length > 0) {
+    if (value.startsWith('file:')) url = new URL(value);
+    else url = pathToFileURL(isAbsolute(value) ? value : resolve(value));
+  } else {
+    throw new InvalidOptionError('module', 'a file: URL or a non-empty path', value);
+  }
+  if (url.protocol !== 'file:') {
+    throw new InvalidOptionError('module', 'a file: URL or a non-empty path', url.href);
+  }
+  if (!existsSync(fileURLToPath(url))) throw new ModuleNotFoundError(fileURLToPath(url));
+  return url.href;
+}
+
+const known = new Set([
+  'module',
+  'threads',
+  'maxQueue',
+  'queueFull',
+  'concurrency',
+  'maxTries',
+  'timeout',
+  'abortGrace',
+  'workerData',
+  'resourceLimits',
+  'execArgv',
+]);
+
+/** Validates {@link PoolOptions} and fills in defaults. Throws {@link InvalidOptionError}. */
+export function resolveOptions(options: unknown): ResolvedOptions {
+  if (!isObject(options)) throw new InvalidOptionError('options', 'an object', options);
+  for (const key of Object.keys(options)) {
+    if (!known.has(key)) throw new InvalidOptionError(key, 'a known option', options[key]);
+  }
+  const o = options;
+  const queueFull = o.queueFull ?? 'wait';
+  if (queueFull !== 'wait' && queueFull !== 'reject') {
+    throw new InvalidOptionError('queueFull', "'wait' or 'reject'", queueFull);
+  }
+  if (o.resourceLimits !== undefined && !isObject(o.resourceLimits)) {
+    throw new InvalidOptionError('resourceLimits', 'an object', o.resourceLimits);
+  }
+  if (
+    o.execArgv !== undefined &&
+    !(Array.isArray(o.execArgv) && o.execArgv.every((a) => typeof a === 'string'))
+  ) {
+    throw new InvalidOptionError('execArgv', 'an array of strings', o.execArgv);
+  }
+  return {
+    module: resolveModule(o.module),
+    threads: checkInteger('threads', o.threads ?? availableParallelism(), 1),
+    maxQueue: checkInteger('maxQueue', o.maxQueue ?? Infinity, 0, true),
+    queueFull,
+    concurrency: checkInteger('concurrency', o.concurrency ?? 1, 1),
+    maxTries: checkInteger('maxTries', o.maxTries ?? 1, 1),
+    timeout: checkInteger('timeout', o.timeout ?? 0, 0),
+    abortGrace: checkInteger('abortGrace', o.abortGrace ?? 1000, 0),
+    workerData: o.workerData,
+    resourceLimits: o.resourceLimits as ResourceLimits | undefined,
+    execArgv: o.execArgv as string[] | undefined,
+  };
+}

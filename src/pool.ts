@@ -1,0 +1,134 @@
+/**
+ * `Pool`: the public facade. It checks arguments and hands everything to the engine.
+ */
+import { EventEmitter } from 'node:events';
+import { Engine, type PoolEvents } from './engine.js';
+import { Job, checkJobOptions, type JobOptions } from './job.js';
+import type { PoolState } from './lifecycle.js';
+import { checkInteger, resolveOptions, type PoolOptions, type ResolvedOptions } from './options.js';
+import type { PoolStats } from './stats.js';
+import { OutcomeStream, type Outcome, type StreamOptions } from './stream.js';
+
+/** Options for {@link Pool.shutdown}. */
+export interface ShutdownOptions {
+  /** Reject queued and running jobs with `ERR_POOL_CLOSED` and terminate the threads at once. @default false */
+  force?: boolean;
+}
+
+/**
+ * A pool of worker threads running the tasks of one module.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from 'corral';
+ * await using pool = new Pool({ module: new URL('./hash-worker.js', import.meta.url), threads: 4 });
+ * const digest = await pool.do(buf, { task: 'sha256' });
+ * for await (const o of pool.execute(inputs, { task: 'sha256' })) {
+ *   if (o.ok) console.log(o.index, o.value); else console.error(o.index, o.error);
+ * }
+ * ```
+ */
+export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
+  readonly #options: ResolvedOptions;
+  readonly #engine: Engine;
+
+  /** Starts the threads. Throws `ERR_INVALID_OPTION` or `ERR_MODULE_NOT_FOUND` at once. */
+  constructor(options: PoolOptions) {
+    super();
+    this.#options = resolveOptions(options);
+    this.#engine = new Engine(this.#options, (event, ...args) => {
+      (this.emit as (event: string, ...args: unknown[]) => boolean)(event, ...args);
+    });
+  }
+
+  /** `starting`, `running`, `closing`, `closed` or `failed`. */
+  get state(): PoolState {
+    return this.#engine.state;
+  }
+
+  /** Resolves once every thread has started; rejects with the reason if the pool failed. */
+  ready(): Promise<void> {
+    return this.#engine.ready();
+  }
+
+  /**
+   * Runs one job and resolves with the task's result, or rejects with a typed error
+   * (`ERR_UNKNOWN_TASK`, `ERR_JOB_TIMEOUT`, `ERR_WORKER_CRASHED`, `ERR_POOL_CLOSED`,
+   * `ERR_QUEUE_FULL`, `ERR_DATA_CLONE`, an `AbortError`, or what the task threw).
+   *
+   * @example
+   * ```ts
+   * const n = await pool.do<number>(30, { task: 'fib', timeout: 5_000 });
+   * ```
+   */
+  do<R = unknown>(input: unknown, options?: JobOptions): Promise<R> {
+    let job: Job;
+    try {
+      job = new Job(this.#engine.nextId(), input, checkJobOptions(options), this.#options);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    const promise = job.promise() as Promise<R>;
+    this.#engine.submit(job);
+    return promise;
+  }
+
+  /**
+   * Runs a batch: every input becomes a job at once. Yields each outcome, in completion
+   * order (input order with `ordered: true`), and ends when all are done.
+   *
+   * @example
+   * ```ts
+   * for await (const o of pool.execute(files, { task: 'hash' })) if (!o.ok) failed.push(o.input);
+   * ```
+   */
+  execute<I = unknown, R = unknown>(
+    inputs: Iterable<I>,
+    options?: StreamOptions<I>,
+  ): AsyncIterableIterator<Outcome<I, R>> {
+    return new OutcomeStream<I, R>(this.#engine, this.#options, inputs, options, false);
+  }
+
+  /**
+   * Runs a stream: takes inputs from `source` only as fast as the pool works (at most
+   * `window` taken and not yet yielded), so an endless source runs in bounded memory.
+   * Breaking out of the loop stops pulling, drops queued jobs and waits for running ones.
+   * A source that throws ends the output with that error after in-flight jobs settle.
+   *
+   * @example
+   * ```ts
+   * for await (const o of pool.wrap(readLines(file), { task: 'parse' })) write(o);
+   * ```
+   */
+  wrap<I = unknown, R = unknown>(
+    source: AsyncIterable<I> | Iterable<I>,
+    options?: StreamOptions<I>,
+  ): AsyncIterableIterator<Outcome<I, R>> {
+    return new OutcomeStream<I, R>(this.#engine, this.#options, source, options, true);
+  }
+
+  /** Changes the number of threads. Extra threads finish their jobs, run `cleanup()` and exit. */
+  resize(threads: number): void {
+    this.#engine.resize(checkInteger('threads', threads, 1));
+  }
+
+  /** Counters and latency percentiles. */
+  stats(): PoolStats {
+    return this.#engine.snapshot();
+  }
+
+  /**
+   * Stops the pool. Graceful by default: no new jobs (they reject with `ERR_POOL_CLOSED`),
+   * queued and running jobs finish, each thread runs `cleanup()`, threads exit. With
+   * `force`, queued and running jobs reject with `ERR_POOL_CLOSED` and threads are
+   * terminated. Idempotent; resolves when every thread has exited.
+   */
+  shutdown(options?: ShutdownOptions): Promise<void> {
+    return this.#engine.shutdown(options?.force === true);
+  }
+
+  /** `await using pool = new Pool(...)` shuts the pool down gracefully at scope exit. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdown();
+  }
+}

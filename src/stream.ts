@@ -1,0 +1,299 @@
+/**
+ * The stream adapter behind `execute` and `wrap`: inputs in, outcomes out, with at
+ * most `window` inputs taken from the source and not yet handed to the consumer.
+ * `execute` is the same with an unbounded window over an in-memory iterable.
+ */
+import type { TransferListItem } from 'node:worker_threads';
+import { Deque } from './deque.js';
+import type { Engine } from './engine.js';
+import { AbortError, InvalidOptionError } from './errors.js';
+import { Job, checkJobOptions, type JobOptions, type JobOwner } from './job.js';
+import { checkInteger, type ResolvedOptions } from './options.js';
+
+/** One job's outcome in `execute`/`wrap`. `index` is the input's position in the source. */
+export type Outcome<I = unknown, R = unknown> =
+  | { index: number; input: I; ok: true; value: R }
+  | { index: number; input: I; ok: false; error: unknown };
+
+/** Options for `execute` and `wrap`. */
+export interface StreamOptions<I = unknown>
+  extends Omit<JobOptions, 'transfer' | 'onProgress' | 'queueFull'> {
+  /** Yield outcomes in input order instead of completion order. @default false */
+  ordered?: boolean;
+  /**
+   * `wrap` only: inputs taken from the source and not yet yielded, at most.
+   * Bounds memory; large enough by default to keep every thread busy with small jobs.
+   * @default threads * 512
+   */
+  window?: number;
+  /** Objects to move (not copy) with each input. */
+  transfer?: (input: I) => readonly TransferListItem[];
+}
+
+type Source<I> = Iterator<I> | AsyncIterator<I>;
+
+export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>, JobOwner {
+  readonly #engine: Engine;
+  readonly #pool: ResolvedOptions;
+  readonly #jobOptions: JobOptions;
+  readonly #transfer: ((input: I) => readonly TransferListItem[]) | undefined;
+  readonly #window: number;
+  readonly #ordered: boolean;
+  readonly #source: Source<I>;
+  /** Whether the source is sync (pulled in a loop) or async (one pull at a time). */
+  readonly #sync: boolean;
+  /** Outcomes ready for the consumer, in the order it gets them. */
+  readonly #ready = new Deque<Outcome<I, R>>();
+  /** With `ordered`: outcomes that arrived before an earlier index did. */
+  readonly #early = new Map<number, Outcome<I, R>>();
+  /** The index the consumer gets next, with `ordered`. */
+  #nextIndex = 0;
+  /** Inputs taken from the source so far. */
+  #taken = 0;
+  /** Jobs submitted and not settled. */
+  #inFlight = 0;
+  /** #fill is on the stack. */
+  #filling = false;
+  /** An async pull is under way. */
+  #pulling = false;
+  #sourceDone = false;
+  /** What the output ends with, after in-flight jobs settle: the source's error or an abort. */
+  #error: unknown;
+  #failed = false;
+  /** The consumer stopped (`return()`), or the output has ended. */
+  #finished = false;
+  /** The consumer waiting in `next()`. */
+  #waiter: ((result: IteratorResult<Outcome<I, R>>) => void) | undefined;
+  #waiterReject: ((error: unknown) => void) | undefined;
+  /** Resolves `return()` once in-flight jobs have settled. */
+  #onIdle: (() => void) | undefined;
+  readonly #unlisten: (() => void) | undefined;
+
+  constructor(
+    engine: Engine,
+    pool: ResolvedOptions,
+    source: Iterable<I> | AsyncIterable<I>,
+    options: StreamOptions<I> | undefined,
+    bounded: boolean,
+  ) {
+    this.#engine = engine;
+    this.#pool = pool;
+    const { ordered, window, transfer, signal, ...jobOptions } = options ?? {};
+    // The stream, not each job, listens to the signal: jobs carry no signal of their own.
+    this.#jobOptions = checkJobOptions(jobOptions);
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw new InvalidOptionError('signal', 'an AbortSignal', signal);
+    }
+    if (transfer !== undefined && typeof transfer !== 'function') {
+      throw new InvalidOptionError('transfer', 'a function of the input', transfer);
+    }
+    this.#transfer = transfer;
+    this.#ordered = ordered === true;
+    this.#window = bounded
+      ? checkInteger('window', window ?? pool.threads * 512, 1)
+      : Number.POSITIVE_INFINITY;
+    if (Symbol.asyncIterator in source) {
+      this.#source = source[Symbol.asyncIterator]();
+      this.#sync = false;
+    } else if (Symbol.iterator in source) {
+      this.#source = source[Symbol.iterator]();
+      this.#sync = true;
+    } else {
+      throw new InvalidOptionError('inputs', 'an iterable or async iterable', source);
+    }
+    if (signal !== undefined) {
+      const onAbort = (): void => {
+        this.#stop(new AbortError(signal.reason));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#unlisten = () => {
+        signal.removeEventListener('abort', onAbort);
+      };
+      if (signal.aborted) onAbort();
+    }
+    this.#fill();
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<Outcome<I, R>>> {
+    const outcome = this.#ready.shift();
+    if (outcome !== undefined) {
+      this.#fill();
+      return Promise.resolve({ value: outcome, done: false });
+    }
+    if (this.#finished || (this.#sourceDone && this.#inFlight === 0)) return this.#end();
+    return new Promise((resolve, reject) => {
+      this.#waiter = resolve;
+      this.#waiterReject = reject;
+    });
+  }
+
+  /** The consumer stopped early: stop pulling, drop queued jobs, let running ones settle. */
+  async return(): Promise<IteratorResult<Outcome<I, R>>> {
+    this.#finished = true;
+    this.#unlisten?.();
+    this.#ready.drain();
+    this.#early.clear();
+    this.#engine.cancelOwned(this, 'the consumer stopped reading', true);
+    const closing = this.#closeSource();
+    if (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#onIdle = resolve));
+    await closing;
+    return { value: undefined, done: true };
+  }
+
+  settled(job: Job, ok: boolean, value: unknown): void {
+    this.#inFlight--;
+    if (this.#finished) {
+      if (this.#inFlight === 0) this.#onIdle?.();
+      return;
+    }
+    const input = job.input as I;
+    const outcome: Outcome<I, R> = ok
+      ? { index: job.index, input, ok: true, value: value as R }
+      : { index: job.index, input, ok: false, error: value };
+    if (!this.#ordered) this.#deliver(outcome);
+    else if (outcome.index !== this.#nextIndex) this.#early.set(outcome.index, outcome);
+    else {
+      this.#deliver(outcome);
+      for (let o = this.#early.get(++this.#nextIndex); o !== undefined; o = this.#early.get(++this.#nextIndex)) {
+        this.#early.delete(o.index);
+        this.#deliver(o);
+      }
+    }
+    this.#wakeIfDone();
+    this.#fill();
+  }
+
+  #deliver(outcome: Outcome<I, R>): void {
+    const waiter = this.#takeWaiter();
+    if (waiter !== undefined) waiter({ value: outcome, done: false });
+    else this.#ready.push(outcome);
+  }
+
+  #takeWaiter(): ((result: IteratorResult<Outcome<I, R>>) => void) | undefined {
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    this.#waiterReject = undefined;
+    return waiter;
+  }
+
+  #takeWaiterReject(): ((error: unknown) => void) | undefined {
+    const reject = this.#waiterReject;
+    this.#waiterReject = undefined;
+    return reject;
+  }
+
+  /** Ends the output: with the pending error once, then done. */
+  #end(): Promise<IteratorResult<Outcome<I, R>>> {
+    this.#finished = true;
+    this.#unlisten?.();
+    if (this.#failed) {
+      this.#failed = false;
+      return Promise.reject(this.#error);
+    }
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  /** Stops taking inputs; the output ends with `error` after in-flight jobs settle. */
+  #stop(error: unknown): void {
+    if (this.#finished || this.#failed) return;
+    this.#failed = true;
+    this.#error = error;
+    this.#sourceDone = true;
+    void this.#closeSource();
+    if (error instanceof AbortError) {
+      this.#ready.drain();
+      this.#early.clear();
+      this.#engine.cancelOwned(this, error.cause, false);
+    }
+    this.#wakeIfDone();
+  }
+
+  #wakeIfDone(): void {
+    if (this.#waiter === undefined || !this.#sourceDone) return;
+    if (this.#inFlight > 0 || this.#ready.length > 0) return;
+    const reject = this.#takeWaiterReject();
+    const resolve = this.#takeWaiter();
+    this.#end().then(resolve, reject);
+  }
+
+  async #closeSource(): Promise<void> {
+    try {
+      await this.#source.return?.();
+    } catch {
+      // The source failing to close changes nothing for the consumer.
+    }
+  }
+
+  /** Takes inputs while the window has room. */
+  #fill(): void {
+    // A job may settle inside submit() (closed pool, unknown task): no re-entry, no deep recursion.
+    if (this.#filling) return;
+    this.#filling = true;
+    try {
+      this.#pull();
+    } finally {
+      this.#filling = false;
+    }
+  }
+
+  #pull(): void {
+    while (!this.#sourceDone && !this.#finished && !this.#pulling && this.#held() < this.#window) {
+      if (this.#sync) {
+        let r: IteratorResult<I>;
+        try {
+          r = (this.#source as Iterator<I>).next();
+        } catch (error) {
+          this.#stop(error);
+          return;
+        }
+        this.#take(r);
+        continue;
+      }
+      this.#pulling = true;
+      let pending: Promise<IteratorResult<I>>;
+      try {
+        pending = Promise.resolve((this.#source as AsyncIterator<I>).next());
+      } catch (error) {
+        this.#pulling = false;
+        this.#stop(error);
+        return;
+      }
+      pending.then(
+        (r) => {
+          this.#pulling = false;
+          this.#take(r);
+          this.#fill();
+        },
+        (error: unknown) => {
+          this.#pulling = false;
+          this.#stop(error);
+        },
+      );
+    }
+  }
+
+  /** Inputs taken and not yet handed to the consumer. */
+  #held(): number {
+    return this.#inFlight + this.#ready.length + this.#early.size;
+  }
+
+  #take(r: IteratorResult<I>): void {
+    if (this.#finished) return;
+    if (r.done === true) {
+      this.#sourceDone = true;
+      this.#wakeIfDone();
+      return;
+    }
+    const input = r.value;
+    const job = new Job(this.#engine.nextId(), input, this.#jobOptions, this.#pool);
+    job.index = this.#taken++;
+    if (this.#transfer !== undefined) job.transfer = this.#transfer(input);
+    job.ownedBy(this);
+    this.#inFlight++;
+    this.#engine.submit(job);
+  }
+}

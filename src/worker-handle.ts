@@ -1,0 +1,223 @@
+/**
+ * The main thread's handle on one worker thread: starts it, carries jobs to it
+ * over its own MessagePort, keeps the jobs it holds, and reports what the thread
+ * says and how it ends. Decisions (retry, replace, fail) belong to the engine.
+ */
+import type { TransferListItem } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
+import type { Job } from './job.js';
+import {
+  JobFlag,
+  RUN_STRIDE,
+  packMeta,
+  unknownMessage,
+  type BootData,
+  type CancelReason,
+  type FromWorker,
+  type ToWorker,
+} from './protocol.js';
+import type { ResolvedOptions } from './options.js';
+import type { WireError } from './wire-error.js';
+
+const runtime = new URL('../workers/runtime.js', import.meta.url);
+
+/** Where a thread is in its life. */
+export type WorkerState = 'starting' | 'ready' | 'retiring' | 'closing' | 'exited';
+
+/** What a handle reports to the engine. */
+export interface WorkerListener {
+  ready(worker: WorkerHandle, tasks: string[]): void;
+  startFailed(worker: WorkerHandle, stage: 'load' | 'init', error: WireError): void;
+  results(worker: WorkerHandle, batch: unknown[], busy: number): void;
+  started(worker: WorkerHandle, id: number): void;
+  progress(worker: WorkerHandle, id: number, value: unknown): void;
+  closed(worker: WorkerHandle): void;
+  exited(worker: WorkerHandle, error: unknown): void;
+}
+
+export class WorkerHandle {
+  readonly threadId: number;
+  state: WorkerState = 'starting';
+  /** Jobs sent to this thread and not yet answered, by id. */
+  readonly jobs = new Map<number, Job>();
+  /** Whether the thread ever became ready (a death before that is a start-up failure). */
+  everReady = false;
+  /** Whether the handle sits in the engine's ready-queue. */
+  inReady = false;
+  /** Why we terminated the thread, when we did; becomes the `cause` of what its jobs reject with. */
+  killReason: Error | undefined;
+  /** Sequence number of the last job sent. */
+  #sent = 0;
+  /** Index 0: jobs the thread has consumed (started or dropped), written by the thread. */
+  readonly #consumed: Int32Array;
+  readonly #worker: Worker;
+  readonly #port: MessagePort;
+  readonly #listener: WorkerListener;
+  /** The last 'error' event, reported with the exit that follows it. */
+  #error: unknown;
+  /** Whether the thread currently keeps the process alive. */
+  #refed = true;
+
+  constructor(options: ResolvedOptions, listener: WorkerListener) {
+    this.#listener = listener;
+    const { port1, port2 } = new MessageChannel();
+    this.#port = port1;
+    this.#consumed = new Int32Array(new SharedArrayBuffer(4));
+    const boot: BootData = {
+      module: options.module,
+      port: port2,
+      consumed: this.#consumed,
+      concurrency: options.concurrency,
+      workerData: options.workerData,
+    };
+    this.#worker = new Worker(runtime, {
+      workerData: boot,
+      transferList: [port2],
+      ...(options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits }),
+      ...(options.execArgv === undefined ? {} : { execArgv: options.execArgv }),
+    });
+    this.threadId = this.#worker.threadId;
+    this.#port.on('message', (message: FromWorker) => {
+      this.#onMessage(message);
+    });
+    this.#port.unref();
+    this.#worker.on('error', (error) => {
+      this.#error ??= error;
+    });
+    this.#worker.on('exit', (code) => {
+      this.#onExit(code);
+    });
+  }
+
+  /** Jobs this thread holds (running or waiting in its own queue). */
+  get load(): number {
+    return this.jobs.size;
+  }
+
+  /** Whether the job (sent here) has been started by the thread, judged from the shared counter. */
+  hasStarted(job: Job): boolean {
+    return job.seq <= Atomics.load(this.#consumed, 0);
+  }
+
+  /**
+   * Sends jobs in one message. Returns the jobs that could not be cloned with the
+   * error: those were not sent; the others were.
+   */
+  send(jobs: Job[], taskIndex: ReadonlyMap<string, number>): [Job, unknown][] {
+    try {
+      this.#post(jobs, taskIndex);
+      return [];
+    } catch (error) {
+      if (jobs.length === 1) return [[jobs[0] as Job, error]];
+    }
+    // One input in the batch cannot be cloned: find it by sending the jobs one by one.
+    const failed: [Job, unknown][] = [];
+    for (const job of jobs) {
+      try {
+        this.#post([job], taskIndex);
+      } catch (error) {
+        failed.push([job, error]);
+      }
+    }
+    return failed;
+  }
+
+  #post(jobs: Job[], taskIndex: ReadonlyMap<string, number>): void {
+    const batch = new Array<unknown>(jobs.length * RUN_STRIDE);
+    let transfer: TransferListItem[] | undefined;
+    let i = 0;
+    for (const job of jobs) {
+      const flags =
+        (job.onProgress === undefined ? 0 : JobFlag.Progress) | (job.timeout > 0 ? JobFlag.Timed : 0);
+      batch[i++] = job.id;
+      batch[i++] = taskIndex.get(job.task);
+      batch[i++] = job.input;
+      batch[i++] = packMeta(job.tries + 1, flags);
+      if (job.transfer !== undefined && job.transfer.length > 0) {
+        transfer = transfer === undefined ? [...job.transfer] : transfer.concat(job.transfer);
+      }
+    }
+    const message: ToWorker = { type: 'run', batch };
+    this.#port.postMessage(message, transfer);
+    for (const job of jobs) {
+      job.seq = ++this.#sent;
+      job.tries++;
+      this.jobs.set(job.id, job);
+    }
+    this.#updateRef();
+  }
+
+  /** Asks the thread to drop or abort a job it holds. */
+  cancel(id: number, reason: CancelReason): void {
+    const message: ToWorker = { type: 'cancel', id, reason };
+    this.#port.postMessage(message);
+  }
+
+  /** Asks an idle thread to run `cleanup()` and stop. */
+  close(): void {
+    this.state = 'closing';
+    this.#updateRef();
+    const message: ToWorker = { type: 'close' };
+    this.#port.postMessage(message);
+  }
+
+  /** Terminates the thread; `exited` follows. */
+  terminate(reason?: Error): void {
+    this.killReason ??= reason;
+    void this.#worker.terminate();
+  }
+
+  /** Forgets a job (answered, or given up on); keeps the process alive only while jobs are held. */
+  release(id: number): void {
+    this.jobs.delete(id);
+    if (this.jobs.size === 0) this.#updateRef();
+  }
+
+  #updateRef(): void {
+    const want = this.state === 'starting' || this.state === 'closing' || this.jobs.size > 0;
+    if (want === this.#refed) return;
+    this.#refed = want;
+    if (want) this.#worker.ref();
+    else this.#worker.unref();
+  }
+
+  #onMessage(message: FromWorker): void {
+    switch (message.type) {
+      case 'results':
+        this.#listener.results(this, message.batch, message.busy);
+        return;
+      case 'started':
+        this.#listener.started(this, message.id);
+        return;
+      case 'progress':
+        this.#listener.progress(this, message.id, message.value);
+        return;
+      case 'ready':
+        if (this.state === 'starting') this.state = 'ready';
+        this.everReady = true;
+        this.#updateRef();
+        this.#listener.ready(this, message.tasks);
+        return;
+      case 'start-failed':
+        this.#listener.startFailed(this, message.stage, message.error);
+        return;
+      case 'closed':
+        this.#listener.closed(this);
+        return;
+      default:
+        unknownMessage(message);
+    }
+  }
+
+  #onExit(code: number): void {
+    const planned = this.state === 'closing' && this.killReason === undefined;
+    this.state = 'exited';
+    this.#port.close();
+    // An exit we did not ask for is a crash, whatever its code (process.exit(0) included).
+    const error = planned
+      ? undefined
+      : (this.#error ?? this.killReason ?? new Error(`the thread exited with code ${code}`));
+    this.#listener.exited(this, error);
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * The `ctx` a task receives. One per job, kept cheap: the AbortController is made
+ * only when the task reads `ctx.signal`.
+ */
+import { AbortError } from '../src/errors.js';
+import { JobTimeoutError } from '../src/errors.js';
+import type { FromWorker } from '../src/protocol.js';
+import { workerData } from 'node:worker_threads';
+import type { BootData } from '../src/protocol.js';
+import type { TaskContext } from './index.js';
+
+const port = (workerData as BootData).port;
+
+export class JobContext implements TaskContext {
+  readonly id: number;
+  readonly tries: number;
+  readonly workerData: unknown;
+  /** Whether the caller listens for progress. */
+  readonly #progress: boolean;
+  /** Made on first read of `signal`. */
+  #controller: AbortController | undefined;
+  /** Set when the pool cancelled the job before anyone read `signal`. */
+  #reason: unknown;
+
+  constructor(id: number, tries: number, progress: boolean, data: unknown) {
+    this.id = id;
+    this.tries = tries;
+    this.#progress = progress;
+    this.workerData = data;
+  }
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#reason !== undefined) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  progress(value: unknown): void {
+    if (!this.#progress) return;
+    const message: FromWorker = { type: 'progress', id: this.id, value };
+    port.postMessage(message);
+  }
+
+  /** Aborts `signal` (now, or when it is first read). */
+  cancel(reason: 'abort' | 'timeout'): void {
+    this.#reason = reason === 'timeout' ? new JobTimeoutError(0) : new AbortError(undefined);
+    this.#controller?.abort(this.#reason);
+  }
+}

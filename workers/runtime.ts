@@ -1,0 +1,256 @@
+/**
+ * What boots inside each worker thread: loads the task module, runs `init`, then
+ * runs the jobs the pool sends over its port and sends results back in batches.
+ */
+import type { TransferListItem } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import { receiveMessageOnPort, threadId, workerData } from 'node:worker_threads';
+import {
+  JobFlag,
+  RESULT_STRIDE,
+  RUN_STRIDE,
+  ResultStatus,
+  unknownMessage,
+  unpackMeta,
+  type BootData,
+  type FromWorker,
+  type ToWorker,
+} from '../src/protocol.js';
+import { toWire } from '../src/wire-error.js';
+import { JobContext } from './context.js';
+import { Transfer } from './index.js';
+
+type TaskFn = (input: unknown, ctx: JobContext) => unknown;
+
+/** A job received and not yet started. */
+interface Pending {
+  id: number;
+  task: number;
+  input: unknown;
+  meta: number;
+}
+
+/** Results are flushed once a batch has run this long (ms), so a slow job never holds back fast ones. */
+const FLUSH_AFTER_MS = 1;
+/** ...or once this many results wait. */
+const FLUSH_AFTER_RESULTS = 1024;
+
+const boot = workerData as BootData;
+const port = boot.port;
+
+/** Tasks by the index the pool names them with. */
+const fns: TaskFn[] = [];
+/** Jobs received, in order, not yet started. */
+const pending: Pending[] = [];
+let pendingHead = 0;
+/** Running jobs by id (their contexts, for cancellation). */
+const running = new Map<number, JobContext>();
+/** Jobs consumed so far (started or dropped); mirrored into the shared counter. */
+let consumed = 0;
+/** Results waiting to be sent. */
+let out: unknown[] = [];
+let outTransfer: TransferListItem[] | undefined;
+/** When the current results batch started collecting, and the busy time it holds. */
+let batchStart = 0;
+let busy = 0;
+let closing = false;
+
+function post(message: FromWorker, transfer?: TransferListItem[]): void {
+  port.postMessage(message, transfer);
+}
+
+function flush(): void {
+  if (out.length === 0) return;
+  const batch = out;
+  const transfer = outTransfer;
+  const message: FromWorker = { type: 'results', batch, busy };
+  out = [];
+  outTransfer = undefined;
+  busy = 0;
+  try {
+    post(message, transfer);
+  } catch {
+    // A result that cannot be cloned: send them one by one so only that job fails.
+    for (let i = 0; i < batch.length; i += RESULT_STRIDE) {
+      const one = batch.slice(i, i + RESULT_STRIDE);
+      try {
+        post({ type: 'results', batch: one, busy: 0 }, transfer);
+      } catch (error) {
+        const wire = toWire(error);
+        wire.props.code = 'ERR_DATA_CLONE';
+        wire.message = `the job's result could not be cloned to the main thread: ${wire.message}`;
+        post({ type: 'results', batch: [one[0], ResultStatus.Error, wire], busy: 0 });
+      }
+    }
+  }
+}
+
+function finish(id: number, ok: boolean, value: unknown): void {
+  if (ok && value instanceof Transfer) {
+    outTransfer = outTransfer === undefined ? [...value.list] : outTransfer.concat(value.list);
+    value = value.value;
+  }
+  out.push(id, ok ? ResultStatus.Ok : ResultStatus.Error, ok ? value : toWire(value));
+}
+
+function consume(): void {
+  consumed++;
+  Atomics.store(boot.consumed, 0, consumed);
+}
+
+function settle(ctx: JobContext, ok: boolean, value: unknown, started: number): void {
+  running.delete(ctx.id);
+  busy += performance.now() - started;
+  finish(ctx.id, ok, value);
+}
+
+/** Starts queued jobs while there is room; returns when all started jobs are sync-done or awaiting. */
+function pump(): void {
+  for (;;) {
+    if (pendingHead === pending.length) {
+      // Take what has arrived meanwhile without a trip through the event loop.
+      const next = receiveMessageOnPort(port);
+      if (next === undefined) break;
+      onMessage(next.message as ToWorker);
+      continue;
+    }
+    if (running.size >= boot.concurrency) break;
+    const job = pending[pendingHead] as Pending;
+    pending[pendingHead++] = undefined as unknown as Pending;
+    if (pendingHead === pending.length) {
+      pending.length = 0;
+      pendingHead = 0;
+    }
+    run(job);
+    if (out.length >= FLUSH_AFTER_RESULTS || performance.now() - batchStart >= FLUSH_AFTER_MS) {
+      flush();
+      batchStart = performance.now();
+    }
+  }
+  flush();
+}
+
+function run(job: Pending): void {
+  const { tries, flags } = unpackMeta(job.meta);
+  const ctx = new JobContext(job.id, tries, (flags & JobFlag.Progress) !== 0, boot.workerData);
+  consume();
+  if ((flags & JobFlag.Timed) !== 0) post({ type: 'started', id: job.id });
+  const started = performance.now();
+  const fn = fns[job.task];
+  if (fn === undefined) {
+    finish(job.id, false, new Error(`corral: no task at index ${job.task}`));
+    return;
+  }
+  let result: unknown;
+  try {
+    result = fn(job.input, ctx);
+  } catch (error) {
+    busy += performance.now() - started;
+    finish(job.id, false, error);
+    return;
+  }
+  if (typeof (result as PromiseLike<unknown> | null)?.then !== 'function') {
+    busy += performance.now() - started;
+    finish(job.id, true, result);
+    return;
+  }
+  running.set(job.id, ctx);
+  Promise.resolve(result).then(
+    (value) => {
+      settle(ctx, true, value, started);
+      pump();
+    },
+    (error: unknown) => {
+      settle(ctx, false, error, started);
+      pump();
+    },
+  );
+}
+
+function cancel(id: number, reason: 'abort' | 'timeout'): void {
+  const ctx = running.get(id);
+  if (ctx !== undefined) {
+    ctx.cancel(reason);
+    return;
+  }
+  for (let i = pendingHead; i < pending.length; i++) {
+    if (pending[i]?.id !== id) continue;
+    pending.splice(i, 1);
+    consume();
+    out.push(id, ResultStatus.Dropped, undefined);
+    flush();
+    return;
+  }
+}
+
+async function close(): Promise<void> {
+  closing = true;
+  let error: unknown;
+  try {
+    await cleanup?.();
+  } catch (e) {
+    error = e;
+  }
+  post(error === undefined ? { type: 'closed' } : { type: 'closed', error: toWire(error) });
+  port.close();
+}
+
+function onMessage(message: ToWorker): void {
+  switch (message.type) {
+    case 'run': {
+      const b = message.batch;
+      if (pendingHead === pending.length) batchStart = performance.now();
+      for (let i = 0; i < b.length; i += RUN_STRIDE) {
+        pending.push({
+          id: b[i] as number,
+          task: b[i + 1] as number,
+          input: b[i + 2],
+          meta: b[i + 3] as number,
+        });
+      }
+      return;
+    }
+    case 'cancel':
+      cancel(message.id, message.reason);
+      return;
+    case 'close':
+      if (!closing) void close();
+      return;
+    default:
+      unknownMessage(message);
+  }
+}
+
+let cleanup: (() => unknown) | undefined;
+
+async function start(): Promise<void> {
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(boot.module)) as Record<string, unknown>;
+  } catch (error) {
+    post({ type: 'start-failed', stage: 'load', error: toWire(error) });
+    return;
+  }
+  const names: string[] = [];
+  for (const [name, value] of Object.entries(mod)) {
+    if (typeof value !== 'function' || name === 'init' || name === 'cleanup') continue;
+    names.push(name);
+    fns.push(value as TaskFn);
+  }
+  if (typeof mod.cleanup === 'function') cleanup = mod.cleanup as () => unknown;
+  if (typeof mod.init === 'function') {
+    try {
+      await (mod.init as (ctx: unknown) => unknown)({ workerData: boot.workerData, threadId });
+    } catch (error) {
+      post({ type: 'start-failed', stage: 'init', error: toWire(error) });
+      return;
+    }
+  }
+  port.on('message', (message: ToWorker) => {
+    onMessage(message);
+    if (message.type === 'run' || message.type === 'cancel') pump();
+  });
+  post({ type: 'ready', tasks: names });
+}
+
+void start();
