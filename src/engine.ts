@@ -262,7 +262,6 @@ export class Engine {
         if (job.settled) continue;
         this.#queued--;
         if (!tasks.has(job.task)) {
-          job.state = 'settled';
           job.settle(false, new UnknownTaskError(job.task, [...tasks.keys()]));
           this.stats.failed++;
           continue;
@@ -280,7 +279,26 @@ export class Engine {
         this.#settle(job, false, new DataCloneError('input', { cause: error }));
       }
     }
+    if (this.#queued === 0) this.#balance();
     this.#checkIdle();
+  }
+
+  /**
+   * With nothing queued and a thread idle, asks a thread with a backlog of unstarted
+   * jobs to give half of it back, so a slow job never holds others while a thread idles.
+   */
+  #balance(): void {
+    let idle = false;
+    for (const w of this.#workers) if (w.state === 'ready' && w.load === 0) idle = true;
+    if (!idle) return;
+    for (const w of this.#workers) {
+      const most = w.load - this.#options.concurrency;
+      // Not worth a round trip for a backlog the thread clears in about a millisecond.
+      if (most <= 0 || (this.#jobMs !== undefined && most * this.#jobMs < 1)) continue;
+      const backlog = w.unstarted();
+      if (backlog === 0) continue;
+      w.steal(Math.ceil(backlog / 2));
+    }
   }
 
   // ------------------------------------------------------------- what threads say
@@ -330,6 +348,8 @@ export class Engine {
         continue;
       }
       if (status === ResultStatus.Dropped) {
+        job.tries--; // it never ran: the attempt is given back
+        job.stolen = false;
         this.#requeue(job, false);
         continue;
       }
@@ -393,15 +413,24 @@ export class Engine {
     const back: Job[] = [];
     for (const job of worker.jobs.values()) {
       if (job.settled) continue;
-      if (!worker.hasStarted(job)) {
+      const phase = worker.phase(job);
+      if (phase === 'unstarted') {
         job.tries--; // it never ran: the attempt is given back
         back.push(job);
-      } else if (job.tries < job.maxTries) {
+      } else if (phase === 'finished' && job.maxTries > 1) {
+        // It ran to the end but its result died with the thread: run it again, uncharged.
+        job.tries--;
+        this.stats.retried++;
+        back.push(job);
+      } else if (phase === 'running' && job.tries < job.maxTries) {
         this.stats.retried++;
         back.push(job);
       } else {
-        const crash = new WorkerCrashedError('the thread running the job died', { cause: error });
-        this.#settle(job, false, crash);
+        const message =
+          phase === 'finished'
+            ? 'the thread died before sending the result of this job (it had finished; maxTries is 1, so it is not run again)'
+            : 'the thread running the job died';
+        this.#settle(job, false, new WorkerCrashedError(message, { cause: error }));
       }
     }
     for (let i = back.length - 1; i >= 0; i--) this.#requeue(back[i] as Job, false);

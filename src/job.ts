@@ -51,6 +51,8 @@ export class Job {
   tries = 0;
   /** The thread holding the job, while it is sent. */
   holder: WorkerHandle | undefined;
+  /** Asked back from its thread by a steal; it may or may not have started. */
+  stolen = false;
   /** Position in its thread's stream of jobs, to tell started jobs from bystanders after a crash. */
   seq = 0;
   /** `performance.now()` when it entered the queue, then when it was sent. */

@@ -26,10 +26,14 @@ export const RESULT_STRIDE = 3;
 export const ResultStatus = {
   Ok: 0,
   Error: 1,
-  /** Dropped by the worker before it started, because the pool cancelled it. */
+  /** Given back by the worker before it started (cancelled, or stolen for another thread). */
   Dropped: 2,
 } as const;
 export type ResultStatus = (typeof ResultStatus)[keyof typeof ResultStatus];
+
+/** Slots of {@link BootData.progress}. */
+export const STARTED = 0;
+export const FINISHED = 1;
 
 /** Why the pool cancels a job. */
 export type CancelReason = 'abort' | 'timeout';
@@ -49,12 +53,21 @@ export interface CancelMessage {
   reason: CancelReason;
 }
 
+/**
+ * Give back up to `count` jobs that have not started, newest first (they come back
+ * as `Dropped` results): another thread has gone idle while this one has a backlog.
+ */
+export interface StealMessage {
+  type: 'steal';
+  count: number;
+}
+
 /** The thread is being retired: run `cleanup()`, answer `closed`. Sent only when idle. */
 export interface CloseMessage {
   type: 'close';
 }
 
-export type ToWorker = RunMessage | CancelMessage | CloseMessage;
+export type ToWorker = RunMessage | CancelMessage | StealMessage | CloseMessage;
 
 // ---------------------------------------------------------------- worker -> main
 
@@ -116,10 +129,12 @@ export interface BootData {
   /** The port jobs and results travel on. */
   port: MessagePort;
   /**
-   * Shared progress counter: index 0 holds how many received jobs the thread has
-   * consumed (started or dropped). After a crash it tells started jobs from bystanders.
+   * Written by the thread, read by the pool after a crash. Index 0 ({@link STARTED}):
+   * the sequence number (1-based order of receipt) of the last job started; jobs start
+   * in order of receipt, so later ones never ran. Index 1 ({@link FINISHED}): every job
+   * up to this sequence number has finished (its result may have been lost with the thread).
    */
-  consumed: Int32Array;
+  progress: Int32Array;
   /** Jobs one thread runs at once. */
   concurrency: number;
   /** The pool's `workerData` option, for the task module. */

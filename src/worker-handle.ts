@@ -8,7 +8,9 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import type { Job } from './job.js';
 import {
+  FINISHED,
   JobFlag,
+  STARTED,
   RUN_STRIDE,
   packMeta,
   unknownMessage,
@@ -49,13 +51,15 @@ export class WorkerHandle {
   killReason: Error | undefined;
   /** Sequence number of the last job sent. */
   #sent = 0;
-  /** Index 0: jobs the thread has consumed (started or dropped), written by the thread. */
-  readonly #consumed: Int32Array;
+  /** The thread's progress counters (see {@link BootData.progress}). */
+  readonly #progress: Int32Array;
   readonly #worker: Worker;
   readonly #port: MessagePort;
   readonly #listener: WorkerListener;
   /** The last 'error' event, reported with the exit that follows it. */
   #error: unknown;
+  /** terminate() was called. */
+  #terminating = false;
   /** Whether the thread currently keeps the process alive. */
   #refed = true;
 
@@ -63,11 +67,11 @@ export class WorkerHandle {
     this.#listener = listener;
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
-    this.#consumed = new Int32Array(new SharedArrayBuffer(4));
+    this.#progress = new Int32Array(new SharedArrayBuffer(8));
     const boot: BootData = {
       module: options.module,
       port: port2,
-      consumed: this.#consumed,
+      progress: this.#progress,
       concurrency: options.concurrency,
       workerData: options.workerData,
     };
@@ -95,9 +99,38 @@ export class WorkerHandle {
     return this.jobs.size;
   }
 
-  /** Whether the job (sent here) has been started by the thread, judged from the shared counter. */
-  hasStarted(job: Job): boolean {
-    return job.seq <= Atomics.load(this.#consumed, 0);
+  /**
+   * How far the thread got with a job sent here, from the shared counters. (A job given
+   * back by a steal whose `Dropped` answer is still in transit when the thread dies is
+   * judged by the counters too: at worst it is charged a try it did not use.)
+   */
+  phase(job: Job): 'unstarted' | 'running' | 'finished' {
+    if (job.seq > Atomics.load(this.#progress, STARTED)) return 'unstarted';
+    return job.seq <= Atomics.load(this.#progress, FINISHED) ? 'finished' : 'running';
+  }
+
+  /** Jobs held here that the thread has not started (and that are not already asked back). */
+  unstarted(): number {
+    const last = Atomics.load(this.#progress, STARTED);
+    let n = 0;
+    for (const job of this.jobs.values()) if (job.seq > last && !job.stolen && !job.settled) n++;
+    return n;
+  }
+
+  /** Asks the thread to give back its newest `count` unstarted jobs. */
+  steal(count: number): void {
+    const last = Atomics.load(this.#progress, STARTED);
+    const held = [...this.jobs.values()];
+    let marked = 0;
+    for (let i = held.length - 1; i >= 0 && marked < count; i--) {
+      const job = held[i] as Job;
+      if (job.seq <= last) break;
+      if (job.stolen || job.settled) continue;
+      job.stolen = true;
+      marked++;
+    }
+    const message: ToWorker = { type: 'steal', count };
+    this.#port.postMessage(message);
   }
 
   /**
@@ -162,9 +195,11 @@ export class WorkerHandle {
     this.#port.postMessage(message);
   }
 
-  /** Terminates the thread; `exited` follows. */
+  /** Terminates the thread (once); `exited` follows. */
   terminate(reason?: Error): void {
-    this.killReason ??= reason;
+    if (this.#terminating) return;
+    this.#terminating = true;
+    this.killReason = reason;
     void this.#worker.terminate();
   }
 

@@ -15,6 +15,8 @@ export class JobContext implements TaskContext {
   readonly id: number;
   readonly tries: number;
   readonly workerData: unknown;
+  /** Order of receipt, set while the job runs asynchronously. */
+  seq = 0;
   /** Whether the caller listens for progress. */
   readonly #progress: boolean;
   /** Made on first read of `signal`. */

@@ -9,7 +9,9 @@ import {
   JobFlag,
   RESULT_STRIDE,
   RUN_STRIDE,
+  FINISHED,
   ResultStatus,
+  STARTED,
   unknownMessage,
   unpackMeta,
   type BootData,
@@ -24,6 +26,8 @@ type TaskFn = (input: unknown, ctx: JobContext) => unknown;
 
 /** A job received and not yet started. */
 interface Pending {
+  /** Order of receipt, 1-based: the pool's sequence number for the job. */
+  seq: number;
   id: number;
   task: number;
   input: unknown;
@@ -45,8 +49,8 @@ const pending: Pending[] = [];
 let pendingHead = 0;
 /** Running jobs by id (their contexts, for cancellation). */
 const running = new Map<number, JobContext>();
-/** Jobs consumed so far (started or dropped); mirrored into the shared counter. */
-let consumed = 0;
+/** Jobs received so far: the next one's sequence number minus one. */
+let received = 0;
 /** Results waiting to be sent. */
 let out: unknown[] = [];
 let outTransfer: TransferListItem[] | undefined;
@@ -93,15 +97,20 @@ function finish(id: number, ok: boolean, value: unknown): void {
   out.push(id, ok ? ResultStatus.Ok : ResultStatus.Error, ok ? value : toWire(value));
 }
 
-function consume(): void {
-  consumed++;
-  Atomics.store(boot.consumed, 0, consumed);
-}
-
 function settle(ctx: JobContext, ok: boolean, value: unknown, started: number): void {
   running.delete(ctx.id);
   busy += performance.now() - started;
   finish(ctx.id, ok, value);
+  finished(ctx.seq);
+}
+
+/** Moves the finished watermark once nothing started before `seq` is still running. */
+function finished(seq: number): void {
+  if (running.size === 0) Atomics.store(boot.progress, FINISHED, Math.max(seq, lastStartedSeq()));
+}
+
+function lastStartedSeq(): number {
+  return Atomics.load(boot.progress, STARTED);
 }
 
 /** Starts queued jobs while there is room; returns when all started jobs are sync-done or awaiting. */
@@ -133,8 +142,12 @@ function pump(): void {
 function run(job: Pending): void {
   const { tries, flags } = unpackMeta(job.meta);
   const ctx = new JobContext(job.id, tries, (flags & JobFlag.Progress) !== 0, boot.workerData);
-  consume();
-  if ((flags & JobFlag.Timed) !== 0) post({ type: 'started', id: job.id });
+  Atomics.store(boot.progress, STARTED, job.seq);
+  if ((flags & JobFlag.Timed) !== 0) {
+    // This job may be killed for its timeout: send what is done first, so nothing else is lost with it.
+    flush();
+    post({ type: 'started', id: job.id });
+  }
   const started = performance.now();
   const fn = fns[job.task];
   if (fn === undefined) {
@@ -147,14 +160,17 @@ function run(job: Pending): void {
   } catch (error) {
     busy += performance.now() - started;
     finish(job.id, false, error);
+    finished(job.seq);
     return;
   }
   if (typeof (result as PromiseLike<unknown> | null)?.then !== 'function') {
     busy += performance.now() - started;
     finish(job.id, true, result);
+    finished(job.seq);
     return;
   }
   running.set(job.id, ctx);
+  ctx.seq = job.seq;
   Promise.resolve(result).then(
     (value) => {
       settle(ctx, true, value, started);
@@ -176,11 +192,19 @@ function cancel(id: number, reason: 'abort' | 'timeout'): void {
   for (let i = pendingHead; i < pending.length; i++) {
     if (pending[i]?.id !== id) continue;
     pending.splice(i, 1);
-    consume();
     out.push(id, ResultStatus.Dropped, undefined);
     flush();
     return;
   }
+}
+
+/** Gives back up to `count` unstarted jobs, newest first. */
+function steal(count: number): void {
+  for (let n = 0; n < count && pending.length > pendingHead; n++) {
+    const job = pending.pop() as Pending;
+    out.push(job.id, ResultStatus.Dropped, undefined);
+  }
+  flush();
 }
 
 async function close(): Promise<void> {
@@ -202,6 +226,7 @@ function onMessage(message: ToWorker): void {
       if (pendingHead === pending.length) batchStart = performance.now();
       for (let i = 0; i < b.length; i += RUN_STRIDE) {
         pending.push({
+          seq: ++received,
           id: b[i] as number,
           task: b[i + 1] as number,
           input: b[i + 2],
@@ -212,6 +237,9 @@ function onMessage(message: ToWorker): void {
     }
     case 'cancel':
       cancel(message.id, message.reason);
+      return;
+    case 'steal':
+      steal(message.count);
       return;
     case 'close':
       if (!closing) void close();
@@ -252,5 +280,14 @@ async function start(): Promise<void> {
   });
   post({ type: 'ready', tasks: names });
 }
+
+// Send finished results before the thread dies, so only the job that killed it is in doubt.
+process.on('uncaughtException', (error) => {
+  flush();
+  throw error;
+});
+process.on('exit', () => {
+  flush();
+});
 
 void start();
