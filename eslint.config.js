@@ -15,6 +15,8 @@ export default defineConfig(
       },
     },
     rules: {
+      // TypeScript checks undefined names (in .mjs too, through checkJs).
+      'no-undef': 'off',
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/restrict-template-expressions': [
         'error',

@@ -11,7 +11,11 @@ const PREFETCH_MS = 2;
 const MAX_PREFETCH = 1024;
 
 /** Jobs the pool may still send to a thread holding `load` jobs. `jobMs` is the moving average run time. */
-export function batchRoom(options: ResolvedOptions, jobMs: number | undefined, load: number): number {
+export function batchRoom(
+  options: ResolvedOptions,
+  jobMs: number | undefined,
+  load: number,
+): number {
   const prefetch =
     jobMs === undefined
       ? 1

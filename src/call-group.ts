@@ -30,10 +30,7 @@ export type CallOutcome<Msg, Result, Id = string | number> =
   | { readonly ok: false; readonly op: Op<Msg, Result, Id>; readonly error: unknown };
 
 /** Every op's outcome, keyed by id, in the order the ops were added. */
-export type CallResults<Msg, Result, Id = string | number> = Map<
-  Id,
-  CallOutcome<Msg, Result, Id>
->;
+export type CallResults<Msg, Result, Id = string | number> = Map<Id, CallOutcome<Msg, Result, Id>>;
 
 /** Options for {@link CallGroup}. */
 export interface CallGroupOptions {
@@ -213,7 +210,7 @@ export class CallGroup<Msg, Result, Id = string | number> {
   }
 
   #completeIfDone(): void {
-    if (this.#outstanding > 0 || this.#state === 'complete') return;
+    if (this.#outstanding > 0) return;
     if (this.#state === 'open' && (this.#waitForClose || this.#outcomes.size === 0)) return;
     this.#state = 'complete';
     const results: CallResults<Msg, Result, Id> = new Map();

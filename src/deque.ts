@@ -55,7 +55,8 @@ export class Deque<T> {
 
   /** Calls `fn` on each item, head first. */
   forEach(fn: (item: T) => void): void {
-    for (let i = 0; i < this.#size; i++) fn(this.#items[(this.#head + i) & (this.#items.length - 1)] as T);
+    for (let i = 0; i < this.#size; i++)
+      fn(this.#items[(this.#head + i) & (this.#items.length - 1)] as T);
   }
 
   /** Removes every item, returning them in order. */

@@ -171,7 +171,8 @@ export class Engine {
     });
     if (!queuedOnly) {
       for (const w of this.#workers) {
-        for (const job of w.jobs.values()) if (job.owner === owner && !job.settled) doomed.push(job);
+        for (const job of w.jobs.values())
+          if (job.owner === owner && !job.settled) doomed.push(job);
       }
     }
     for (const job of doomed) this.#abort(job, reason);
@@ -216,7 +217,7 @@ export class Engine {
     const holder = job.holder;
     this.#settle(job, false, new AbortError(reason));
     if (holder === undefined) return;
-    holder.cancel(job.id, 'abort');
+    holder.cancel(job.id);
     // The task may ignore its signal: past the grace period its thread is replaced.
     job.timer = setTimeout(() => {
       if (holder.jobs.has(job.id)) {
@@ -246,7 +247,8 @@ export class Engine {
     if (tasks === undefined) return;
     while (this.#queued > 0 && this.#ready.length > 0) {
       const worker = this.#ready.peek() as WorkerHandle;
-      const room = worker.state === 'ready' ? batchRoom(this.#options, this.#jobMs, worker.load) : 0;
+      const room =
+        worker.state === 'ready' ? batchRoom(this.#options, this.#jobMs, worker.load) : 0;
       if (room <= 0) {
         this.#ready.shift();
         worker.inReady = false;
@@ -447,7 +449,9 @@ export class Engine {
     const timeout = new JobTimeoutError(job.timeout);
     worker.release(job.id);
     job.timer = undefined;
-    worker.terminate(new WorkerCrashedError('terminated: a job overran its timeout', { cause: timeout }));
+    worker.terminate(
+      new WorkerCrashedError('terminated: a job overran its timeout', { cause: timeout }),
+    );
     if (job.tries < job.maxTries) {
       this.#requeue(job, true);
       this.#dispatch();

@@ -6,3 +6,39 @@ export type { PoolStats, Latency } from './stats.js';
 export type { PoolEvents } from './engine.js';
 export type { PoolState } from './lifecycle.js';
 export * from './errors.js';
+
+export {
+  CallGroup,
+  Op,
+  GroupCompleteError,
+  GroupClosedError,
+  DuplicateOpIdError,
+  type CallOutcome,
+  type CallResults,
+  type CallGroupOptions,
+  type CallGroupState,
+} from './call-group.js';
+export {
+  OpQueue,
+  QueueDepthError,
+  QueueWidthError,
+  QueueClosedError,
+  type OpQueueOptions,
+  type OpSet,
+} from './op-queue.js';
+export {
+  ResourcePool,
+  ResourceNotAcquiredError,
+  type ResourcePoolOptions,
+} from './resource-pool.js';
+export {
+  Runner,
+  RunnerTimeoutError,
+  RunnerInterruptedError,
+  RunnerTaskError,
+  RunnerStartedError,
+  type Task as RunnerTask,
+  type TaskContext as RunnerTaskContext,
+  type RunnerOptions,
+  type RunnerState,
+} from './runner.js';

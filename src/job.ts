@@ -2,7 +2,7 @@
  * One job on the main thread: what to run, how it may be retried, and who hears
  * the outcome. A job settles exactly once; every later attempt is ignored.
  */
-import type { TransferListItem } from 'node:worker_threads';
+import type { Transferable } from 'node:worker_threads';
 import { AbortError, InvalidOptionError } from './errors.js';
 import { checkInteger } from './options.js';
 import type { QueueFullPolicy, ResolvedOptions } from './options.js';
@@ -17,7 +17,7 @@ export interface JobOptions {
   /** Run-time limit in ms (time queued does not count); 0 for none. @default the pool's `timeout` */
   timeout?: number;
   /** Objects moved, not copied, to the thread (ArrayBuffers, MessagePorts). */
-  transfer?: readonly TransferListItem[];
+  transfer?: readonly Transferable[];
   /** Called on the main thread with each value the task passes to `ctx.progress()`. */
   onProgress?: (value: unknown) => void;
   /** Overrides the pool's `maxTries` for this job. */
@@ -39,7 +39,7 @@ export class Job {
   readonly id: number;
   readonly task: string;
   input: unknown;
-  transfer: readonly TransferListItem[] | undefined;
+  transfer: readonly Transferable[] | undefined;
   readonly maxTries: number;
   /** Run-time limit in ms, 0 for none. */
   readonly timeout: number;
@@ -139,7 +139,7 @@ export function checkJobOptions(options: unknown): JobOptions {
   if (o.queueFull !== undefined && o.queueFull !== 'wait' && o.queueFull !== 'reject') {
     throw new InvalidOptionError('queueFull', "'wait' or 'reject'", o.queueFull);
   }
-  return options as JobOptions;
+  return options;
 }
 
 /** The error an aborted job rejects with. */

@@ -93,7 +93,8 @@ export class Lifecycle {
     if (this.#state === 'closing' || this.#state === 'failed') this.#state = 'closed';
     const waiters = this.#readyWaiters;
     this.#readyWaiters = [];
-    for (const w of waiters) w.reject(this.#failure ?? new PoolClosedError('the pool closed before its threads started'));
+    for (const w of waiters)
+      w.reject(this.#failure ?? new PoolClosedError('the pool closed before its threads started'));
     this.#closed.resolve();
   }
 }

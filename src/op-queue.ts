@@ -35,10 +35,15 @@ export interface OpSet<Op, Id = string | number> {
   readonly ops: readonly Op[];
 }
 
+/** A queued set while it can still grow. */
+interface MutableSet<Op, Id> {
+  readonly id: Id;
+  readonly ops: Op[];
+}
+
 /** A pending `dequeue()` call. */
 interface Waiter<Op, Id> {
   readonly resolve: (set: OpSet<Op, Id> | undefined) => void;
-  readonly reject: (error: unknown) => void;
   /** Unhooks the abort listener, if there is one. */
   readonly cleanup: () => void;
 }
@@ -64,8 +69,16 @@ export class OpQueue<Op, Id = string | number> {
   readonly #depth: number;
   /** Most ops per id's set. */
   readonly #width: number;
-  /** Queued sets by id; a Map keeps first-arrival order, so its first entry is the oldest. */
-  readonly #sets = new Map<Id, { readonly id: Id; readonly ops: Op[] }>();
+  /** Queued sets by id, for joining an id's set in O(1). */
+  readonly #sets = new Map<Id, MutableSet<Op, Id>>();
+  /**
+   * Queued sets in first-arrival order from `#head` on; slots before it are spent.
+   * An array with a moving head rather than the Map's own order, because taking the
+   * first entry of a Map again and again walks its deleted slots and goes quadratic.
+   */
+  #order: (MutableSet<Op, Id> | undefined)[] = [];
+  /** Index in `#order` of the oldest queued set. */
+  #head = 0;
   /** Pending `dequeue()` calls, oldest first; non-empty only while `#sets` is empty. */
   #waiters: Waiter<Op, Id>[] = [];
   /** Set by `close()`: no more enqueues; dequeuers drain, then get `undefined`. */
@@ -120,7 +133,9 @@ export class OpQueue<Op, Id = string | number> {
       return;
     }
     if (this.#sets.size >= this.#depth) throw new QueueDepthError(this.#depth);
-    this.#sets.set(id, { id, ops: [op] });
+    const created = { id, ops: [op] };
+    this.#sets.set(id, created);
+    this.#order.push(created);
   }
 
   /**
@@ -147,7 +162,6 @@ export class OpQueue<Op, Id = string | number> {
       };
       const waiter: Waiter<Op, Id> = {
         resolve,
-        reject,
         cleanup: () => signal?.removeEventListener('abort', onAbort),
       };
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -197,11 +211,19 @@ export class OpQueue<Op, Id = string | number> {
   }
 
   #takeOldest(): OpSet<Op, Id> | undefined {
-    for (const [id, set] of this.#sets) {
-      this.#sets.delete(id);
-      return set;
+    const set = this.#order[this.#head];
+    if (set === undefined) return undefined;
+    this.#order[this.#head] = undefined;
+    this.#head += 1;
+    if (this.#head === this.#order.length) {
+      this.#order = [];
+      this.#head = 0;
+    } else if (this.#head >= 1024 && this.#head * 2 >= this.#order.length) {
+      this.#order = this.#order.slice(this.#head);
+      this.#head = 0;
     }
-    return undefined;
+    this.#sets.delete(set.id);
+    return set;
   }
 }
 

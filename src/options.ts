@@ -88,12 +88,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** Checks an integer option. `min` is inclusive; Infinity is allowed when `infinite`. */
-export function checkInteger(
-  name: string,
-  value: unknown,
-  min: number,
-  infinite = false,
-): number {
+export function checkInteger(name: string, value: unknown, min: number, infinite = false): number {
   const ok =
     typeof value === 'number' &&
     value >= min &&
@@ -109,7 +104,7 @@ function resolveModule(value: unknown): string {
   let url: URL;
   if (value instanceof URL) url = value;
   else if (typeof value === 'string' && value.length > 0) {
-    if (value.startsWith('file:')) url = new URL(value);
+    if (/^[a-z][a-z\d+.-]*:\/\//i.test(value) || value.startsWith('file:')) url = new URL(value);
     else url = pathToFileURL(isAbsolute(value) ? value : resolve(value));
   } else {
     throw new InvalidOptionError('module', 'a file: URL or a non-empty path', value);
@@ -165,7 +160,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     timeout: checkInteger('timeout', o.timeout ?? 0, 0),
     abortGrace: checkInteger('abortGrace', o.abortGrace ?? 1000, 0),
     workerData: o.workerData,
-    resourceLimits: o.resourceLimits as ResourceLimits | undefined,
-    execArgv: o.execArgv as string[] | undefined,
+    resourceLimits: o.resourceLimits,
+    execArgv: o.execArgv,
   };
 }

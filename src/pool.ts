@@ -66,7 +66,9 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
     try {
       job = new Job(this.#engine.nextId(), input, checkJobOptions(options), this.#options);
     } catch (error) {
-      return Promise.reject(error as Error);
+      // checkJobOptions throws only CorralErrors.
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+      return Promise.reject(error);
     }
     const promise = job.promise() as Promise<R>;
     this.#engine.submit(job);

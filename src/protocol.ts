@@ -35,9 +35,6 @@ export type ResultStatus = (typeof ResultStatus)[keyof typeof ResultStatus];
 export const STARTED = 0;
 export const FINISHED = 1;
 
-/** Why the pool cancels a job. */
-export type CancelReason = 'abort' | 'timeout';
-
 // ---------------------------------------------------------------- main -> worker
 
 /** Run these jobs, in order. */
@@ -50,7 +47,6 @@ export interface RunMessage {
 export interface CancelMessage {
   type: 'cancel';
   id: number;
-  reason: CancelReason;
 }
 
 /**

@@ -3,7 +3,7 @@
  * most `window` inputs taken from the source and not yet handed to the consumer.
  * `execute` is the same with an unbounded window over an in-memory iterable.
  */
-import type { TransferListItem } from 'node:worker_threads';
+import type { Transferable } from 'node:worker_threads';
 import { Deque } from './deque.js';
 import type { Engine } from './engine.js';
 import { AbortError, InvalidOptionError } from './errors.js';
@@ -16,8 +16,10 @@ export type Outcome<I = unknown, R = unknown> =
   | { index: number; input: I; ok: false; error: unknown };
 
 /** Options for `execute` and `wrap`. */
-export interface StreamOptions<I = unknown>
-  extends Omit<JobOptions, 'transfer' | 'onProgress' | 'queueFull'> {
+export interface StreamOptions<I = unknown> extends Omit<
+  JobOptions,
+  'transfer' | 'onProgress' | 'queueFull'
+> {
   /** Yield outcomes in input order instead of completion order. @default false */
   ordered?: boolean;
   /**
@@ -27,7 +29,7 @@ export interface StreamOptions<I = unknown>
    */
   window?: number;
   /** Objects to move (not copy) with each input. */
-  transfer?: (input: I) => readonly TransferListItem[];
+  transfer?: (input: I) => readonly Transferable[];
 }
 
 type Source<I> = Iterator<I> | AsyncIterator<I>;
@@ -36,7 +38,7 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
   readonly #engine: Engine;
   readonly #pool: ResolvedOptions;
   readonly #jobOptions: JobOptions;
-  readonly #transfer: ((input: I) => readonly TransferListItem[]) | undefined;
+  readonly #transfer: ((input: I) => readonly Transferable[]) | undefined;
   readonly #window: number;
   readonly #ordered: boolean;
   readonly #source: Source<I>;
@@ -158,7 +160,11 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
     else if (outcome.index !== this.#nextIndex) this.#early.set(outcome.index, outcome);
     else {
       this.#deliver(outcome);
-      for (let o = this.#early.get(++this.#nextIndex); o !== undefined; o = this.#early.get(++this.#nextIndex)) {
+      for (
+        let o = this.#early.get(++this.#nextIndex);
+        o !== undefined;
+        o = this.#early.get(++this.#nextIndex)
+      ) {
         this.#early.delete(o.index);
         this.#deliver(o);
       }
@@ -192,6 +198,8 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
     this.#unlisten?.();
     if (this.#failed) {
       this.#failed = false;
+      // Whatever the source threw is passed on as it is, Error or not.
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
       return Promise.reject(this.#error);
     }
     return Promise.resolve({ value: undefined, done: true });
@@ -217,7 +225,7 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
     if (this.#inFlight > 0 || this.#ready.length > 0) return;
     const reject = this.#takeWaiterReject();
     const resolve = this.#takeWaiter();
-    this.#end().then(resolve, reject);
+    void this.#end().then(resolve, reject);
   }
 
   async #closeSource(): Promise<void> {

@@ -3,7 +3,7 @@
  * over its own MessagePort, keeps the jobs it holds, and reports what the thread
  * says and how it ends. Decisions (retry, replace, fail) belong to the engine.
  */
-import type { TransferListItem } from 'node:worker_threads';
+import type { Transferable } from 'node:worker_threads';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import type { Job } from './job.js';
@@ -15,7 +15,6 @@ import {
   packMeta,
   unknownMessage,
   type BootData,
-  type CancelReason,
   type FromWorker,
   type ToWorker,
 } from './protocol.js';
@@ -158,11 +157,12 @@ export class WorkerHandle {
 
   #post(jobs: Job[], taskIndex: ReadonlyMap<string, number>): void {
     const batch = new Array<unknown>(jobs.length * RUN_STRIDE);
-    let transfer: TransferListItem[] | undefined;
+    let transfer: Transferable[] | undefined;
     let i = 0;
     for (const job of jobs) {
       const flags =
-        (job.onProgress === undefined ? 0 : JobFlag.Progress) | (job.timeout > 0 ? JobFlag.Timed : 0);
+        (job.onProgress === undefined ? 0 : JobFlag.Progress) |
+        (job.timeout > 0 ? JobFlag.Timed : 0);
       batch[i++] = job.id;
       batch[i++] = taskIndex.get(job.task);
       batch[i++] = job.input;
@@ -182,8 +182,8 @@ export class WorkerHandle {
   }
 
   /** Asks the thread to drop or abort a job it holds. */
-  cancel(id: number, reason: CancelReason): void {
-    const message: ToWorker = { type: 'cancel', id, reason };
+  cancel(id: number): void {
+    const message: ToWorker = { type: 'cancel', id };
     this.#port.postMessage(message);
   }
 

@@ -123,10 +123,11 @@ describe('init and cleanup', () => {
 
 describe('stats and events', () => {
   it('counts jobs and reports latency percentiles', async () => {
-    pool = new Pool({ module: tasks, threads: 2 });
-    await Promise.all([1, 2, 3, 4].map((n) => pool?.do(n)));
-    await rejection(pool.do({ message: 'x' }, { task: 'fail' }));
-    const s = pool.stats();
+    const p = new Pool({ module: tasks, threads: 2 });
+    pool = p;
+    await Promise.all([1, 2, 3, 4].map((n) => p.do(n)));
+    await rejection(p.do({ message: 'x' }, { task: 'fail' }));
+    const s = p.stats();
     expect(s).toMatchObject({ threads: 2, queued: 0, running: 0, completed: 4, failed: 1 });
     expect(s.runTime.count).toBe(5);
     expect(s.waitTime.count).toBe(5);

@@ -3,7 +3,6 @@
  * only when the task reads `ctx.signal`.
  */
 import { AbortError } from '../src/errors.js';
-import { JobTimeoutError } from '../src/errors.js';
 import type { FromWorker } from '../src/protocol.js';
 import { workerData } from 'node:worker_threads';
 import type { BootData } from '../src/protocol.js';
@@ -46,8 +45,8 @@ export class JobContext implements TaskContext {
   }
 
   /** Aborts `signal` (now, or when it is first read). */
-  cancel(reason: 'abort' | 'timeout'): void {
-    this.#reason = reason === 'timeout' ? new JobTimeoutError(0) : new AbortError(undefined);
+  cancel(): void {
+    this.#reason = new AbortError('the caller aborted the job');
     this.#controller?.abort(this.#reason);
   }
 }

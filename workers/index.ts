@@ -11,7 +11,7 @@
  * ```
  * @packageDocumentation
  */
-import type { TransferListItem } from 'node:worker_threads';
+import type { Transferable } from 'node:worker_threads';
 import { RETRYABLE } from '../src/wire-error.js';
 
 /** The second argument every task receives. */
@@ -40,7 +40,7 @@ export class Transfer<T = unknown> {
     /** The value the caller receives. */
     readonly value: T,
     /** Objects inside `value` to move (ArrayBuffers, MessagePorts, ...). */
-    readonly list: readonly TransferListItem[],
+    readonly list: readonly Transferable[],
   ) {}
 }
 
@@ -56,7 +56,7 @@ export class Transfer<T = unknown> {
  * }
  * ```
  */
-export function transfer<T>(value: T, list: readonly TransferListItem[]): T {
+export function transfer<T>(value: T, list: readonly Transferable[]): T {
   return new Transfer(value, list) as unknown as T;
 }
 
@@ -80,3 +80,5 @@ export function retryable<E>(error: E): E {
   Object.defineProperty(wrapped, RETRYABLE, { value: true, enumerable: false });
   return wrapped as E;
 }
+
+export { ResourcePool, type ResourcePoolOptions } from '../src/resource-pool.js';

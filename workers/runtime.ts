@@ -2,7 +2,7 @@
  * What boots inside each worker thread: loads the task module, runs `init`, then
  * runs the jobs the pool sends over its port and sends results back in batches.
  */
-import type { TransferListItem } from 'node:worker_threads';
+import type { Transferable } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { receiveMessageOnPort, threadId, workerData } from 'node:worker_threads';
 import {
@@ -53,13 +53,13 @@ const running = new Map<number, JobContext>();
 let received = 0;
 /** Results waiting to be sent. */
 let out: unknown[] = [];
-let outTransfer: TransferListItem[] | undefined;
+let outTransfer: Transferable[] | undefined;
 /** When the current results batch started collecting, and the busy time it holds. */
 let batchStart = 0;
 let busy = 0;
 let closing = false;
 
-function post(message: FromWorker, transfer?: TransferListItem[]): void {
+function post(message: FromWorker, transfer?: Transferable[]): void {
   port.postMessage(message, transfer);
 }
 
@@ -183,10 +183,10 @@ function run(job: Pending): void {
   );
 }
 
-function cancel(id: number, reason: 'abort' | 'timeout'): void {
+function cancel(id: number): void {
   const ctx = running.get(id);
   if (ctx !== undefined) {
-    ctx.cancel(reason);
+    ctx.cancel();
     return;
   }
   for (let i = pendingHead; i < pending.length; i++) {
@@ -236,7 +236,7 @@ function onMessage(message: ToWorker): void {
       return;
     }
     case 'cancel':
-      cancel(message.id, message.reason);
+      cancel(message.id);
       return;
     case 'steal':
       steal(message.count);
