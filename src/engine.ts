@@ -5,6 +5,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Deque } from './deque.js';
+import { Keyed, type KeyCounts } from './keyed.js';
+import { checkKey } from './key-table.js';
+import type { Lease } from './leases.js';
 import {
   AbortError,
   DataCloneError,
@@ -47,10 +50,10 @@ export class Engine {
   readonly #options: ResolvedOptions;
   readonly #emit: Emit;
   readonly #life: Lifecycle;
-  /** Jobs waiting for a thread, oldest first; settled (aborted) ones are skipped when reached. */
-  readonly #queue = new Deque<Job>();
-  /** Unsettled jobs in #queue. */
-  #queued = 0;
+  /** Keyed targets: the key table, leases, and the queue (fair across keys). */
+  readonly #keyed: Keyed;
+  /** Jobs waiting for a thread; settled (aborted) ones are skipped when reached. */
+  readonly #queue: Keyed['queue'];
   /** Jobs sent to a thread and not yet settled. */
   #inFlight = 0;
   /** Every live thread. */
@@ -93,12 +96,30 @@ export class Engine {
     exited: (w, error) => {
       this.#onExited(w, error);
     },
+    acquire: (w, req, key) => {
+      this.#keyed.threadAcquire(w, req, key);
+    },
+    withdraw: (w, req) => {
+      w.acquires.get(req)?.();
+      w.acquires.delete(req);
+    },
+    release: (_w, id) => {
+      this.#keyed.threadRelease(id);
+    },
   };
 
   constructor(options: ResolvedOptions, emit: Emit) {
     this.#options = options;
     this.#emit = emit;
     this.#target = options.threads;
+    this.#keyed = new Keyed(
+      options.defaultTarget,
+      () => this.#workers,
+      () => {
+        this.#scheduleDispatch();
+      },
+    );
+    this.#queue = this.#keyed.queue;
     this.#life = new Lifecycle(
       () => this.#workers.size,
       () => this.#starting() === 0,
@@ -137,15 +158,47 @@ export class Engine {
         signal.removeEventListener('abort', onAbort);
       };
     }
+    if (job.key !== undefined) job.keyState = this.#keyed.table.get(job.key);
     job.queuedAt = performance.now();
-    this.#queue.push(job);
-    this.#queued++;
+    this.#queue.add(job);
     this.#busy = true;
-    if (!this.#dispatchScheduled) {
-      this.#dispatchScheduled = true;
-      queueMicrotask(() => {
-        this.#dispatch();
-      });
+    this.#scheduleDispatch();
+  }
+
+  #scheduleDispatch(): void {
+    if (this.#dispatchScheduled) return;
+    this.#dispatchScheduled = true;
+    queueMicrotask(() => {
+      this.#dispatch();
+    });
+  }
+
+  // ------------------------------------------------------------- keyed targets
+
+  setTarget(key: string, target: number): void {
+    this.#keyed.setTarget(checkKey(key), target);
+    if (target === 0 && this.#life.state === 'closing') this.#rejectPaused();
+  }
+
+  counts(key: string): KeyCounts {
+    return this.#keyed.counts(checkKey(key));
+  }
+
+  acquire(key: string, signal: AbortSignal | undefined): Promise<Lease> {
+    const failure = this.#life.failure;
+    if (failure !== undefined) return Promise.reject(failure);
+    if (!this.#life.accepting) return Promise.reject(new PoolClosedError());
+    return this.#keyed.acquire(checkKey(key), signal);
+  }
+
+  /** Queued jobs of paused keys would wait forever once the pool is closing. */
+  #rejectPaused(): void {
+    for (const job of this.#keyed.pausedJobs()) {
+      this.#settle(
+        job,
+        false,
+        new PoolClosedError("the pool closed while the job's key was paused"),
+      );
     }
   }
 
@@ -157,7 +210,7 @@ export class Engine {
       return new UnknownTaskError(job.task, [...this.#tasks.keys()]);
     }
     if (job.signal?.aborted === true) return new AbortError(job.signal.reason);
-    if (job.queueFull === 'reject' && this.#queued >= this.#options.maxQueue) {
+    if (job.queueFull === 'reject' && this.#queue.length >= this.#options.maxQueue) {
       return new QueueFullError(this.#options.maxQueue);
     }
     return undefined;
@@ -167,7 +220,7 @@ export class Engine {
   cancelOwned(owner: JobOwner, reason: unknown, queuedOnly: boolean): void {
     const doomed: Job[] = [];
     this.#queue.forEach((job) => {
-      if (job.owner === owner && !job.settled) doomed.push(job);
+      if (job.owner === owner) doomed.push(job);
     });
     if (!queuedOnly) {
       for (const w of this.#workers) {
@@ -181,8 +234,8 @@ export class Engine {
   snapshot(): PoolStats {
     return this.stats.snapshot({
       threads: this.#workers.size,
-      queued: Math.min(this.#queued, this.#options.maxQueue),
-      waiting: Math.max(0, this.#queued - this.#options.maxQueue),
+      queued: Math.min(this.#queue.length, this.#options.maxQueue),
+      waiting: Math.max(0, this.#queue.length - this.#options.maxQueue),
       running: this.#inFlight,
     });
   }
@@ -191,7 +244,7 @@ export class Engine {
 
   /** Settles a job and keeps the counters right. Every outcome goes through here. */
   #settle(job: Job, ok: boolean, value: unknown): void {
-    if (job.state === 'queued') this.#queued--;
+    if (job.state === 'queued') this.#queue.removed(job);
     else if (job.state === 'sent') {
       this.#inFlight--;
       this.stats.run(job.sentAt, performance.now());
@@ -208,8 +261,7 @@ export class Engine {
     this.#inFlight--;
     job.state = 'queued';
     job.holder = undefined;
-    this.#queue.unshift(job);
-    this.#queued++;
+    this.#queue.add(job, true);
   }
 
   #abort(job: Job, reason: unknown = job.signal?.reason): void {
@@ -231,7 +283,7 @@ export class Engine {
   }
 
   #checkIdle(): void {
-    if (this.#queued > 0 || this.#inFlight > 0) return;
+    if (this.#queue.length > 0 || this.#inFlight > 0) return;
     if (this.#busy) {
       this.#busy = false;
       this.#emit('drain');
@@ -245,7 +297,8 @@ export class Engine {
     this.#dispatchScheduled = false;
     const tasks = this.#tasks;
     if (tasks === undefined) return;
-    while (this.#queued > 0 && this.#ready.length > 0) {
+    let more = true;
+    while (more && this.#queue.length > 0 && this.#ready.length > 0) {
       const worker = this.#ready.peek() as WorkerHandle;
       const room =
         worker.state === 'ready' ? batchRoom(this.#options, this.#jobMs, worker.load) : 0;
@@ -255,15 +308,17 @@ export class Engine {
         continue;
       }
       // Split what is queued across the threads with room, rather than filling the first.
-      const limit = Math.min(room, Math.ceil(this.#queued / this.#ready.length));
+      const limit = Math.min(room, Math.ceil(this.#queue.length / this.#ready.length));
       const batch: Job[] = [];
       const now = performance.now();
       while (batch.length < limit) {
-        const job = this.#queue.shift();
-        if (job === undefined) break;
-        if (job.settled) continue;
-        this.#queued--;
+        const job = this.#queue.next();
+        if (job === undefined) {
+          more = false; // what is left is held back by its keys' targets
+          break;
+        }
         if (!tasks.has(job.task)) {
+          this.#keyed.give(job);
           job.settle(false, new UnknownTaskError(job.task, [...tasks.keys()]));
           this.stats.failed++;
           continue;
@@ -278,10 +333,11 @@ export class Engine {
       if (batch.length === 0) continue;
       for (const [job, error] of worker.send(batch, tasks)) {
         job.holder = undefined;
+        this.#keyed.give(job);
         this.#settle(job, false, new DataCloneError('input', { cause: error }));
       }
     }
-    if (this.#queued === 0) this.#balance();
+    if (this.#queue.length === 0) this.#balance();
     this.#checkIdle();
   }
 
@@ -340,6 +396,7 @@ export class Engine {
       const job = worker.jobs.get(id);
       if (job === undefined) continue;
       worker.release(id);
+      this.#keyed.give(job);
       if (job.timer !== undefined) clearTimeout(job.timer);
       job.timer = undefined;
       if (job.settled) continue;
@@ -402,10 +459,16 @@ export class Engine {
       this.#crashed(worker, error, wasReady);
     }
     for (const job of worker.jobs.values()) {
-      if (job.timer !== undefined) clearTimeout(job.timer);
-      job.timer = undefined;
+      // A job retried elsewhere may have a timer of its new thread's: leave that one.
+      if (job.holder === worker && job.timer !== undefined) {
+        clearTimeout(job.timer);
+        job.timer = undefined;
+      }
+      this.#keyed.give(job);
     }
     worker.jobs.clear();
+    this.#keyed.threadGone(worker);
+    this.#scheduleDispatch();
     this.#life.checkClosed();
   }
 
@@ -414,7 +477,7 @@ export class Engine {
     this.#emit('threadCrash', { threadId: worker.threadId, error });
     const back: Job[] = [];
     for (const job of worker.jobs.values()) {
-      if (job.settled) continue;
+      if (job.settled || job.holder !== worker) continue;
       const phase = worker.phase(job);
       if (phase === 'unstarted') {
         job.tries--; // it never ran: the attempt is given back
@@ -447,7 +510,7 @@ export class Engine {
   #timedOut(worker: WorkerHandle, job: Job): void {
     if (job.settled || !worker.jobs.has(job.id)) return;
     const timeout = new JobTimeoutError(job.timeout);
-    worker.release(job.id);
+    // It stays in worker.jobs (and holds its key's unit) until the thread is gone.
     job.timer = undefined;
     worker.terminate(
       new WorkerCrashedError('terminated: a job overran its timeout', { cause: timeout }),
@@ -456,12 +519,17 @@ export class Engine {
       this.#requeue(job, true);
       this.#dispatch();
     } else this.#settle(job, false, timeout);
+    job.holder = undefined;
   }
 
   // ------------------------------------------------------------- threads
 
   #spawn(): void {
-    const worker = new WorkerHandle(this.#options, this.#listener);
+    const keys = this.#keyed.table;
+    const worker = new WorkerHandle(this.#options, this.#listener, {
+      counters: keys.counters,
+      slots: keys.entries(),
+    });
     this.#workers.add(worker);
   }
 
@@ -487,7 +555,8 @@ export class Engine {
 
   #replenish(): void {
     const s = this.#life.state;
-    const needed = s === 'starting' || s === 'running' || (s === 'closing' && this.#queued > 0);
+    const needed =
+      s === 'starting' || s === 'running' || (s === 'closing' && this.#queue.length > 0);
     if (!needed) return;
     for (let n = this.#live(); n < this.#target; n++) this.#spawn();
   }
@@ -516,14 +585,13 @@ export class Engine {
 
   #fail(error: Error): void {
     if (!this.#life.fail(error)) return;
+    this.#keyed.failWaiters(error);
     this.#rejectAll(error);
     for (const w of this.#workers) w.terminate(error);
   }
 
   #rejectAll(error: Error): void {
-    for (let job = this.#queue.shift(); job !== undefined; job = this.#queue.shift()) {
-      if (!job.settled) this.#settle(job, false, error);
-    }
+    for (const job of this.#queue.drain()) this.#settle(job, false, error);
     for (const w of this.#workers) {
       for (const job of w.jobs.values()) if (!job.settled) this.#settle(job, false, error);
     }
@@ -532,11 +600,15 @@ export class Engine {
   /** Graceful: queued and running jobs finish, threads run `cleanup()`. Forced: all rejected, threads terminated. */
   shutdown(force: boolean): Promise<void> {
     const closed = this.#life.close();
+    this.#keyed.failWaiters(new PoolClosedError());
     if (force) {
       const error = new PoolClosedError('the pool was shut down by force');
       this.#rejectAll(error);
       for (const w of this.#workers) w.terminate(error);
-    } else this.#checkIdle();
+    } else {
+      this.#rejectPaused();
+      this.#checkIdle();
+    }
     this.#life.checkClosed();
     return closed;
   }

@@ -5,6 +5,8 @@ export type { Outcome, StreamOptions } from './stream.js';
 export type { PoolStats, Latency } from './stats.js';
 export type { PoolEvents } from './engine.js';
 export type { PoolState } from './lifecycle.js';
+export type { KeyCounts } from './keyed.js';
+export { Lease } from './leases.js';
 export * from './errors.js';
 
 export {

@@ -7,6 +7,7 @@ import { AbortError, InvalidOptionError } from './errors.js';
 import { checkInteger } from './options.js';
 import type { QueueFullPolicy, ResolvedOptions } from './options.js';
 import type { WorkerHandle } from './worker-handle.js';
+import { checkKey, type KeyState } from './key-table.js';
 
 /** Options for one job (`pool.do`), and the per-job part of `execute`/`wrap`. */
 export interface JobOptions {
@@ -24,6 +25,11 @@ export interface JobOptions {
   maxTries?: number;
   /** Overrides the pool's `queueFull` for this job. */
   queueFull?: QueueFullPolicy;
+  /**
+   * The job's key: it starts only while the key's active count is below its target
+   * (see `pool.setTarget`), and keys are served in turn.
+   */
+  key?: string;
 }
 
 /** Who hears a job's outcome, when it is not a plain promise (the stream adapters). */
@@ -46,6 +52,9 @@ export class Job {
   readonly signal: AbortSignal | undefined;
   readonly onProgress: ((value: unknown) => void) | undefined;
   readonly queueFull: QueueFullPolicy;
+  /** The key, if any, and its state once the job is queued. */
+  key: string | undefined;
+  keyState: KeyState | undefined;
   state: JobState = 'queued';
   /** Attempts started so far (a dispatch that the thread never started is given back). */
   tries = 0;
@@ -79,6 +88,7 @@ export class Job {
     this.signal = options.signal;
     this.onProgress = options.onProgress;
     this.queueFull = options.queueFull ?? pool.queueFull;
+    this.key = options.key;
   }
 
   /** Routes the outcome to a promise. */
@@ -134,6 +144,7 @@ export function checkJobOptions(options: unknown): JobOptions {
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') {
     throw new InvalidOptionError('onProgress', 'a function', o.onProgress);
   }
+  if (o.key !== undefined) checkKey(o.key);
   if (o.maxTries !== undefined) checkInteger('maxTries', o.maxTries, 1);
   if (o.timeout !== undefined) checkInteger('timeout', o.timeout, 0);
   if (o.queueFull !== undefined && o.queueFull !== 'wait' && o.queueFull !== 'reject') {

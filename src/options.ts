@@ -8,6 +8,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ResourceLimits } from 'node:worker_threads';
 import { InvalidOptionError, ModuleNotFoundError } from './errors.js';
+import { checkTarget } from './key-table.js';
 
 /** What to do when a job arrives and the queue already holds `maxQueue` jobs. */
 export type QueueFullPolicy = 'wait' | 'reject';
@@ -62,6 +63,12 @@ export interface PoolOptions {
   /** V8 heap limits for each thread; a thread over them is replaced like a crashed one. */
   resourceLimits?: ResourceLimits;
   /**
+   * Target of keys that were never given one with `pool.setTarget` (Infinity: no limit
+   * beyond the threads).
+   * @default Infinity
+   */
+  defaultTarget?: number;
+  /**
    * Node flags for the threads, e.g. `['--import', 'tsx']` to run `.ts` task modules.
    * @default process.execArgv
    */
@@ -81,6 +88,7 @@ export interface ResolvedOptions {
   workerData: unknown;
   resourceLimits: ResourceLimits | undefined;
   execArgv: string[] | undefined;
+  defaultTarget: number;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -128,6 +136,7 @@ const known = new Set([
   'workerData',
   'resourceLimits',
   'execArgv',
+  'defaultTarget',
 ]);
 
 /** Validates {@link PoolOptions} and fills in defaults. Throws {@link InvalidOptionError}. */
@@ -162,5 +171,6 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     workerData: o.workerData,
     resourceLimits: o.resourceLimits,
     execArgv: o.execArgv,
+    defaultTarget: checkTarget(o.defaultTarget ?? Infinity, 'defaultTarget'),
   };
 }

@@ -7,6 +7,9 @@ import { Job, checkJobOptions, type JobOptions } from './job.js';
 import type { PoolState } from './lifecycle.js';
 import { checkInteger, resolveOptions, type PoolOptions, type ResolvedOptions } from './options.js';
 import type { PoolStats } from './stats.js';
+import { checkTarget } from './key-table.js';
+import type { KeyCounts } from './keyed.js';
+import type { Lease } from './leases.js';
 import { OutcomeStream, type Outcome, type StreamOptions } from './stream.js';
 
 /** Options for {@link Pool.shutdown}. */
@@ -107,6 +110,46 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
     options?: StreamOptions<I>,
   ): AsyncIterableIterator<Outcome<I, R>> {
     return new OutcomeStream<I, R>(this.#engine, this.#options, source, options, true);
+  }
+
+  /**
+   * Sets or changes a key's target: at most `target` jobs of the key run (and leases
+   * are held) at once. Raising it starts waiting work at once; lowering it below the
+   * active count revokes nothing, and nothing more of the key starts until it is under
+   * the target; 0 pauses the key. `Infinity` removes the limit.
+   *
+   * @example
+   * ```ts
+   * pool.setTarget('tenant-a', 2);
+   * await pool.do(job, { key: 'tenant-a' });
+   * ```
+   */
+  setTarget(key: string, target: number): void {
+    this.#engine.setTarget(key, checkTarget(target));
+  }
+
+  /** A key's target, active count (jobs running and leases held), queued jobs and waiting acquirers. */
+  counts(key: string): KeyCounts {
+    return this.#engine.counts(key);
+  }
+
+  /**
+   * Takes a lease on a key, counted against the same target as keyed jobs and leases
+   * taken inside tasks. Waits while the key is at its target; rejects with an
+   * `AbortError` on abort and `ERR_POOL_CLOSED` on shutdown.
+   *
+   * @example
+   * ```ts
+   * await using lease = await pool.acquire('db', { signal });
+   * ```
+   */
+  acquire(key: string, options?: { signal?: AbortSignal }): Promise<Lease> {
+    try {
+      return this.#engine.acquire(key, options?.signal);
+    } catch (error) {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+      return Promise.reject(error);
+    }
   }
 
   /** Changes the number of threads. Extra threads finish their jobs, run `cleanup()` and exit. */

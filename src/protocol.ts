@@ -63,7 +63,24 @@ export interface CloseMessage {
   type: 'close';
 }
 
-export type ToWorker = RunMessage | CancelMessage | StealMessage | CloseMessage;
+/** The answer to an {@link AcquireMessage}: a lease id, or the error the request failed with. */
+export interface LeaseMessage {
+  type: 'lease';
+  req: number;
+  id: number;
+  error?: WireError;
+}
+
+/** A key got a slot in the shared counters (and, if the table grew, its new buffer). */
+export interface KeyMessage {
+  type: 'key';
+  key: string;
+  slot: number;
+  counters?: Int32Array;
+}
+
+export type ToWorker =
+  RunMessage | CancelMessage | StealMessage | CloseMessage | LeaseMessage | KeyMessage;
 
 // ---------------------------------------------------------------- worker -> main
 
@@ -108,7 +125,29 @@ export interface ClosedMessage {
   error?: WireError;
 }
 
+/** A task asked for a lease on a key (`acquire` in `corral/worker`). */
+export interface AcquireMessage {
+  type: 'acquire';
+  req: number;
+  key: string;
+}
+
+/** The task gave up waiting for request `req` (its signal aborted). */
+export interface WithdrawMessage {
+  type: 'withdraw';
+  req: number;
+}
+
+/** A task released lease `id`. */
+export interface ReleaseMessage {
+  type: 'release';
+  id: number;
+}
+
 export type FromWorker =
+  | AcquireMessage
+  | WithdrawMessage
+  | ReleaseMessage
   | ReadyMessage
   | StartFailedMessage
   | ResultsMessage
@@ -135,6 +174,9 @@ export interface BootData {
   concurrency: number;
   /** The pool's `workerData` option, for the task module. */
   workerData: unknown;
+  /** The keyed targets' shared counters, and the keys known so far with their slots. */
+  keyCounters: Int32Array;
+  keySlots: [string, number][];
 }
 
 /** Packs tries and flags into one number for the wire. */

@@ -9,6 +9,7 @@ import type { Engine } from './engine.js';
 import { AbortError, InvalidOptionError } from './errors.js';
 import { Job, checkJobOptions, type JobOptions, type JobOwner } from './job.js';
 import { checkInteger, type ResolvedOptions } from './options.js';
+import { checkKey } from './key-table.js';
 
 /** One job's outcome in `execute`/`wrap`. `index` is the input's position in the source. */
 export type Outcome<I = unknown, R = unknown> =
@@ -18,8 +19,10 @@ export type Outcome<I = unknown, R = unknown> =
 /** Options for `execute` and `wrap`. */
 export interface StreamOptions<I = unknown> extends Omit<
   JobOptions,
-  'transfer' | 'onProgress' | 'queueFull'
+  'transfer' | 'onProgress' | 'queueFull' | 'key'
 > {
+  /** Each input's key (see `pool.setTarget`), or undefined for none. */
+  key?: (input: I, index: number) => string | undefined;
   /** Yield outcomes in input order instead of completion order. @default false */
   ordered?: boolean;
   /**
@@ -39,6 +42,7 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
   readonly #pool: ResolvedOptions;
   readonly #jobOptions: JobOptions;
   readonly #transfer: ((input: I) => readonly Transferable[]) | undefined;
+  readonly #key: ((input: I, index: number) => string | undefined) | undefined;
   readonly #window: number;
   readonly #ordered: boolean;
   readonly #source: Source<I>;
@@ -80,7 +84,7 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
   ) {
     this.#engine = engine;
     this.#pool = pool;
-    const { ordered, window, transfer, signal, ...jobOptions } = options ?? {};
+    const { ordered, window, transfer, signal, key, ...jobOptions } = options ?? {};
     // The stream, not each job, listens to the signal: jobs carry no signal of their own.
     this.#jobOptions = checkJobOptions(jobOptions);
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
@@ -90,6 +94,10 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
       throw new InvalidOptionError('transfer', 'a function of the input', transfer);
     }
     this.#transfer = transfer;
+    if (key !== undefined && typeof key !== 'function') {
+      throw new InvalidOptionError('key', 'a function of the input and its index', key);
+    }
+    this.#key = key;
     this.#ordered = ordered === true;
     this.#window = bounded
       ? checkInteger('window', window ?? pool.threads * 512, 1)
@@ -302,6 +310,15 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
     if (this.#transfer !== undefined) job.transfer = this.#transfer(input);
     job.ownedBy(this);
     this.#inFlight++;
+    if (this.#key !== undefined) {
+      try {
+        const key = this.#key(input, job.index);
+        job.key = key === undefined ? undefined : checkKey(key);
+      } catch (error) {
+        job.settle(false, error); // this input's outcome, not the stream's end
+        return;
+      }
+    }
     this.#engine.submit(job);
   }
 }

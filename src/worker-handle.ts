@@ -35,6 +35,15 @@ export interface WorkerListener {
   progress(worker: WorkerHandle, id: number, value: unknown): void;
   closed(worker: WorkerHandle): void;
   exited(worker: WorkerHandle, error: unknown): void;
+  acquire(worker: WorkerHandle, req: number, key: string): void;
+  withdraw(worker: WorkerHandle, req: number): void;
+  release(worker: WorkerHandle, id: number): void;
+}
+
+/** What a new thread is told about keyed targets. */
+export interface KeySnapshot {
+  counters: Int32Array;
+  slots: [string, number][];
 }
 
 export class WorkerHandle {
@@ -44,6 +53,8 @@ export class WorkerHandle {
   readonly jobs = new Map<number, Job>();
   /** Whether the thread ever became ready (a death before that is a start-up failure). */
   everReady = false;
+  /** Lease requests from this thread still waiting: request id -> withdraw. */
+  readonly acquires = new Map<number, () => void>();
   /** Whether the handle sits in the engine's ready-queue. */
   inReady = false;
   /** Why we terminated the thread, when we did; becomes the `cause` of what its jobs reject with. */
@@ -62,7 +73,7 @@ export class WorkerHandle {
   /** Whether the thread currently keeps the process alive. */
   #refed = true;
 
-  constructor(options: ResolvedOptions, listener: WorkerListener) {
+  constructor(options: ResolvedOptions, listener: WorkerListener, keys: KeySnapshot) {
     this.#listener = listener;
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
@@ -73,6 +84,8 @@ export class WorkerHandle {
       progress: this.#progress,
       concurrency: options.concurrency,
       workerData: options.workerData,
+      keyCounters: keys.counters,
+      keySlots: keys.slots,
     };
     this.#worker = new Worker(runtime, {
       workerData: boot,
@@ -187,6 +200,22 @@ export class WorkerHandle {
     this.#port.postMessage(message);
   }
 
+  /** Tells the thread about a new key (and the counters' new buffer, if they grew). */
+  sendKey(key: string, slot: number, counters: Int32Array | undefined): void {
+    if (this.state === 'exited') return;
+    const message: ToWorker =
+      counters === undefined ? { type: 'key', key, slot } : { type: 'key', key, slot, counters };
+    this.#port.postMessage(message);
+  }
+
+  /** Answers the thread's lease request `req`. */
+  answerLease(req: number, id: number, error: WireError | undefined): void {
+    if (this.state === 'exited') return;
+    const message: ToWorker =
+      error === undefined ? { type: 'lease', req, id } : { type: 'lease', req, id, error };
+    this.#port.postMessage(message);
+  }
+
   /** Asks an idle thread to run `cleanup()` and stop. */
   close(): void {
     this.state = 'closing';
@@ -239,6 +268,15 @@ export class WorkerHandle {
         return;
       case 'closed':
         this.#listener.closed(this);
+        return;
+      case 'acquire':
+        this.#listener.acquire(this, message.req, message.key);
+        return;
+      case 'withdraw':
+        this.#listener.withdraw(this, message.req);
+        return;
+      case 'release':
+        this.#listener.release(this, message.id);
         return;
       default:
         unknownMessage(message);

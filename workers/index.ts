@@ -82,3 +82,6 @@ export function retryable<E>(error: E): E {
 }
 
 export { ResourcePool, type ResourcePoolOptions } from '../src/resource-pool.js';
+
+export { acquire, counts } from './leases.js';
+export type { Lease } from '../src/leases.js';

@@ -20,6 +20,7 @@ import {
 } from '../src/protocol.js';
 import { toWire } from '../src/wire-error.js';
 import { JobContext } from './context.js';
+import { onKey, onLease } from './leases.js';
 import { Transfer } from './index.js';
 
 type TaskFn = (input: unknown, ctx: JobContext) => unknown;
@@ -240,6 +241,12 @@ function onMessage(message: ToWorker): void {
       return;
     case 'steal':
       steal(message.count);
+      return;
+    case 'lease':
+      onLease(message);
+      return;
+    case 'key':
+      onKey(message);
       return;
     case 'close':
       if (!closing) void close();

@@ -1,0 +1,141 @@
+/**
+ * The job queue, fair across keys. Unkeyed jobs wait in one FIFO; each key's jobs wait
+ * in the key's own FIFO. When a thread has room, the keys that have room and waiting
+ * jobs are served in turn (a ring), with the unkeyed FIFO as one more member, so a key
+ * with a million queued jobs does not hold back a key with one.
+ *
+ * Aborted jobs stay where they are as tombstones (the caller already counted them out
+ * with {@link KeyedQueue.removed}) and are skipped when reached.
+ */
+import { Deque } from './deque.js';
+import type { Job } from './job.js';
+import type { KeyState, KeyTable } from './key-table.js';
+
+/** The unkeyed FIFO's place in the ring. */
+const UNKEYED = Symbol('unkeyed');
+type Member = KeyState | typeof UNKEYED;
+
+export class KeyedQueue {
+  readonly #table: KeyTable;
+  readonly #unkeyed = new Deque<Job>();
+  /** Unsettled jobs in #unkeyed. */
+  #unkeyedQueued = 0;
+  /** Unsettled keyed jobs, across keys. */
+  #keyedQueued = 0;
+  /** Members with waiting jobs (and, for keys, room at the time they joined), served in turn. */
+  readonly #ring = new Deque<Member>();
+  #unkeyedInRing = false;
+
+  constructor(table: KeyTable) {
+    this.#table = table;
+  }
+
+  /** Unsettled jobs waiting, keyed or not (those held back by their key's target included). */
+  get length(): number {
+    return this.#unkeyedQueued + this.#keyedQueued;
+  }
+
+  /** Appends a job (`head`: puts it first in its FIFO, for a retry). */
+  add(job: Job, head = false): void {
+    const state = job.keyState;
+    if (state === undefined) {
+      if (head) this.#unkeyed.unshift(job);
+      else this.#unkeyed.push(job);
+      this.#unkeyedQueued++;
+      if (this.#keyedQueued > 0) this.#joinUnkeyed();
+      return;
+    }
+    if (head) state.jobs.unshift(job);
+    else state.jobs.push(job);
+    state.queued++;
+    this.#keyedQueued++;
+    if (this.#unkeyedQueued > 0) this.#joinUnkeyed();
+    this.roomFreed(state);
+  }
+
+  /** A queued job was settled where it stands (aborted, or the pool rejected it). */
+  removed(job: Job): void {
+    const state = job.keyState;
+    if (state === undefined) this.#unkeyedQueued--;
+    else {
+      state.queued--;
+      this.#keyedQueued--;
+    }
+  }
+
+  /** A key may have room again (a job left a thread, a lease was released, its target rose). */
+  roomFreed(state: KeyState): void {
+    if (!state.inRing && state.queued > 0 && this.#table.hasRoom(state)) {
+      state.inRing = true;
+      this.#ring.push(state);
+    }
+  }
+
+  /**
+   * Takes the next job that may start now, or undefined. A keyed job's unit of its
+   * target is taken here (give it back with `KeyTable.give` when the job leaves its thread).
+   */
+  next(): Job | undefined {
+    if (this.#keyedQueued === 0) return this.#shiftUnkeyed();
+    for (let n = this.#ring.length; n > 0; n--) {
+      const member = this.#ring.shift() as Member;
+      if (member === UNKEYED) {
+        const job = this.#shiftUnkeyed();
+        this.#unkeyedInRing = false;
+        if (job === undefined) continue;
+        if (this.#unkeyedQueued > 0) this.#joinUnkeyed();
+        return job;
+      }
+      member.inRing = false;
+      if (member.queued === 0 || !this.#table.hasRoom(member)) continue;
+      let job = member.jobs.shift();
+      while (job?.settled === true) job = member.jobs.shift();
+      if (job === undefined) continue;
+      member.queued--;
+      this.#keyedQueued--;
+      this.#table.take(member);
+      this.roomFreed(member);
+      return job;
+    }
+    return undefined;
+  }
+
+  /** Calls `fn` on every unsettled queued job. */
+  forEach(fn: (job: Job) => void): void {
+    const live = (job: Job): void => {
+      if (!job.settled) fn(job);
+    };
+    this.#unkeyed.forEach(live);
+    for (const state of this.#table.states()) state.jobs.forEach(live);
+  }
+
+  /**
+   * Empties the queue and returns its unsettled jobs. The caller settles each one and
+   * counts it out with {@link removed}, as for any queued job.
+   */
+  drain(): Job[] {
+    const out: Job[] = [];
+    this.forEach((job) => out.push(job));
+    this.#unkeyed.drain();
+    for (const state of this.#table.states()) {
+      state.jobs.drain();
+      state.inRing = false;
+    }
+    this.#ring.drain();
+    this.#unkeyedInRing = false;
+    return out;
+  }
+
+  #shiftUnkeyed(): Job | undefined {
+    let job = this.#unkeyed.shift();
+    while (job?.settled === true) job = this.#unkeyed.shift();
+    if (job !== undefined) this.#unkeyedQueued--;
+    return job;
+  }
+
+  #joinUnkeyed(): void {
+    if (this.#unkeyedInRing) return;
+    this.#unkeyedInRing = true;
+    this.#ring.push(UNKEYED);
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * Keyed targets as the engine sees them: the key table, the fair queue and the lease
+ * broker, kept consistent with each other. Target semantics (the Go workpool's, strict):
+ * raising a target starts waiting work at once; lowering it below `active` revokes
+ * nothing, and nothing more of that key starts until `active < target`; 0 pauses the key.
+ */
+import type { Job } from './job.js';
+import { KeyTable, UNLIMITED, type KeyState } from './key-table.js';
+import { KeyedQueue } from './keyed-queue.js';
+import { Lease, LeaseBroker, abortable } from './leases.js';
+import { toWire } from './wire-error.js';
+import type { WorkerHandle } from './worker-handle.js';
+
+/** A key's numbers, from `pool.counts(key)`. */
+export interface KeyCounts {
+  /** The key's target (Infinity when unlimited). */
+  target: number;
+  /** Jobs of the key running and leases held. */
+  active: number;
+  /** Jobs of the key waiting in the queue. */
+  queued: number;
+  /** Acquirers waiting for a lease. */
+  waiting: number;
+}
+
+export class Keyed {
+  readonly table: KeyTable;
+  readonly queue: KeyedQueue;
+  readonly #leases: LeaseBroker;
+  /** Starts whatever room on a key allows (the engine's dispatch). */
+  readonly #wake: () => void;
+
+  constructor(defaultTarget: number, workers: () => Iterable<WorkerHandle>, wake: () => void) {
+    this.#wake = wake;
+    this.table = new KeyTable(defaultTarget, (key, slot, grown) => {
+      for (const w of workers()) w.sendKey(key, slot, grown);
+    });
+    this.queue = new KeyedQueue(this.table);
+    this.#leases = new LeaseBroker(this.table, (state) => {
+      this.queue.roomFreed(state);
+      this.#wake();
+    });
+  }
+
+  /** A job left its thread: its unit of the key's target comes back. */
+  give(job: Job): void {
+    const state = job.keyState;
+    if (state === undefined) return;
+    this.table.give(state);
+    this.#leases.serve(state);
+    this.queue.roomFreed(state);
+  }
+
+  setTarget(key: string, target: number): KeyState {
+    const state = this.table.get(key);
+    this.table.setTarget(state, target);
+    this.#leases.serve(state);
+    this.queue.roomFreed(state);
+    this.#wake();
+    return state;
+  }
+
+  counts(key: string): KeyCounts {
+    if (!this.table.has(key)) {
+      const target = this.table.defaultTarget;
+      return { target: unlimited(target), active: 0, queued: 0, waiting: 0 };
+    }
+    const state = this.table.get(key);
+    return {
+      target: unlimited(this.table.target(state)),
+      active: this.table.active(state),
+      queued: state.queued,
+      waiting: this.#leases.waiting(state),
+    };
+  }
+
+  /** A lease for the main thread. */
+  async acquire(key: string, signal: AbortSignal | undefined): Promise<Lease> {
+    const state = this.table.get(key);
+    const id = await abortable(signal, (grant, fail) =>
+      this.#leases.request(state, undefined, grant, fail),
+    );
+    return new Lease(id, key, () => this.#leases.release(id));
+  }
+
+  /** A thread asked for a lease: answer it over its port. */
+  threadAcquire(worker: WorkerHandle, req: number, key: string): void {
+    const call = { answered: false };
+    const withdraw = this.#leases.request(
+      this.table.get(key),
+      worker,
+      (id) => {
+        call.answered = true;
+        worker.acquires.delete(req);
+        worker.answerLease(req, id, undefined);
+      },
+      (error) => {
+        call.answered = true;
+        worker.acquires.delete(req);
+        worker.answerLease(req, 0, toWire(error));
+      },
+    );
+    if (!call.answered) worker.acquires.set(req, withdraw);
+  }
+
+  threadRelease(id: number): void {
+    this.#leases.release(id);
+  }
+
+  /** A thread is gone: its leases come back, its requests are dropped. */
+  threadGone(worker: WorkerHandle): void {
+    this.#leases.releaseOwner(worker);
+  }
+
+  /** Fails every lease waiter (shutdown, or the pool failed). */
+  failWaiters(error: Error): void {
+    this.#leases.failAll(error);
+  }
+
+  /** Queued jobs of paused keys can never start: on shutdown they reject. */
+  pausedJobs(): Job[] {
+    const out: Job[] = [];
+    for (const state of this.table.states()) {
+      if (this.table.target(state) !== 0) continue;
+      state.jobs.forEach((job) => {
+        if (!job.settled) out.push(job);
+      });
+    }
+    return out;
+  }
+}
+
+function unlimited(target: number): number {
+  return target >= UNLIMITED ? Number.POSITIVE_INFINITY : target;
+}

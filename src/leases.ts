@@ -1,0 +1,186 @@
+/**
+ * Leases: a unit of a key's target held by code rather than by a job (the Go workpool's
+ * Acquire/Release). The main thread asks directly; a worker thread asks over its port
+ * and the pool answers. Waiters are served before queued jobs of the same key: they may
+ * be tasks holding a thread while they wait, and a thread waiting behind jobs that need
+ * threads could deadlock the pool.
+ */
+import { Deque } from './deque.js';
+import { AbortError } from './errors.js';
+import type { KeyState, KeyTable } from './key-table.js';
+
+/**
+ * One unit of a key's target, held until `release()`.
+ *
+ * @example
+ * ```ts
+ * await using lease = await pool.acquire('tenant-a');
+ * await callTheTenantsApi();
+ * ```
+ */
+export class Lease implements Disposable, AsyncDisposable {
+  /** Unique within the pool, never 0. */
+  readonly id: number;
+  readonly key: string;
+  /** Gives the unit back; set to undefined once done. */
+  #release: (() => void) | undefined;
+
+  constructor(id: number, key: string, release: () => void) {
+    this.id = id;
+    this.key = key;
+    this.#release = release;
+  }
+
+  /** Gives the unit back. A second call does nothing. */
+  release(): void {
+    const release = this.#release;
+    this.#release = undefined;
+    release?.();
+  }
+
+  [Symbol.dispose](): void {
+    this.release();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    this.release();
+    return Promise.resolve();
+  }
+}
+
+/** Someone waiting for room on a key. */
+interface Waiter {
+  state: KeyState;
+  /** The thread that asked (undefined: the main thread). */
+  owner: unknown;
+  grant(id: number): void;
+  fail(error: Error): void;
+  /** Set once granted, failed or withdrawn. */
+  done: boolean;
+}
+
+export class LeaseBroker {
+  readonly #table: KeyTable;
+  /** Called when a lease gives a unit back, so queued jobs of the key may start. */
+  readonly #onFreed: (state: KeyState) => void;
+  #nextId = 1;
+  /** Waiters per key, oldest first. */
+  readonly #waiting = new Map<KeyState, Deque<Waiter>>();
+  /** Leases held: id -> key and owner. */
+  readonly #held = new Map<number, { state: KeyState; owner: unknown }>();
+
+  constructor(table: KeyTable, onFreed: (state: KeyState) => void) {
+    this.#table = table;
+    this.#onFreed = onFreed;
+  }
+
+  /**
+   * Asks for a unit of `state`'s target for `owner`. `grant` is called (maybe at once)
+   * with the lease id, or `fail` with an error; the returned function withdraws the request.
+   */
+  request(
+    state: KeyState,
+    owner: unknown,
+    grant: (id: number) => void,
+    fail: (error: Error) => void,
+  ): () => void {
+    const waiter: Waiter = { state, owner, grant, fail, done: false };
+    let queue = this.#waiting.get(state);
+    if (queue === undefined) this.#waiting.set(state, (queue = new Deque<Waiter>()));
+    queue.push(waiter);
+    this.serve(state);
+    return () => {
+      waiter.done = true;
+    };
+  }
+
+  /** Grants waiting requests of a key while it has room. */
+  serve(state: KeyState): void {
+    const queue = this.#waiting.get(state);
+    if (queue === undefined) return;
+    while (queue.length > 0 && this.#table.hasRoom(state)) {
+      const waiter = queue.shift() as Waiter;
+      if (waiter.done) continue;
+      waiter.done = true;
+      this.#table.take(state);
+      const id = this.#nextId++;
+      this.#held.set(id, { state, owner: waiter.owner });
+      waiter.grant(id);
+    }
+    if (queue.length === 0) this.#waiting.delete(state);
+  }
+
+  /** Live waiters on a key. */
+  waiting(state: KeyState): number {
+    let n = 0;
+    this.#waiting.get(state)?.forEach((w) => {
+      if (!w.done) n++;
+    });
+    return n;
+  }
+
+  /** Releases a lease; false if it was not held (released already, or never granted). */
+  release(id: number): boolean {
+    const held = this.#held.get(id);
+    if (held === undefined) return false;
+    this.#held.delete(id);
+    this.#table.give(held.state);
+    this.serve(held.state);
+    this.#onFreed(held.state);
+    return true;
+  }
+
+  /** Releases what a thread held and drops what it waited for (it crashed or exited). */
+  releaseOwner(owner: unknown): void {
+    for (const [id, held] of this.#held) if (held.owner === owner) this.release(id);
+    for (const queue of this.#waiting.values()) {
+      queue.forEach((w) => {
+        if (w.owner === owner) w.done = true;
+      });
+    }
+  }
+
+  /** Fails every waiter (shutdown). */
+  failAll(error: Error): void {
+    for (const queue of this.#waiting.values()) {
+      for (let w = queue.shift(); w !== undefined; w = queue.shift()) {
+        if (w.done) continue;
+        w.done = true;
+        w.fail(error);
+      }
+    }
+    this.#waiting.clear();
+  }
+}
+
+/** Wires an AbortSignal to a lease request: rejects with an AbortError and withdraws it. */
+export function abortable(
+  signal: AbortSignal | undefined,
+  request: (grant: (id: number) => void, fail: (e: Error) => void) => () => void,
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted === true) {
+      reject(new AbortError(signal.reason));
+      return;
+    }
+    const call = { settled: false };
+    const onAbort = (): void => {
+      withdraw();
+      reject(new AbortError(signal?.reason));
+    };
+    const withdraw = request(
+      (id) => {
+        call.settled = true;
+        signal?.removeEventListener('abort', onAbort);
+        resolve(id);
+      },
+      (error) => {
+        call.settled = true;
+        signal?.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+    // The request may have been answered at once: then there is nothing to listen for.
+    if (!call.settled) signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
