@@ -17,7 +17,7 @@ const slots = new Map<string, number>(boot?.keySlots ?? []);
 /** Lease requests waiting for the pool's answer. */
 const pending = new Map<
   number,
-  { key: string; resolve: (l: Lease) => void; reject: (e: unknown) => void }
+  { key: string; resolve: (l: Lease) => void; reject: (e: Error) => void }
 >();
 let nextReq = 1;
 
