@@ -7,6 +7,7 @@ export type { PoolEvents } from './engine.js';
 export type { PoolState } from './lifecycle.js';
 export type { KeyCounts } from './keyed.js';
 export { Lease } from './leases.js';
+export type { PoolProxy, ProxyCallOptions } from './proxy.js';
 export * from './errors.js';
 
 export {
@@ -44,3 +45,10 @@ export {
   type RunnerOptions,
   type RunnerState,
 } from './runner.js';
+export {
+  runInSlot,
+  type ConcurrencyGovernor,
+  type Slot,
+  type StartOptions,
+  type RunOptions,
+} from './governor.js';

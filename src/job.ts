@@ -30,6 +30,13 @@ export interface JobOptions {
    * (see `pool.setTarget`), and keys are served in turn.
    */
   key?: string;
+  /**
+   * Coalesces this job with the others of the same id that are queued or running: they
+   * share one execution and every caller gets its result. The first job's input and
+   * options are the ones that run. Aborting one caller does not cancel the shared job
+   * while others still wait for it.
+   */
+  dedupe?: string;
 }
 
 /** Who hears a job's outcome, when it is not a plain promise (the stream adapters). */
@@ -145,6 +152,7 @@ export function checkJobOptions(options: unknown): JobOptions {
     throw new InvalidOptionError('onProgress', 'a function', o.onProgress);
   }
   if (o.key !== undefined) checkKey(o.key);
+  if (o.dedupe !== undefined) checkKey(o.dedupe, 'dedupe');
   if (o.maxTries !== undefined) checkInteger('maxTries', o.maxTries, 1);
   if (o.timeout !== undefined) checkInteger('timeout', o.timeout, 0);
   if (o.queueFull !== undefined && o.queueFull !== 'wait' && o.queueFull !== 'reject') {

@@ -10,6 +10,8 @@ import type { PoolStats } from './stats.js';
 import { checkTarget } from './key-table.js';
 import type { KeyCounts } from './keyed.js';
 import type { Lease } from './leases.js';
+import { Coalescer } from './coalesce.js';
+import { makeProxy, type PoolProxy } from './proxy.js';
 import { OutcomeStream, type Outcome, type StreamOptions } from './stream.js';
 
 /** Options for {@link Pool.shutdown}. */
@@ -34,6 +36,8 @@ export interface ShutdownOptions {
 export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
   readonly #options: ResolvedOptions;
   readonly #engine: Engine;
+  /** Executions shared by jobs with the same `dedupe` id. */
+  readonly #coalescer = new Coalescer();
 
   /** Starts the threads. Throws `ERR_INVALID_OPTION` or `ERR_MODULE_NOT_FOUND` at once. */
   constructor(options: PoolOptions) {
@@ -67,7 +71,16 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
   do<R = unknown>(input: unknown, options?: JobOptions): Promise<R> {
     let job: Job;
     try {
-      job = new Job(this.#engine.nextId(), input, checkJobOptions(options), this.#options);
+      const checked = checkJobOptions(options);
+      if (checked.dedupe !== undefined) {
+        const { dedupe, signal, ...rest } = checked;
+        return this.#coalescer.run(
+          dedupe,
+          (shared) => this.do(input, { ...rest, signal: shared }),
+          signal,
+        ) as Promise<R>;
+      }
+      job = new Job(this.#engine.nextId(), input, checked, this.#options);
     } catch (error) {
       // checkJobOptions throws only CorralErrors.
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
@@ -150,6 +163,19 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * A typed proxy of the task module: each method is a task, each call a pool job.
+   *
+   * @example
+   * ```ts
+   * const math = pool.proxy<typeof import('./math-worker.js')>();
+   * const n: number = await math.fib(30, { timeout: 1_000 });
+   * ```
+   */
+  proxy<M>(): PoolProxy<M> {
+    return makeProxy<M>((task, input, options) => this.do(input, { ...options, task }));
   }
 
   /** Changes the number of threads. Extra threads finish their jobs, run `cleanup()` and exit. */
