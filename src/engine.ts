@@ -28,6 +28,7 @@ import { WorkerHandle, type WorkerListener } from './worker-handle.js';
 import { fromWire, type WireError } from './wire-error.js';
 import { Lifecycle } from './lifecycle.js';
 import { batchRoom } from './batching.js';
+import { GovernorGate } from './governor-gate.js';
 
 /** Events the pool emits, with their arguments. */
 export interface PoolEvents {
@@ -50,6 +51,8 @@ export class Engine {
   readonly #options: ResolvedOptions;
   readonly #emit: Emit;
   readonly #life: Lifecycle;
+  /** Cluster-wide keyed targets, when the pool has a governor. */
+  readonly #gate: GovernorGate | undefined;
   /** Keyed targets: the key table, leases, and the queue (fair across keys). */
   readonly #keyed: Keyed;
   /** Jobs waiting for a thread; settled (aborted) ones are skipped when reached. */
@@ -120,6 +123,7 @@ export class Engine {
       },
     );
     this.#queue = this.#keyed.queue;
+    this.#gate = options.governor === undefined ? undefined : new GovernorGate(options.governor);
     this.#life = new Lifecycle(
       () => this.#workers.size,
       () => this.#starting() === 0,
@@ -159,9 +163,30 @@ export class Engine {
       };
     }
     if (job.key !== undefined) job.keyState = this.#keyed.table.get(job.key);
+    this.#busy = true;
+    const gated = this.#gate?.gate(
+      job,
+      () => {
+        const failure = this.#life.failure;
+        if (failure === undefined) this.#enqueue(job);
+        else this.#settle(job, false, failure);
+      },
+      (error) => {
+        if (!job.settled) this.#settle(job, false, error);
+        this.#checkIdle();
+      },
+      (reason) => {
+        this.#abort(job, reason);
+      },
+    );
+    if (gated === true) job.state = 'waiting';
+    else this.#enqueue(job);
+  }
+
+  #enqueue(job: Job): void {
+    job.state = 'queued';
     job.queuedAt = performance.now();
     this.#queue.add(job);
-    this.#busy = true;
     this.#scheduleDispatch();
   }
 
@@ -250,6 +275,7 @@ export class Engine {
       this.stats.run(job.sentAt, performance.now());
     }
     if (!job.settle(ok, value)) return;
+    if (job.holder === undefined || !job.holder.jobs.has(job.id)) this.#gate?.release(job);
     if (ok) this.stats.completed++;
     else this.stats.failed++;
     this.#checkIdle();
@@ -283,7 +309,7 @@ export class Engine {
   }
 
   #checkIdle(): void {
-    if (this.#queue.length > 0 || this.#inFlight > 0) return;
+    if (this.#queue.length > 0 || this.#inFlight > 0 || (this.#gate?.waiting ?? 0) > 0) return;
     if (this.#busy) {
       this.#busy = false;
       this.#emit('drain');
@@ -399,7 +425,10 @@ export class Engine {
       this.#keyed.give(job);
       if (job.timer !== undefined) clearTimeout(job.timer);
       job.timer = undefined;
-      if (job.settled) continue;
+      if (job.settled) {
+        this.#gate?.release(job);
+        continue;
+      }
       const status = batch[i + 1] as ResultStatus;
       if (status === ResultStatus.Ok) {
         counted++;
@@ -455,7 +484,13 @@ export class Engine {
     const wasReady = worker.everReady;
     this.#workers.delete(worker);
     this.#emit('threadExit', { threadId: worker.threadId });
-    if (error !== undefined && this.#life.failure === undefined && this.#life.state !== 'closed') {
+    // Threads a forced shutdown terminates (reason: PoolClosedError) did not crash.
+    const crashed =
+      error !== undefined &&
+      !(error instanceof PoolClosedError) &&
+      this.#life.failure === undefined &&
+      this.#life.state !== 'closed';
+    if (crashed) {
       this.#crashed(worker, error, wasReady);
     }
     for (const job of worker.jobs.values()) {
@@ -466,7 +501,9 @@ export class Engine {
       }
       this.#keyed.give(job);
     }
+    const settled = [...worker.jobs.values()].filter((job) => job.settled);
     worker.jobs.clear();
+    for (const job of settled) this.#gate?.release(job);
     this.#keyed.threadGone(worker);
     this.#scheduleDispatch();
     this.#life.checkClosed();
@@ -585,6 +622,7 @@ export class Engine {
 
   #fail(error: Error): void {
     if (!this.#life.fail(error)) return;
+    this.#gate?.close();
     this.#keyed.failWaiters(error);
     this.#rejectAll(error);
     for (const w of this.#workers) w.terminate(error);
@@ -603,6 +641,7 @@ export class Engine {
     this.#keyed.failWaiters(new PoolClosedError());
     if (force) {
       const error = new PoolClosedError('the pool was shut down by force');
+      this.#gate?.close();
       this.#rejectAll(error);
       for (const w of this.#workers) w.terminate(error);
     } else {

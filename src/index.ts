@@ -45,6 +45,8 @@ export {
   type RunnerOptions,
   type RunnerState,
 } from './runner.js';
+export { LocalGovernor } from './local-governor.js';
+export type { GovernorFor } from './governor-gate.js';
 export {
   runInSlot,
   type ConcurrencyGovernor,

@@ -8,6 +8,7 @@ import { checkInteger } from './options.js';
 import type { QueueFullPolicy, ResolvedOptions } from './options.js';
 import type { WorkerHandle } from './worker-handle.js';
 import { checkKey, type KeyState } from './key-table.js';
+import type { Slot } from './governor.js';
 
 /** Options for one job (`pool.do`), and the per-job part of `execute`/`wrap`. */
 export interface JobOptions {
@@ -44,8 +45,8 @@ export interface JobOwner {
   settled(job: Job, ok: boolean, value: unknown): void;
 }
 
-/** Where a job is in its life. */
-export type JobState = 'queued' | 'sent' | 'settled';
+/** Where a job is in its life (`waiting`: for a governor slot, before it may queue). */
+export type JobState = 'waiting' | 'queued' | 'sent' | 'settled';
 
 export class Job {
   /** Unique per pool; the wire refers to the job by it. */
@@ -65,6 +66,8 @@ export class Job {
   state: JobState = 'queued';
   /** Attempts started so far (a dispatch that the thread never started is given back). */
   tries = 0;
+  /** The governor slot the job holds, if the pool has a governor for its key. */
+  slot: Slot | undefined;
   /** The thread holding the job, while it is sent. */
   holder: WorkerHandle | undefined;
   /** Asked back from its thread by a steal; it may or may not have started. */

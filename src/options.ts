@@ -9,6 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ResourceLimits } from 'node:worker_threads';
 import { InvalidOptionError, ModuleNotFoundError } from './errors.js';
 import { checkTarget } from './key-table.js';
+import type { GovernorFor } from './governor-gate.js';
 
 /** What to do when a job arrives and the queue already holds `maxQueue` jobs. */
 export type QueueFullPolicy = 'wait' | 'reject';
@@ -69,6 +70,12 @@ export interface PoolOptions {
    */
   defaultTarget?: number;
   /**
+   * Makes keyed targets cluster-wide: returns the governor of a key (e.g. a NATS
+   * `Governor` from `corral/nats`), or undefined to limit that key locally only. A keyed
+   * job first holds a slot in its key's governor, then runs, then frees the slot.
+   */
+  governor?: GovernorFor;
+  /**
    * Node flags for the threads, e.g. `['--import', 'tsx']` to run `.ts` task modules.
    * @default process.execArgv
    */
@@ -89,6 +96,7 @@ export interface ResolvedOptions {
   resourceLimits: ResourceLimits | undefined;
   execArgv: string[] | undefined;
   defaultTarget: number;
+  governor: GovernorFor | undefined;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -137,6 +145,7 @@ const known = new Set([
   'resourceLimits',
   'execArgv',
   'defaultTarget',
+  'governor',
 ]);
 
 /** Validates {@link PoolOptions} and fills in defaults. Throws {@link InvalidOptionError}. */
@@ -149,6 +158,9 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   const queueFull = o.queueFull ?? 'wait';
   if (queueFull !== 'wait' && queueFull !== 'reject') {
     throw new InvalidOptionError('queueFull', "'wait' or 'reject'", queueFull);
+  }
+  if (o.governor !== undefined && typeof o.governor !== 'function') {
+    throw new InvalidOptionError('governor', 'a function from a key to a governor', o.governor);
   }
   if (o.resourceLimits !== undefined && !isObject(o.resourceLimits)) {
     throw new InvalidOptionError('resourceLimits', 'an object', o.resourceLimits);
@@ -172,5 +184,6 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     resourceLimits: o.resourceLimits,
     execArgv: o.execArgv,
     defaultTarget: checkTarget(o.defaultTarget ?? Infinity, 'defaultTarget'),
+    governor: o.governor as GovernorFor | undefined,
   };
 }

@@ -14,13 +14,14 @@ export class UnknownGovernorError extends CorralError {
   }
 }
 
-/** `create()` found a governor of that name with another configuration, and was not asked to update it. */
+/**
+ * `create()` found a governor of that name with another configuration and was not asked to
+ * update it, or found a stream of that name that is not a governor.
+ */
 export class GovernorExistsError extends CorralError {
-  constructor(governor: string, existing: string) {
-    super(
-      'ERR_GOVERNOR_EXISTS',
-      `governor '${governor}' already exists with ${existing}; pass { update: true } (CLI: --update) to change it`,
-    );
+  constructor(governor: string, existing: string, updatable = true) {
+    const hint = updatable ? '; pass { update: true } (CLI: --update) to change it' : '';
+    super('ERR_GOVERNOR_EXISTS', `governor '${governor}' already exists with ${existing}${hint}`);
   }
 }
 
@@ -67,6 +68,26 @@ export class GovernorEntryNotFoundError extends CorralError {
   constructor(governor: string, seq: number) {
     super('ERR_GOVERNOR_ENTRY_NOT_FOUND', `governor '${governor}' has no entry ${seq}`);
   }
+}
+
+/** The NATS client packages are not installed (they are optional peer dependencies of corral). */
+export class NatsClientMissingError extends CorralError {
+  constructor(options?: ErrorOptions) {
+    super(
+      'ERR_NATS_CLIENT_MISSING',
+      'the NATS client is not installed: npm install @nats-io/transport-node @nats-io/jetstream',
+      options,
+    );
+  }
+}
+
+/** Whether `error` says an `@nats-io/*` package could not be found. */
+export function isNatsClientMissing(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    (error as { code?: unknown }).code === 'ERR_MODULE_NOT_FOUND' &&
+    error.message.includes('@nats-io/')
+  );
 }
 
 /** Could not connect to the NATS server. */

@@ -39,6 +39,9 @@ export const STREAM_PREFIX = 'GOVERNOR_';
 /** Subjects of every governor start with this. */
 export const SUBJECT_PREFIX = 'corral.governor';
 
+/** The longest window in which a repeated message id is recognised, in ms. */
+const DUPLICATE_WINDOW = 120_000;
+
 const NAME = /^[A-Za-z0-9_-]{1,200}$/;
 
 /** Throws {@link InvalidOptionError} unless `name` can name a stream and a subject token. */
@@ -78,7 +81,19 @@ export function streamConfig(
   limit: number,
   maxAge: number,
   replicas: number,
-): Partial<StreamConfig> & { name: string } {
+): Pick<
+  StreamConfig,
+  | 'name'
+  | 'subjects'
+  | 'retention'
+  | 'storage'
+  | 'discard'
+  | 'max_msgs'
+  | 'max_msgs_per_subject'
+  | 'max_age'
+  | 'num_replicas'
+  | 'duplicate_window'
+> {
   return {
     name: STREAM_PREFIX + governor,
     subjects: [`${SUBJECT_PREFIX}.${governor}.*`],
@@ -90,6 +105,8 @@ export function streamConfig(
     max_msgs_per_subject: 1,
     max_age: maxAge * 1_000_000,
     num_replicas: replicas,
+    // The server's default, but stated: it must shrink with max_age, or an update fails.
+    duplicate_window: Math.min(maxAge, DUPLICATE_WINDOW) * 1_000_000,
   };
 }
 
@@ -130,10 +147,18 @@ export class GovernorStream {
     return `${SUBJECT_PREFIX}.${this.governor}.${id}`;
   }
 
-  /** The stream's configuration and state. */
-  async info(): Promise<StreamInfo> {
+  /**
+   * Runs a request on the stream with the JetStream manager, turning "stream not found"
+   * into {@link UnknownGovernorError}.
+   */
+  async call<T>(request: (jsm: JetStreamManager, stream: string) => Promise<T>): Promise<T> {
     const jsm = await this.manager();
-    return jsm.streams.info(this.stream).catch((error: unknown) => this.#translate(error));
+    return request(jsm, this.stream).catch((error: unknown) => this.#translate(error));
+  }
+
+  /** The stream's configuration and state. */
+  info(): Promise<StreamInfo> {
+    return this.call((jsm, stream) => jsm.streams.info(stream));
   }
 
   /**
@@ -146,7 +171,6 @@ export class GovernorStream {
     payload: EntryPayload,
     msgID: string,
     expectSeq?: number,
-    timeout?: number,
   ): Promise<PubAck> {
     try {
       return await this.#js.publish(this.subject(id), JSON.stringify(payload), {
@@ -155,7 +179,6 @@ export class GovernorStream {
           expectSeq === undefined
             ? { streamName: this.stream }
             : { streamName: this.stream, lastSubjectSequence: expectSeq },
-        ...(timeout === undefined ? {} : { timeout }),
       });
     } catch (error) {
       if (isNoResponders(error)) await this.info(); // throws UnknownGovernorError if it is gone
@@ -165,33 +188,25 @@ export class GovernorStream {
 
   /** Removes the entry of campaign `id`, whatever its sequence; resolves to how many were removed. */
   async purgeEntry(id: string): Promise<number> {
-    const jsm = await this.manager();
-    const response = await jsm.streams
-      .purge(this.stream, { filter: this.subject(id) })
-      .catch((error: unknown) => this.#translate(error));
-    return response.purged;
+    const filter = this.subject(id);
+    const { purged } = await this.call((jsm, stream) => jsm.streams.purge(stream, { filter }));
+    return purged;
   }
 
   /** The entry at `seq`, or `null` if there is none. */
-  async message(seq: number): Promise<StoredMsg | null> {
-    const jsm = await this.manager();
-    return jsm.streams
-      .getMessage(this.stream, { seq })
-      .catch((error: unknown) => this.#translate(error));
+  message(seq: number): Promise<StoredMsg | null> {
+    return this.call((jsm, stream) => jsm.streams.getMessage(stream, { seq }));
   }
 
   /** The first entry at or after `seq`, or `null` past the last one. */
-  async nextMessage(seq: number): Promise<StoredMsg | null> {
-    const jsm = await this.manager();
+  nextMessage(seq: number): Promise<StoredMsg | null> {
     // The server (2.9+) takes next_by_subj on STREAM.MSG.GET; the client's type only lists
     // it for direct gets, which would need allow_direct on the stream.
     const query: SeqMsgRequest & { next_by_subj: string } = {
       seq,
       next_by_subj: `${SUBJECT_PREFIX}.${this.governor}.*`,
     };
-    return jsm.streams
-      .getMessage(this.stream, query)
-      .catch((error: unknown) => this.#translate(error));
+    return this.call((jsm, stream) => jsm.streams.getMessage(stream, query));
   }
 
   /** Rethrows `error`, as {@link UnknownGovernorError} if it says the stream does not exist. */

@@ -1,0 +1,363 @@
+/**
+ * `corral governor ...`: manage NATS governors and run commands under one.
+ *
+ * Exit codes: 0 on success; 1 on an error (message on stderr); `run` exits with its
+ * command's code (128 + signal number if a signal ended it), 75 if no slot came within
+ * `--max-wait`, 127 if the command could not be started, 130/143 if interrupted while waiting.
+ *
+ * @module
+ */
+import { spawn } from 'node:child_process';
+import { constants, hostname } from 'node:os';
+import { Command, InvalidArgumentError } from 'commander';
+import { CorralError } from '../errors.js';
+import { connectNats, DEFAULT_SERVER } from '../nats/connect.js';
+import { formatDuration, parseDuration } from '../nats/duration.js';
+import { isNatsClientMissing, NatsClientMissingError } from '../nats/errors.js';
+import type { GovernorInfo, NatsSlot } from '../nats/index.js';
+
+/** `run` exits with this when no slot came within `--max-wait` (EX_TEMPFAIL: try again later). */
+const EXIT_NO_SLOT = 75;
+const EXIT_CANNOT_RUN = 127;
+const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+interface ServerOptions {
+  server?: string;
+}
+
+type NatsConnection = Awaited<ReturnType<typeof connectNats>>;
+type Nats = typeof import('../nats/index.js');
+
+/**
+ * The governor classes, loaded when a governor command runs rather than when `corral`
+ * starts: other commands must work without the optional NATS client installed.
+ */
+async function loadNats(): Promise<Nats> {
+  return import('../nats/index.js').catch((error: unknown) => {
+    throw isNatsClientMissing(error) ? new NatsClientMissingError({ cause: error }) : error;
+  });
+}
+
+function positiveInteger(what: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
+      throw new InvalidArgumentError(`${what} must be a positive integer.`);
+    }
+    return n;
+  };
+}
+
+function duration(value: string): number {
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+function report(error: unknown): void {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = error instanceof CorralError ? ` (${error.code})` : '';
+  process.stderr.write(`corral: ${message}${code}\n`);
+}
+
+function fail(error: unknown): void {
+  report(error);
+  process.exitCode = 1;
+}
+
+/** Connects, runs `work`, closes; reports errors and sets the exit code. */
+async function withNats(
+  options: ServerOptions,
+  work: (nats: Nats, nc: NatsConnection) => Promise<void>,
+): Promise<void> {
+  let nc: NatsConnection | undefined;
+  try {
+    const nats = await loadNats();
+    nc = await connectNats({ server: options.server, options: { timeout: 5000 } });
+    await work(nats, nc);
+  } catch (error) {
+    fail(error);
+  } finally {
+    await nc?.close().catch(() => undefined);
+  }
+}
+
+function table(rows: readonly (readonly string[])[]): string {
+  const widths: number[] = [];
+  for (const row of rows) {
+    row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  }
+  return rows
+    .map((row) =>
+      row
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+function ago(date: Date | undefined): string {
+  if (date === undefined) return 'never';
+  return `${date.toISOString()} (${formatDuration(Math.max(0, Date.now() - date.getTime()))} ago)`;
+}
+
+function toJson(info: GovernorInfo): Record<string, unknown> {
+  return { ...info, lastActive: info.lastActive?.toISOString() ?? null };
+}
+
+function describeGovernor(info: GovernorInfo): string {
+  return `limit ${info.limit}, max age ${formatDuration(info.maxAge)}, replicas ${info.replicas}`;
+}
+
+async function view(
+  { GovernorManager }: Nats,
+  nc: NatsConnection,
+  name: string,
+  json: boolean,
+): Promise<void> {
+  const manager = await GovernorManager.open(nc, name);
+  const entries = await manager.entries();
+  const info = await manager.info();
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ ...toJson(info), entries }, null, 2)}\n`);
+    return;
+  }
+  const lines = [
+    `Governor ${info.name}`,
+    `  limit:       ${info.limit}`,
+    `  max age:     ${formatDuration(info.maxAge)}`,
+    `  replicas:    ${info.replicas}`,
+    `  active:      ${info.active}`,
+    `  last active: ${ago(info.lastActive)}`,
+    '',
+  ];
+  if (entries.length === 0) {
+    lines.push('No slots are held.');
+  } else {
+    const rows = entries.map((e) => [
+      String(e.seq),
+      e.name,
+      formatDuration(e.age),
+      formatDuration(e.expiresIn),
+    ]);
+    lines.push(table([['SEQ', 'NAME', 'AGE', 'EXPIRES IN'], ...rows]));
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+async function list({ GovernorManager }: Nats, nc: NatsConnection, json: boolean): Promise<void> {
+  const governors = await GovernorManager.list(nc);
+  if (json) {
+    process.stdout.write(`${JSON.stringify(governors.map(toJson), null, 2)}\n`);
+  } else if (governors.length === 0) {
+    process.stdout.write('No governors.\n');
+  } else {
+    const rows = governors.map((g) => [
+      g.name,
+      String(g.limit),
+      String(g.active),
+      formatDuration(g.maxAge),
+      String(g.replicas),
+    ]);
+    const header = ['NAME', 'LIMIT', 'ACTIVE', 'MAX AGE', 'REPLICAS'];
+    process.stdout.write(`${table([header, ...rows])}\n`);
+  }
+}
+
+interface RunOptions extends ServerOptions {
+  maxWait?: number;
+  name?: string;
+}
+
+function signalExitCode(signal: NodeJS.Signals): number {
+  return 128 + constants.signals[signal];
+}
+
+/** Waits for a slot, runs the command in it, frees it; resolves to the exit code. */
+async function run(governorName: string, argv: string[], options: RunOptions): Promise<number> {
+  const [command = '', ...args] = argv;
+  const waiting = new AbortController();
+  let child: ReturnType<typeof spawn> | undefined;
+  // While waiting, a signal gives up the campaign; once running, it goes to the command.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (child === undefined) waiting.abort(signal);
+    else child.kill(signal);
+  };
+  for (const signal of FORWARDED) process.on(signal, onSignal);
+  const maxWait =
+    options.maxWait === undefined
+      ? undefined
+      : setTimeout(() => {
+          waiting.abort('max-wait');
+        }, options.maxWait);
+  let nc: NatsConnection | undefined;
+  try {
+    const { CampaignAbortedError, Governor, GovernorManager } = await loadNats();
+    nc = await connectNats({
+      server: options.server,
+      // A long command must survive a server restart: keep reconnecting.
+      options: { timeout: 5000, maxReconnectAttempts: -1, reconnectTimeWait: 500 },
+    });
+    const info = await (await GovernorManager.open(nc, governorName)).info();
+    if (info.active >= info.limit) {
+      process.stderr.write(
+        `corral: governor '${governorName}' is full (${info.active} of ${info.limit} slots held); waiting for a slot\n`,
+      );
+    }
+    const governor = new Governor(nc, governorName);
+    let slot: NatsSlot;
+    try {
+      const holder = options.name ?? `${hostname()}:${process.pid} ${command}`;
+      slot = await governor.start({ name: holder, signal: waiting.signal });
+    } catch (error) {
+      if (!(error instanceof CampaignAbortedError)) throw error;
+      if (error.cause === 'max-wait') {
+        const wait = formatDuration(options.maxWait ?? 0);
+        process.stderr.write(`corral: no slot of governor '${governorName}' within ${wait}\n`);
+        return EXIT_NO_SLOT;
+      }
+      return signalExitCode(error.cause as NodeJS.Signals);
+    } finally {
+      clearTimeout(maxWait);
+    }
+    const running = spawn(command, args, { stdio: 'inherit' });
+    child = running;
+    const onLost = (): void => {
+      const reason: unknown = slot.signal.reason;
+      const why = reason instanceof Error ? reason.message : String(reason);
+      process.stderr.write(`corral: ${why}; stopping the command\n`);
+      running.kill('SIGTERM');
+    };
+    slot.signal.addEventListener('abort', onLost, { once: true });
+    const exit = await new Promise<number>((resolve) => {
+      running.once('error', (error) => {
+        process.stderr.write(`corral: cannot run '${command}': ${error.message}\n`);
+        resolve(EXIT_CANNOT_RUN);
+      });
+      running.once('exit', (code, signal) => {
+        resolve(signal === null ? (code ?? 1) : signalExitCode(signal));
+      });
+    });
+    slot.signal.removeEventListener('abort', onLost);
+    const lost = slot.signal.aborted;
+    await slot.finish().catch((error: unknown) => {
+      // A loss was reported when it happened; anything else is worth a word, but the
+      // command's own exit code stays what `run` exits with.
+      if (!lost) report(error);
+    });
+    // The command ran partly outside the limit: never report plain success.
+    return lost && exit === 0 ? 1 : exit;
+  } finally {
+    for (const signal of FORWARDED) process.off(signal, onSignal);
+    await nc?.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Adds `corral governor` and its subcommands to `program`.
+ *
+ * @example
+ * ```ts
+ * const program = new Command('corral');
+ * registerGovernorCommand(program);
+ * await program.parseAsync();
+ * ```
+ */
+export function registerGovernorCommand(program: Command): Command {
+  const governor = program
+    .command('governor')
+    .description('cluster-wide concurrency limits on NATS JetStream')
+    .addHelpText(
+      'after',
+      `\nThe server is --server URL, else $NATS_URL, else ${DEFAULT_SERVER}.` +
+        '\nDurations: 500ms, 30s, 5m, 1h, 1h30m.',
+    );
+  const command = (name: string, description: string): Command =>
+    governor
+      .command(name)
+      .description(description)
+      .option('-s, --server <url>', 'NATS server URL (default: $NATS_URL)');
+
+  command('add', 'create a governor, or check an existing one has this configuration')
+    .argument('<name>', 'governor name (letters, digits, - and _)')
+    .argument('<limit>', 'slots that may be held at once', positiveInteger('limit'))
+    .argument('<max-age>', 'how long an entry lives without a refresh (e.g. 5m)', duration)
+    .option('-r, --replicas <n>', 'stream replicas in a cluster', positiveInteger('replicas'), 1)
+    .option('-u, --update', 'change the governor if it exists with another configuration')
+    .option('-f, --force', 'with --update, lower the limit even below the slots held')
+    .action(
+      async (
+        name: string,
+        limit: number,
+        maxAge: number,
+        opts: ServerOptions & { replicas: number; update?: true; force?: true },
+      ) =>
+        withNats(opts, async ({ GovernorManager }, nc) => {
+          const flags = { update: opts.update === true, force: opts.force === true };
+          const config = { limit, maxAge, replicas: opts.replicas };
+          const manager = await GovernorManager.create(nc, name, config, flags);
+          const info = await manager.info();
+          process.stdout.write(`governor ${name}: ${describeGovernor(info)}\n`);
+        }),
+    );
+
+  command('view', 'show a governor and the slots held')
+    .argument('<name>', 'governor name')
+    .option('--json', 'print JSON')
+    .action(async (name: string, opts: ServerOptions & { json?: true }) =>
+      withNats(opts, (nats, nc) => view(nats, nc, name, opts.json === true)),
+    );
+
+  command('evict', 'free the slot of entry SEQ (see view)')
+    .argument('<name>', 'governor name')
+    .argument('<seq>', 'entry sequence', positiveInteger('seq'))
+    .action(async (name: string, seq: number, opts: ServerOptions) =>
+      withNats(opts, async ({ GovernorManager }, nc) => {
+        const entry = await (await GovernorManager.open(nc, name)).evict(seq);
+        process.stdout.write(`evicted entry ${seq} (${entry.name}) from governor ${name}\n`);
+      }),
+    );
+
+  command('reset', 'free every slot of a governor')
+    .argument('<name>', 'governor name')
+    .action(async (name: string, opts: ServerOptions) =>
+      withNats(opts, async ({ GovernorManager }, nc) => {
+        const removed = await (await GovernorManager.open(nc, name)).reset();
+        process.stdout.write(`reset governor ${name}: removed ${removed} entries\n`);
+      }),
+    );
+
+  command('rm', 'delete a governor')
+    .argument('<name>', 'governor name')
+    .action(async (name: string, opts: ServerOptions) =>
+      withNats(opts, async ({ GovernorManager }, nc) => {
+        await (await GovernorManager.open(nc, name)).remove();
+        process.stdout.write(`removed governor ${name}\n`);
+      }),
+    );
+
+  command('list', 'list the governors')
+    .option('--json', 'print JSON')
+    .action(async (opts: ServerOptions & { json?: true }) =>
+      withNats(opts, (nats, nc) => list(nats, nc, opts.json === true)),
+    );
+
+  command('run', 'wait for a slot, run a command in it, free the slot when it exits')
+    .argument('<name>', 'governor name')
+    .argument('<command...>', 'the command and its arguments, after --')
+    .option('-w, --max-wait <duration>', 'give up if no slot comes within this long', duration)
+    .option('-n, --name <holder>', 'the name shown in the governor (default: host:pid command)')
+    .usage('[options] <name> -- <command> [args...]')
+    .action(async (name: string, argv: string[], opts: RunOptions) => {
+      try {
+        process.exitCode = await run(name, argv, opts);
+      } catch (error) {
+        fail(error);
+      }
+    });
+
+  return governor;
+}

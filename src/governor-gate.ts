@@ -1,0 +1,85 @@
+/**
+ * Cluster-wide keyed targets: with the pool option `governor`, a keyed job first holds
+ * a slot in its key's governor (e.g. the NATS one from `corral/nats`), then queues for
+ * the local target and a thread, runs, and frees the slot once it has left its thread.
+ * A slot lost while the job waits or runs aborts the job.
+ */
+import { hostname } from 'node:os';
+import { PoolClosedError } from './errors.js';
+import type { ConcurrencyGovernor, Slot } from './governor.js';
+import type { Job } from './job.js';
+
+/** Picks the governor of a key (undefined: the key is limited locally only). */
+export type GovernorFor = (key: string) => ConcurrencyGovernor | undefined;
+
+export class GovernorGate {
+  readonly #governorFor: GovernorFor;
+  /** Aborted on forced shutdown: campaigns under way give up. */
+  readonly #closing = new AbortController();
+  /** How this process appears in governors' entries. */
+  readonly #name = `${hostname()}:${process.pid}`;
+  /** Jobs waiting for a slot. */
+  waiting = 0;
+
+  constructor(governorFor: GovernorFor) {
+    this.#governorFor = governorFor;
+  }
+
+  /**
+   * Whether the job must wait for a governor slot first. If so, `admit` is called with
+   * the job holding its slot, or `fail` with why it could not get one.
+   */
+  gate(
+    job: Job,
+    admit: () => void,
+    fail: (error: unknown) => void,
+    lost: (reason: unknown) => void,
+  ): boolean {
+    if (job.key === undefined) return false;
+    const governor = this.#governorFor(job.key);
+    if (governor === undefined) return false;
+    this.waiting++;
+    const signal =
+      job.signal === undefined
+        ? this.#closing.signal
+        : AbortSignal.any([job.signal, this.#closing.signal]);
+    governor.start({ name: this.#name, signal }).then(
+      (slot: Slot) => {
+        this.waiting--;
+        if (job.settled) {
+          void slot.finish().catch(() => undefined);
+          fail(undefined);
+          return;
+        }
+        job.slot = slot;
+        slot.signal.addEventListener(
+          'abort',
+          () => {
+            lost(slot.signal.reason);
+          },
+          { once: true },
+        );
+        admit();
+      },
+      (error: unknown) => {
+        this.waiting--;
+        fail(this.#closing.signal.aborted ? new PoolClosedError() : error);
+      },
+    );
+    return true;
+  }
+
+  /** Frees the job's slot (idempotent). Call once the job is settled and off its thread. */
+  release(job: Job): void {
+    const slot = job.slot;
+    if (slot === undefined) return;
+    job.slot = undefined;
+    // A slot that cannot be given back expires by the governor's maxAge.
+    void slot.finish().catch(() => undefined);
+  }
+
+  /** Forced shutdown: campaigns under way stop. */
+  close(): void {
+    this.#closing.abort(new PoolClosedError());
+  }
+}
