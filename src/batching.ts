@@ -7,8 +7,12 @@ import type { ResolvedOptions } from './options.js';
 
 /** A thread should hold about this much work (ms) beyond what it is running. */
 const PREFETCH_MS = 2;
-/** Upper bound of jobs held per thread, however small they are. */
-const MAX_PREFETCH = 1024;
+/**
+ * Upper bound of jobs held per thread, however small they are. It also bounds how far
+ * one key can run ahead of another that arrives later (the fairness ring orders the
+ * queue, not what threads already hold).
+ */
+const MAX_PREFETCH = 256;
 
 /** Jobs the pool may still send to a thread holding `load` jobs. `jobMs` is the moving average run time. */
 export function batchRoom(

@@ -24,7 +24,8 @@ import type { Job, JobOwner } from './job.js';
 import type { ResolvedOptions } from './options.js';
 import { RESULT_STRIDE, ResultStatus } from './protocol.js';
 import { StatsRecorder, type PoolStats } from './stats.js';
-import { WorkerHandle, type WorkerListener } from './worker-handle.js';
+import type { WorkerHandle, WorkerListener } from './worker-handle.js';
+import { ThreadSet } from './thread-set.js';
 import { fromWire, type WireError } from './wire-error.js';
 import { Lifecycle } from './lifecycle.js';
 import { batchRoom } from './batching.js';
@@ -59,12 +60,10 @@ export class Engine {
   readonly #queue: Keyed['queue'];
   /** Jobs sent to a thread and not yet settled. */
   #inFlight = 0;
-  /** Every live thread. */
-  readonly #workers = new Set<WorkerHandle>();
+  /** The threads and the ready-queue of those with room. */
+  readonly #threads: ThreadSet;
   /** Threads with room, in the order they announced it: the `chan chan Job`. */
-  readonly #ready = new Deque<WorkerHandle>();
-  /** Threads wanted. */
-  #target: number;
+  readonly #ready: Deque<WorkerHandle>;
   /** Task name -> index, once the first thread has reported the module's exports. */
   #tasks: Map<string, number> | undefined;
   #nextId = 1;
@@ -114,21 +113,25 @@ export class Engine {
   constructor(options: ResolvedOptions, emit: Emit) {
     this.#options = options;
     this.#emit = emit;
-    this.#target = options.threads;
     this.#keyed = new Keyed(
       options.defaultTarget,
-      () => this.#workers,
+      () => this.#threads,
       () => {
         this.#scheduleDispatch();
       },
     );
     this.#queue = this.#keyed.queue;
     this.#gate = options.governor === undefined ? undefined : new GovernorGate(options.governor);
+    this.#threads = new ThreadSet(options, this.#listener, () => ({
+      counters: this.#keyed.table.counters,
+      slots: this.#keyed.table.entries(),
+    }));
+    this.#ready = this.#threads.ready;
     this.#life = new Lifecycle(
-      () => this.#workers.size,
-      () => this.#starting() === 0,
+      () => this.#threads.size,
+      () => this.#threads.starting() === 0,
     );
-    for (let i = 0; i < this.#target; i++) this.#spawn();
+    this.#threads.replenish();
   }
 
   get state(): Lifecycle['state'] {
@@ -248,7 +251,7 @@ export class Engine {
       if (job.owner === owner) doomed.push(job);
     });
     if (!queuedOnly) {
-      for (const w of this.#workers) {
+      for (const w of this.#threads) {
         for (const job of w.jobs.values())
           if (job.owner === owner && !job.settled) doomed.push(job);
       }
@@ -258,7 +261,7 @@ export class Engine {
 
   snapshot(): PoolStats {
     return this.stats.snapshot({
-      threads: this.#workers.size,
+      threads: this.#threads.size,
       queued: Math.min(this.#queue.length, this.#options.maxQueue),
       waiting: Math.max(0, this.#queue.length - this.#options.maxQueue),
       running: this.#inFlight,
@@ -314,7 +317,7 @@ export class Engine {
       this.#busy = false;
       this.#emit('drain');
     }
-    if (this.#life.state === 'closing') this.#closeIdleWorkers();
+    if (this.#life.state === 'closing') this.#threads.closeIdle();
   }
 
   // ------------------------------------------------------------- dispatch
@@ -372,10 +375,8 @@ export class Engine {
    * jobs to give half of it back, so a slow job never holds others while a thread idles.
    */
   #balance(): void {
-    let idle = false;
-    for (const w of this.#workers) if (w.state === 'ready' && w.load === 0) idle = true;
-    if (!idle) return;
-    for (const w of this.#workers) {
+    if (!this.#threads.anyIdle()) return;
+    for (const w of this.#threads) {
       const most = w.load - this.#options.concurrency;
       // Not worth a round trip for a backlog the thread clears in about a millisecond.
       if (most <= 0 || (this.#jobMs !== undefined && most * this.#jobMs < 1)) continue;
@@ -396,12 +397,12 @@ export class Engine {
       worker.terminate();
       return;
     }
-    if (worker.state === 'retiring' || this.#live() > this.#target) {
+    if (worker.state === 'retiring' || this.#threads.live() > this.#threads.target) {
       worker.close();
       return;
     }
     this.#life.checkReady();
-    this.#offer(worker);
+    this.#threads.offer(worker);
     this.#dispatch();
     if (this.#life.state === 'closing') this.#checkIdle();
   }
@@ -451,7 +452,7 @@ export class Engine {
       this.#jobMs = this.#jobMs === undefined ? perJob : this.#jobMs * 0.75 + perJob * 0.25;
     }
     if (worker.state === 'retiring' && worker.load === 0) worker.close();
-    else this.#offer(worker);
+    else this.#threads.offer(worker);
     this.#dispatch();
   }
 
@@ -482,7 +483,7 @@ export class Engine {
 
   #onExited(worker: WorkerHandle, error: unknown): void {
     const wasReady = worker.everReady;
-    this.#workers.delete(worker);
+    this.#threads.delete(worker);
     this.#emit('threadExit', { threadId: worker.threadId });
     // Threads a forced shutdown terminates (reason: PoolClosedError) did not crash.
     const crashed =
@@ -556,66 +557,21 @@ export class Engine {
       this.#requeue(job, true);
       this.#dispatch();
     } else this.#settle(job, false, timeout);
-    job.holder = undefined;
   }
 
   // ------------------------------------------------------------- threads
-
-  #spawn(): void {
-    const keys = this.#keyed.table;
-    const worker = new WorkerHandle(this.#options, this.#listener, {
-      counters: keys.counters,
-      slots: keys.entries(),
-    });
-    this.#workers.add(worker);
-  }
-
-  /** Threads that are or will be taking jobs (not retiring, closing or exited). */
-  #live(): number {
-    let n = 0;
-    for (const w of this.#workers) if (w.state === 'starting' || w.state === 'ready') n++;
-    return n;
-  }
-
-  #starting(): number {
-    let n = 0;
-    for (const w of this.#workers) if (w.state === 'starting') n++;
-    return n;
-  }
-
-  /** Puts a thread with room into the ready-queue. */
-  #offer(worker: WorkerHandle): void {
-    if (worker.inReady || worker.state !== 'ready') return;
-    worker.inReady = true;
-    this.#ready.push(worker);
-  }
 
   #replenish(): void {
     const s = this.#life.state;
     const needed =
       s === 'starting' || s === 'running' || (s === 'closing' && this.#queue.length > 0);
-    if (!needed) return;
-    for (let n = this.#live(); n < this.#target; n++) this.#spawn();
+    if (needed) this.#threads.replenish();
   }
 
   /** Changes the number of threads; extra threads finish their jobs, run `cleanup()` and exit. */
   resize(threads: number): void {
-    this.#target = threads;
-    if (!this.#life.accepting) return;
-    let excess = this.#live() - threads;
-    if (excess < 0) {
-      this.#replenish();
-      return;
-    }
-    // Retire idle threads first, then busy ones (after their jobs), then ones still starting.
-    const order = [...this.#workers].sort((a, b) => rank(a) - rank(b));
-    for (const w of order) {
-      if (excess <= 0) break;
-      if (w.state === 'ready' && w.load === 0) w.close();
-      else if (w.state === 'ready' || w.state === 'starting') w.state = 'retiring';
-      else continue;
-      excess--;
-    }
+    if (this.#life.accepting) this.#threads.resize(threads);
+    else this.#threads.target = threads;
   }
 
   // ------------------------------------------------------------- lifecycle
@@ -625,12 +581,12 @@ export class Engine {
     this.#gate?.close();
     this.#keyed.failWaiters(error);
     this.#rejectAll(error);
-    for (const w of this.#workers) w.terminate(error);
+    this.#threads.terminateAll(error);
   }
 
   #rejectAll(error: Error): void {
     for (const job of this.#queue.drain()) this.#settle(job, false, error);
-    for (const w of this.#workers) {
+    for (const w of this.#threads) {
       for (const job of w.jobs.values()) if (!job.settled) this.#settle(job, false, error);
     }
   }
@@ -643,7 +599,7 @@ export class Engine {
       const error = new PoolClosedError('the pool was shut down by force');
       this.#gate?.close();
       this.#rejectAll(error);
-      for (const w of this.#workers) w.terminate(error);
+      this.#threads.terminateAll(error);
     } else {
       this.#rejectPaused();
       this.#checkIdle();
@@ -651,15 +607,4 @@ export class Engine {
     this.#life.checkClosed();
     return closed;
   }
-
-  #closeIdleWorkers(): void {
-    for (const w of this.#workers) {
-      if (w.state === 'ready' || (w.state === 'retiring' && w.load === 0)) w.close();
-    }
-  }
-}
-
-function rank(w: WorkerHandle): number {
-  if (w.state === 'ready') return w.load === 0 ? 0 : 1;
-  return 2;
 }

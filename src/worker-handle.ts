@@ -24,7 +24,7 @@ import type { WireError } from './wire-error.js';
 const runtime = new URL('../workers/runtime.js', import.meta.url);
 
 /** Where a thread is in its life. */
-export type WorkerState = 'starting' | 'ready' | 'retiring' | 'closing' | 'exited';
+export type WorkerState = 'starting' | 'ready' | 'retiring' | 'closing' | 'terminating' | 'exited';
 
 /** What a handle reports to the engine. */
 export interface WorkerListener {
@@ -226,9 +226,10 @@ export class WorkerHandle {
 
   /** Terminates the thread (once); `exited` follows. */
   terminate(reason?: Error): void {
-    if (this.#terminating) return;
+    if (this.#terminating || this.state === 'exited') return;
     this.#terminating = true;
     this.killReason = reason;
+    this.state = 'terminating'; // takes no more jobs
     void this.#worker.terminate();
   }
 
@@ -284,7 +285,9 @@ export class WorkerHandle {
   }
 
   #onExit(code: number): void {
-    const planned = this.state === 'closing' && this.killReason === undefined;
+    // Asked to close (cleanup ran) or terminated with no reason (the pool is done with it).
+    const planned =
+      this.killReason === undefined && (this.state === 'closing' || this.state === 'terminating');
     this.state = 'exited';
     this.#port.close();
     // An exit we did not ask for is a crash, whatever its code (process.exit(0) included).

@@ -23,15 +23,16 @@ describe('a thread that dies is replaced, and its job rejects', () => {
     it(`by ${name}`, async () => {
       const p = new Pool({ module: tasks, threads: 2, resourceLimits });
       pool = p;
-      const error = await rejection(p.do(input, { task: 'crash', timeout: 300 }));
+      // Only the hang gets a timeout: an out-of-memory death on a busy machine may take longer.
+      const timeout = input.how === 'hang' ? 300 : 0;
+      const error = await rejection(p.do(input, { task: 'crash', timeout }));
       expect(error.code).toBe(code);
       const text = code === 'ERR_JOB_TIMEOUT' ? error.message : (error.cause as Error).message;
       expect(text).toMatch(cause);
       // The pool keeps working, with its full thread count.
       const results = await Promise.all([1, 2, 3, 4].map((n) => p.do(n)));
       expect(results).toEqual([2, 3, 4, 5]);
-      await until(() => p.stats().threads === 2);
-      expect(p.stats().crashes).toBe(1);
+      await until(() => p.stats().crashes === 1 && p.stats().threads === 2);
     });
   }
 });
@@ -40,15 +41,14 @@ describe('retries', () => {
   it('retries a job whose thread crashed, on another thread, while it has tries left', async () => {
     pool = new Pool({ module: tasks, threads: 2, maxTries: 3, resourceLimits });
     for (const how of ['throw', 'exit', 'oom', 'hang'] as const) {
-      const value = await pool.do(
-        { how, value: how, onTries: [1, 2] },
-        { task: 'crash', timeout: 300 },
-      );
+      const timeout = how === 'hang' ? 300 : 0;
+      const value = await pool.do({ how, value: how, onTries: [1, 2] }, { task: 'crash', timeout });
       expect(value).toBe(how);
     }
-    const s = pool.stats();
-    expect(s.retried).toBe(8);
-    expect(s.crashes).toBe(8);
+    const p = pool;
+    const log = JSON.stringify(p.stats());
+    await until(() => p.stats().crashes === 8);
+    expect(p.stats().retried, log).toBe(8);
   });
 
   it('rejects with the crash once the tries are used up', async () => {

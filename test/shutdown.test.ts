@@ -57,24 +57,24 @@ describe('graceful shutdown', () => {
 describe('forced shutdown', () => {
   it('rejects queued and running jobs with ERR_POOL_CLOSED and terminates the threads', async () => {
     const pool = new Pool({ module: tasks, threads: 1 });
-    const running = pool.do(60_000, { task: 'spin' });
-    const queued = pool.do(1);
+    const running = rejection(pool.do(60_000, { task: 'spin' }));
+    const queued = rejection(pool.do(1));
     await until(() => pool.stats().running > 0);
     await pool.shutdown({ force: true });
-    expect((await rejection(running)).code).toBe('ERR_POOL_CLOSED');
-    expect((await rejection(queued)).code).toBe('ERR_POOL_CLOSED');
+    expect((await running).code).toBe('ERR_POOL_CLOSED');
+    expect((await queued).code).toBe('ERR_POOL_CLOSED');
     expect(pool.state).toBe('closed');
     expect(pool.stats().threads).toBe(0);
   });
 
   it('turns a graceful shutdown under way into a forced one', async () => {
     const pool = new Pool({ module: tasks, threads: 1 });
-    const running = pool.do(60_000, { task: 'spin' });
+    const running = rejection(pool.do(60_000, { task: 'spin' }));
     await until(() => pool.stats().running > 0);
     const graceful = pool.shutdown();
     await pool.shutdown({ force: true });
     await graceful;
-    expect((await rejection(running)).code).toBe('ERR_POOL_CLOSED');
+    expect((await running).code).toBe('ERR_POOL_CLOSED');
   });
 });
 

@@ -6,9 +6,11 @@
  */
 import { Command } from 'commander';
 import { registerGovernorCommand } from './governor.js';
+import { registerMapCommand } from './map.js';
 
 const program = new Command('corral').description(
   'corral: worker_threads pools, and the tools around them',
 );
+registerMapCommand(program);
 registerGovernorCommand(program);
 await program.parseAsync();

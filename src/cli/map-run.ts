@@ -1,0 +1,275 @@
+/**
+ * One `corral map` run: start the pool, check the task, stream the input's records through
+ * `pool.wrap`, write results and failures, stop cleanly on SIGINT/SIGTERM.
+ *
+ * @module
+ */
+import { availableParallelism } from 'node:os';
+import { CorralError } from '../errors.js';
+import type { PoolOptions } from '../options.js';
+import { Pool } from '../pool.js';
+import type { StreamOptions } from '../stream.js';
+import { InflightGate } from './map-gate.js';
+import { FailureLog, LineWriter, resultLine, type LineSink } from './map-output.js';
+import { Progress, summaryLine, type Tally } from './progress.js';
+import {
+  InputError,
+  countLines,
+  openInput,
+  parseRecord,
+  readLines,
+  type Input,
+  type RecordFormat,
+} from './records.js';
+
+/** `corral map`'s exit codes. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+
+/** What `corral map` was asked to do, checked. */
+export interface MapOptions {
+  /** The task module's path or `file:` URL. */
+  readonly module: string;
+  /** The input file; `undefined` or `-` for stdin. */
+  readonly input: string | undefined;
+  /** The exported task to run on each record. */
+  readonly task: string;
+  /** Worker threads; `undefined` for the pool's default. */
+  readonly threads: number | undefined;
+  /** The record field whose value is a record's key, for per-key targets. */
+  readonly key: string | undefined;
+  /** Per-key concurrency targets. */
+  readonly targets: ReadonlyMap<string, number>;
+  /** Write results (and failures) in input order rather than completion order. */
+  readonly ordered: boolean;
+  /** The pool's `maxTries`; `undefined` for its default. */
+  readonly maxTries: number | undefined;
+  /** The pool's per-job `timeout` in ms; `undefined` for its default (none). */
+  readonly timeout: number | undefined;
+  /** Results file; stdout when undefined. */
+  readonly output: string | undefined;
+  /** Failures file; stderr when undefined. */
+  readonly errors: string | undefined;
+  /** JSON lines, or plain lines as strings. */
+  readonly format: RecordFormat;
+}
+
+/** How a run ended. */
+export interface MapResult {
+  /** Records, failures and wall time. */
+  readonly tally: Tally;
+  /** The signal that stopped the run early, if one did. */
+  readonly interrupted: NodeJS.Signals | undefined;
+  /** Reading the input or writing an output failed midway. */
+  readonly error: CorralError | undefined;
+}
+
+/** `--key`/`--target` need per-key targets in the pool, which this build lacks. */
+export class KeysUnavailableError extends CorralError {
+  constructor() {
+    super(
+      'ERR_KEYS_UNAVAILABLE',
+      '--key and --target need per-key targets (pool.setTarget), which this build of corral does not have',
+    );
+  }
+}
+
+/** The per-key part of the pool (issue 3), not in every build yet. */
+interface KeyedPool {
+  setTarget(key: string, target: number): void;
+}
+
+/** `wrap` options plus the per-key `key` function, whether or not this build's types have it yet. */
+type WrapOptions = StreamOptions & { key?: (input: unknown, index: number) => string | undefined };
+
+/** An error's message, code and cause on one line, for stderr. */
+export function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = error instanceof CorralError ? ` (${error.code})` : '';
+  const cause =
+    error.cause instanceof Error && !error.message.includes(error.cause.message)
+      ? `: ${error.cause.message}`
+      : '';
+  return `${error.message}${code}${cause}`;
+}
+
+/** The key of a record: its `field`, when that is a string or a number. */
+function keyOf(input: unknown, field: string): string | undefined {
+  if (typeof input !== 'object' || input === null) return undefined;
+  const value = (input as Record<string, unknown>)[field];
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
+}
+
+/**
+ * Throws `ERR_UNKNOWN_TASK` if the module has no such task, without running anything.
+ * The pool checks the task before the signal, so a job with an aborted signal is refused
+ * for the one reason or the other at once; the pool has no list of its tasks to ask.
+ */
+async function checkTask(pool: Pool, task: string): Promise<void> {
+  try {
+    await pool.do(undefined, { task, signal: AbortSignal.abort() });
+  } catch (error) {
+    if (error instanceof CorralError && error.code === 'ERR_UNKNOWN_TASK') throw error;
+  }
+}
+
+/**
+ * Starts the pool and checks that it has the task and, for `--key`, per-key targets,
+ * which it then sets. Shuts the pool down again if anything is missing.
+ */
+async function startPool(options: MapOptions, threads: number): Promise<Pool> {
+  const poolOptions: PoolOptions = { module: options.module, threads };
+  if (options.maxTries !== undefined) poolOptions.maxTries = options.maxTries;
+  if (options.timeout !== undefined) poolOptions.timeout = options.timeout;
+  const pool = new Pool(poolOptions);
+  try {
+    await pool.ready();
+    await checkTask(pool, options.task);
+    if (options.key !== undefined) {
+      if (typeof (pool as Partial<KeyedPool>).setTarget !== 'function') {
+        throw new KeysUnavailableError();
+      }
+      const keyed = pool as unknown as KeyedPool;
+      for (const [key, target] of options.targets) keyed.setTarget(key, target);
+    }
+    return pool;
+  } catch (error) {
+    await pool.shutdown();
+    throw error;
+  }
+}
+
+/**
+ * Runs `corral map`. Throws (before reading any input) if it cannot start: unreadable
+ * input, unopenable output, missing module or task, no per-key targets. Otherwise prints
+ * the summary on stderr and resolves with how the run ended.
+ */
+export async function runMap(options: MapOptions): Promise<MapResult> {
+  const input = await openInput(options.input);
+  const stop = new AbortController();
+  let interrupted: NodeJS.Signals | undefined;
+  let progress: Progress | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (interrupted !== undefined) {
+      progress?.stop();
+      process.stderr.write(`corral map: ${signal} again: exiting without waiting\n`);
+      process.exit(EXIT.interrupted);
+    }
+    interrupted = signal;
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const result = await mapRecords(options, input, stop, (p) => (progress = p));
+    if (result.error !== undefined) {
+      process.stderr.write(`corral map: ${describeError(result.error)}\n`);
+    }
+    process.stderr.write(`${summaryLine(result.tally, interrupted)}\n`);
+    return { ...result, interrupted };
+  } finally {
+    input.stream.destroy();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+async function mapRecords(
+  options: MapOptions,
+  input: Input,
+  stop: AbortController,
+  started: (progress: Progress) => void,
+): Promise<Omit<MapResult, 'interrupted'>> {
+  let error: CorralError | undefined;
+  const fail = (e: CorralError): void => {
+    error ??= e;
+    stop.abort();
+  };
+  await using out = await LineWriter.open(options.output, process.stdout, 'stdout', fail);
+  await using errors = await LineWriter.open(options.errors, process.stderr, 'stderr', fail);
+  const threads = options.threads ?? availableParallelism();
+  await using pool = await startPool(options, threads);
+  const gate = new InflightGate(threads, stop.signal);
+  const wrapOptions: WrapOptions = {
+    task: options.task,
+    ordered: options.ordered,
+    window: gate.max,
+  };
+  const field = options.key;
+  if (field !== undefined) wrapOptions.key = (record) => keyOf(record, field);
+
+  // Started: from here on every problem is reported per record or in the result.
+  if (input.path === undefined && process.stdin.isTTY) {
+    process.stderr.write('corral map: reading records from the terminal (end with Ctrl-D)\n');
+  }
+  const progress = new Progress(process.stderr);
+  started(progress);
+  if (input.path !== undefined && progress.drawing) {
+    void countLines(input.path, stop.signal).then((lines) => {
+      if (lines !== undefined) progress.setTotal(lines);
+    });
+  }
+  const logSink: LineSink = {
+    write: (line) => {
+      progress.log(line);
+      return undefined;
+    },
+  };
+  const failures = new FailureLog(
+    options.errors === undefined && progress.drawing ? logSink : errors,
+    options.ordered,
+  );
+  /** Input line number of each record taken and not yet written, by its index in the stream. */
+  const lineOf = new Map<number, number>();
+  let taken = 0;
+
+  async function* records(): AsyncGenerator {
+    try {
+      for await (const { line, text } of readLines(input.stream, stop.signal)) {
+        const parsed = parseRecord(text, options.format);
+        if (parsed.kind === 'blank') {
+          progress.tick(false, false);
+        } else if (parsed.kind === 'bad') {
+          progress.tick(true);
+          await failures.malformed(taken, line, text, parsed.error);
+        } else {
+          if (!(await gate.room())) return;
+          gate.take();
+          lineOf.set(taken++, line);
+          yield parsed.value;
+        }
+      }
+    } catch (readError) {
+      throw new InputError(input.name, readError);
+    }
+  }
+
+  try {
+    for await (const o of pool.wrap(records(), wrapOptions)) {
+      const line = lineOf.get(o.index) ?? 0;
+      lineOf.delete(o.index);
+      let failed = !o.ok;
+      let written: Promise<void> | undefined;
+      if (o.ok) {
+        try {
+          written = out.write(resultLine(o.value));
+        } catch (notJson) {
+          failed = true;
+          written = failures.failed(line, o.input, notJson);
+        }
+      } else {
+        written = failures.failed(line, o.input, o.error);
+      }
+      const released = failures.written();
+      progress.tick(failed);
+      gate.release();
+      // Waiting here is the backpressure: a slow reader of the output slows the input.
+      if (written !== undefined) await written;
+      if (released !== undefined) await released;
+    }
+  } catch (readError) {
+    // Only the input throws into the stream; it has settled every record taken before.
+    fail(readError instanceof CorralError ? readError : new InputError(input.name, readError));
+  }
+  await failures.end();
+  return { tally: progress.stop(), error };
+}
