@@ -31,9 +31,9 @@ export interface PoolStats {
   retried: number;
   /** Threads that died without being asked to (crash, exit, out of memory, timeout). */
   crashes: number;
-  /** Time from submission until a thread took the job. */
+  /** Time from submission until a thread took the job (sampled: one job in 8). */
   waitTime: Latency;
-  /** Time from a thread taking the job until it settled (the last attempt). */
+  /** Time from a thread taking the job until it settled (the last attempt; sampled: one job in 8). */
   runTime: Latency;
 }
 

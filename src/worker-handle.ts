@@ -4,7 +4,8 @@
  * says and how it ends. Decisions (retry, replace, fail) belong to the engine.
  */
 import type { Transferable } from 'node:worker_threads';
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import type { Job } from './job.js';
 import {
@@ -192,6 +193,19 @@ export class WorkerHandle {
       this.jobs.set(job.id, job);
     }
     this.#updateRef();
+  }
+
+  /** Takes one message from the thread if one arrives within `ms`; true if it did. */
+  poll(ms: number): boolean {
+    const end = performance.now() + ms;
+    do {
+      const next = receiveMessageOnPort(this.#port);
+      if (next !== undefined) {
+        this.#onMessage(next.message as FromWorker);
+        return true;
+      }
+    } while (performance.now() < end);
+    return false;
   }
 
   /** Asks the thread to drop or abort a job it holds. */

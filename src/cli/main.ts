@@ -7,10 +7,12 @@
 import { Command } from 'commander';
 import { registerGovernorCommand } from './governor.js';
 import { registerMapCommand } from './map.js';
+import { registerBenchCommand } from './bench.js';
 
 const program = new Command('corral').description(
   'corral: worker_threads pools, and the tools around them',
 );
 registerMapCommand(program);
 registerGovernorCommand(program);
+registerBenchCommand(program);
 await program.parseAsync();
