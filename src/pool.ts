@@ -92,8 +92,10 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
   }
 
   /**
-   * Runs a batch: every input becomes a job at once. Yields each outcome, in completion
-   * order (input order with `ordered: true`), and ends when all are done.
+   * Runs a batch. Yields each outcome, in completion order (input order with
+   * `ordered: true`), and ends when all are done. Inputs become jobs as the pool has room
+   * (at most `window`, default `threads × 2048`, taken and not yet yielded), so a large
+   * batch does not hold a job object per input at once.
    *
    * @example
    * ```ts

@@ -1,7 +1,7 @@
 /**
  * The stream adapter behind `execute` and `wrap`: inputs in, outcomes out, with at
  * most `window` inputs taken from the source and not yet handed to the consumer.
- * `execute` is the same with an unbounded window over an in-memory iterable.
+ * `execute` is the same over an in-memory batch, with a larger window.
  */
 import type { Transferable } from 'node:worker_threads';
 import { Deque } from './deque.js';
@@ -26,9 +26,9 @@ export interface StreamOptions<I = unknown> extends Omit<
   /** Yield outcomes in input order instead of completion order. @default false */
   ordered?: boolean;
   /**
-   * `wrap` only: inputs taken from the source and not yet yielded, at most.
-   * Bounds memory; large enough by default to keep every thread busy with small jobs.
-   * @default threads * 512
+   * Inputs taken from the source and not yet yielded, at most. Bounds memory; large
+   * enough by default to keep every thread busy with small jobs.
+   * @default threads * 512 for `wrap`, threads * 2048 for `execute`
    */
   window?: number;
   /** Objects to move (not copy) with each input. */
@@ -99,9 +99,9 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
     }
     this.#key = key;
     this.#ordered = ordered === true;
-    this.#window = bounded
-      ? checkInteger('window', window ?? pool.threads * 512, 1)
-      : Number.POSITIVE_INFINITY;
+    // execute takes its in-memory batch as the pool has room too: jobs that exist only
+    // while needed keep the garbage collector's work small. Its window is just larger.
+    this.#window = checkInteger('window', window ?? pool.threads * (bounded ? 512 : 2048), 1);
     if (Symbol.asyncIterator in source) {
       this.#source = source[Symbol.asyncIterator]();
       this.#sync = false;

@@ -12,7 +12,6 @@ import {
   FINISHED,
   JobFlag,
   STARTED,
-  RUN_STRIDE,
   packMeta,
   unknownMessage,
   type BootData,
@@ -170,17 +169,21 @@ export class WorkerHandle {
   }
 
   #post(jobs: Job[], taskIndex: ReadonlyMap<string, number>): void {
-    const batch = new Array<unknown>(jobs.length * RUN_STRIDE);
+    // Filled by push: a packed array is cloned densely; a preallocated (holey) one is
+    // cloned key by key, which is much slower.
+    const batch: unknown[] = [];
     let transfer: Transferable[] | undefined;
-    let i = 0;
+    let task = '';
+    let index: number | undefined;
     for (const job of jobs) {
       const flags =
         (job.onProgress === undefined ? 0 : JobFlag.Progress) |
         (job.timeout > 0 ? JobFlag.Timed : 0);
-      batch[i++] = job.id;
-      batch[i++] = taskIndex.get(job.task);
-      batch[i++] = job.input;
-      batch[i++] = packMeta(job.tries + 1, flags);
+      if (job.task !== task) {
+        task = job.task;
+        index = taskIndex.get(task);
+      }
+      batch.push(job.id, index, job.input, packMeta(job.tries + 1, flags));
       if (job.transfer !== undefined && job.transfer.length > 0) {
         transfer = transfer === undefined ? [...job.transfer] : transfer.concat(job.transfer);
       }

@@ -47,7 +47,7 @@ describe('invalid options throw at construction, naming the option and the value
     expect(a.message).toMatch(/'timeout'.*-5/);
     const b = await rejection(pool.do(1, { task: '' }));
     expect(b.message).toMatch(/'task'/);
-    expect(() => pool.execute([1], { window: 0 })).not.toThrow(); // window is for wrap only
+    expect(() => pool.execute([1], { window: 0 })).toThrow(/'window'/);
     expect(() => pool.wrap([1], { window: 0 })).toThrow(/'window'/);
     await pool.shutdown();
   });
