@@ -43,7 +43,11 @@ export class Coalescer {
     return new Promise((resolve, reject) => {
       const onAbort = (): void => {
         reject(new AbortError(signal.reason));
-        if (--joined.callers === 0) joined.controller.abort(signal.reason);
+        if (--joined.callers === 0) {
+          // Nobody waits for it any more: a caller arriving now starts afresh.
+          if (this.#inFlight.get(id) === joined) this.#inFlight.delete(id);
+          joined.controller.abort(signal.reason);
+        }
       };
       signal.addEventListener('abort', onAbort, { once: true });
       joined.promise.then(

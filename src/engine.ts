@@ -257,6 +257,9 @@ export class Engine {
     this.#queue.forEach((job) => {
       if (job.owner === owner) doomed.push(job);
     });
+    this.#gate?.forEachWaiting((job) => {
+      if (job.owner === owner) doomed.push(job);
+    });
     if (!queuedOnly) {
       for (const w of this.#threads) {
         for (const job of w.jobs.values())
@@ -285,10 +288,17 @@ export class Engine {
       if (sampled(job)) this.stats.run(job.sentAt, performance.now());
     }
     if (!job.settle(ok, value)) return;
-    if (job.holder === undefined || !job.holder.jobs.has(job.id)) this.#gate?.release(job);
+    this.#releaseSlot(job);
     if (ok) this.stats.completed++;
     else this.stats.failed++;
     this.#checkIdle();
+  }
+
+  /** Frees the job's governor slot once it is settled and no thread holds it any more. */
+  #releaseSlot(job: Job): void {
+    if (job.slot === undefined || !job.settled || job.lingering !== undefined) return;
+    if (job.holder !== undefined && job.holder.jobs.has(job.id)) return;
+    this.#gate?.release(job);
   }
 
   /** Puts a sent job back at the head of the queue (a retry, or a bystander of a crash). */
@@ -302,6 +312,7 @@ export class Engine {
 
   #abort(job: Job, reason: unknown = job.signal?.reason): void {
     if (job.settled) return;
+    if (job.state === 'waiting') this.#gate?.withdraw(job);
     const holder = job.holder;
     this.#settle(job, false, new AbortError(reason));
     if (holder === undefined) return;
@@ -355,9 +366,11 @@ export class Engine {
           break;
         }
         if (!tasks.has(job.task)) {
+          // Already counted out of the queue by next(): settled here, not by #settle.
           this.#keyed.give(job);
           job.settle(false, new UnknownTaskError(job.task, [...tasks.keys()]));
           this.stats.failed++;
+          this.#releaseSlot(job);
           continue;
         }
         job.state = 'sent';
@@ -452,10 +465,17 @@ export class Engine {
       if (job === undefined) continue;
       worker.release(id);
       this.#keyed.give(job);
+      if (job.holder !== worker) {
+        // Given up on this thread (it overran its timeout and went on elsewhere): only
+        // its hold here ends. Its timer and its outcome belong to where it is now.
+        if (job.lingering === worker) job.lingering = undefined;
+        this.#releaseSlot(job);
+        continue;
+      }
       if (job.timer !== undefined) clearTimeout(job.timer);
       job.timer = undefined;
       if (job.settled) {
-        this.#gate?.release(job);
+        this.#releaseSlot(job);
         continue;
       }
       const status = batch[i + 1] as ResultStatus;
@@ -530,9 +550,12 @@ export class Engine {
       }
       this.#keyed.give(job);
     }
-    const settled = [...worker.jobs.values()].filter((job) => job.settled);
+    const held = [...worker.jobs.values()];
     worker.jobs.clear();
-    for (const job of settled) this.#gate?.release(job);
+    for (const job of held) {
+      if (job.lingering === worker) job.lingering = undefined;
+      this.#releaseSlot(job);
+    }
     this.#keyed.threadGone(worker);
     this.#scheduleDispatch();
     this.#life.checkClosed();
@@ -576,8 +599,9 @@ export class Engine {
   #timedOut(worker: WorkerHandle, job: Job): void {
     if (job.settled || !worker.jobs.has(job.id)) return;
     const timeout = new JobTimeoutError(job.timeout);
-    // It stays in worker.jobs (and holds its key's unit) until the thread is gone.
+    // It stays in worker.jobs (and holds its key's unit and governor slot) until the thread is gone.
     job.timer = undefined;
+    job.lingering = worker;
     worker.terminate(
       new WorkerCrashedError('terminated: a job overran its timeout', { cause: timeout }),
     );

@@ -18,8 +18,23 @@ export class GovernorGate {
   readonly #closing = new AbortController();
   /** How this process appears in governors' entries. */
   readonly #name = `${hostname()}:${process.pid}`;
-  /** Jobs waiting for a slot. */
-  waiting = 0;
+  /** Jobs waiting for a slot, with what stops their campaign. */
+  readonly #waiting = new Map<Job, AbortController>();
+
+  /** How many jobs wait for a slot. */
+  get waiting(): number {
+    return this.#waiting.size;
+  }
+
+  /** Calls `fn` on each job waiting for a slot (a stream cancelling its jobs). */
+  forEachWaiting(fn: (job: Job) => void): void {
+    for (const job of this.#waiting.keys()) fn(job);
+  }
+
+  /** The job was settled while it waited (aborted): its campaign stops. */
+  withdraw(job: Job): void {
+    this.#waiting.get(job)?.abort();
+  }
 
   constructor(governorFor: GovernorFor) {
     this.#governorFor = governorFor;
@@ -38,14 +53,14 @@ export class GovernorGate {
     if (job.key === undefined) return false;
     const governor = this.#governorFor(job.key);
     if (governor === undefined) return false;
-    this.waiting++;
-    const signal =
-      job.signal === undefined
-        ? this.#closing.signal
-        : AbortSignal.any([job.signal, this.#closing.signal]);
+    const own = new AbortController();
+    this.#waiting.set(job, own);
+    const signals = [own.signal, this.#closing.signal];
+    if (job.signal !== undefined) signals.push(job.signal);
+    const signal = AbortSignal.any(signals);
     governor.start({ name: this.#name, signal }).then(
       (slot: Slot) => {
-        this.waiting--;
+        this.#waiting.delete(job);
         if (job.settled) {
           void slot.finish().catch(() => undefined);
           fail(undefined);
@@ -62,7 +77,7 @@ export class GovernorGate {
         admit();
       },
       (error: unknown) => {
-        this.waiting--;
+        this.#waiting.delete(job);
         fail(this.#closing.signal.aborted ? new PoolClosedError() : error);
       },
     );

@@ -68,6 +68,8 @@ export class Job {
   tries = 0;
   /** The governor slot the job holds, if the pool has a governor for its key. */
   slot: Slot | undefined;
+  /** A thread terminated for this job's timeout, still running it until it exits. */
+  lingering: WorkerHandle | undefined;
   /** The thread holding the job, while it is sent. */
   holder: WorkerHandle | undefined;
   /** Asked back from its thread by a steal; it may or may not have started. */

@@ -58,6 +58,8 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
   #taken = 0;
   /** Jobs submitted and not settled. */
   #inFlight = 0;
+  /** Outcomes are dropped: the stream was aborted. */
+  #discard = false;
   /** #fill is on the stack. */
   #filling = false;
   /** An async pull is under way. */
@@ -156,6 +158,10 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
 
   settled(job: Job, ok: boolean, value: unknown): void {
     this.#inFlight--;
+    if (this.#discard) {
+      this.#wakeIfDone();
+      return;
+    }
     if (this.#finished) {
       if (this.#inFlight === 0) this.#onIdle?.();
       return;
@@ -223,6 +229,7 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
     if (error instanceof AbortError) {
       this.#ready.drain();
       this.#early.clear();
+      this.#discard = true; // the jobs cancelled now yield nothing: the output ends with the abort
       this.#engine.cancelOwned(this, error.cause, false);
     }
     this.#wakeIfDone();

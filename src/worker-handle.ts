@@ -302,6 +302,14 @@ export class WorkerHandle {
   }
 
   #onExit(code: number): void {
+    // Results the thread posted just before it died may still wait in the port.
+    for (
+      let m = receiveMessageOnPort(this.#port);
+      m !== undefined;
+      m = receiveMessageOnPort(this.#port)
+    ) {
+      this.#onMessage(m.message as FromWorker);
+    }
     // Asked to close (cleanup ran) or terminated with no reason (the pool is done with it).
     const planned =
       this.killReason === undefined && (this.state === 'closing' || this.state === 'terminating');

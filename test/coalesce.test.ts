@@ -76,4 +76,17 @@ describe('coalescing identical in-flight jobs', () => {
     expect(p.stats().failed).toBe(1); // the shared job was cancelled (callers leaving are not pool jobs)
     expect(await p.do(1, { task: 'fib' })).toBe(1); // the thread is free again
   });
+
+  it('a caller arriving just after the last one left starts afresh, not on the cancelled job', async () => {
+    const log = join(tempDir(), 'log');
+    pool = new Pool({ module: fixture('math-worker.mjs'), threads: 1 });
+    const p = pool;
+    const input = { log, ms: 20, value: 'fresh' };
+    const c = new AbortController();
+    const leaving = p.do(input, { task: 'counted', dedupe: 'z', signal: c.signal });
+    c.abort('A gave up');
+    const arriving = p.do(input, { task: 'counted', dedupe: 'z' });
+    expect((await rejection(leaving)).cause).toBe('A gave up');
+    expect(await arriving).toBe('fresh');
+  });
 });

@@ -77,6 +77,38 @@ describe('a pool with a governor', () => {
     expect(governor.active).toBe(0);
   });
 
+  it('a keyed job naming an unknown task before the threads are ready gives its slot back', async () => {
+    const governor = new LocalGovernor(1);
+    const p = new Pool({ module, threads: 1, governor: () => governor, workerData: observer() });
+    pools.push(p);
+    expect((await rejection(p.do(1, { task: 'nope', key: 'x' }))).code).toBe('ERR_UNKNOWN_TASK');
+    expect(await p.do(2, { task: 'tiny', key: 'x' })).toBe(2);
+    expect(governor.active).toBe(0);
+  });
+
+  it("a stream's abort cancels its jobs still waiting for a slot", async () => {
+    const governor = new LocalGovernor(1);
+    const held = await governor.start();
+    const p = new Pool({ module, threads: 1, governor: () => governor, workerData: observer() });
+    pools.push(p);
+    const controller = new AbortController();
+    const stream = p.wrap([1, 2, 3, 4, 5], {
+      task: 'tiny',
+      key: () => 'x',
+      signal: controller.signal,
+    });
+    const ended = rejection(
+      (async () => {
+        for await (const o of stream) expect(o).toBeUndefined(); // every job waits for the slot
+      })(),
+    );
+    await new Promise((r) => setTimeout(r, 30));
+    controller.abort('stop');
+    expect((await ended).name).toBe('AbortError');
+    await held.finish();
+    expect(governor.active).toBe(0);
+  });
+
   it('a slot lost while the job runs aborts the job', async () => {
     const lose = new AbortController();
     let finished = 0;

@@ -87,9 +87,11 @@ describe('wrap', () => {
     pool = new Pool({ module: tasks, threads: 2 });
     const controller = new AbortController();
     let seen = 0;
+    let afterAbort = 0;
     const error = await rejection(
       (async () => {
         for await (const o of pool.wrap(numbers(1_000_000), { signal: controller.signal })) {
+          if (controller.signal.aborted) afterAbort++;
           if (o.ok && ++seen === 100) controller.abort('enough');
         }
       })(),
@@ -97,6 +99,8 @@ describe('wrap', () => {
     expect(error.name).toBe('AbortError');
     expect(error.cause).toBe('enough');
     expect(seen).toBeLessThan(1_000_000);
+    // The cancelled jobs' outcomes are not yielded: the output ends with the abort.
+    expect(afterAbort).toBe(0);
   });
 
   it('runs 1,000,000 items with the number taken and not yet yielded never above the window', async () => {
