@@ -1,0 +1,54 @@
+// @ts-check
+/**
+ * corral, loaded from its build output at run time. The types below describe only the part of its
+ * API the bench uses; a build without `Pool` fails this contestant (an error row) and nothing else.
+ */
+
+/** @typedef {import('../lib/contestant.js').Outcome} Outcome */
+
+/**
+ * @typedef {object} CorralPool
+ * @property {() => Promise<void>} ready
+ * @property {(input: unknown, options: { task: string, transfer?: import('node:worker_threads').TransferListItem[] }) => Promise<unknown>} do
+ * @property {(inputs: Iterable<unknown>, options: { task: string }) => AsyncIterable<Outcome>} execute
+ * @property {(inputs: AsyncIterable<unknown>, options: { task: string }) => AsyncIterable<Outcome>} wrap
+ * @property {() => Promise<void>} shutdown
+ */
+
+/** @typedef {new (options: { module: URL, threads: number }) => CorralPool} CorralPoolClass */
+
+import { URL } from 'node:url';
+
+const entry = new URL('../../dist/src/index.js', import.meta.url);
+const taskModule = new URL('../workers/corral.js', import.meta.url);
+
+/** @returns {Promise<CorralPoolClass>} */
+async function loadPool() {
+  /** @type {unknown} */
+  const mod = await import(entry.href);
+  if (
+    typeof mod !== 'object' ||
+    mod === null ||
+    !('Pool' in mod) ||
+    typeof mod.Pool !== 'function'
+  ) {
+    throw new Error(`corral is not built: ${entry.pathname} has no Pool export (npm run build)`);
+  }
+  return /** @type {CorralPoolClass} */ (/** @type {unknown} */ (mod.Pool));
+}
+
+/** @type {import('../lib/contestant.js').CreateContestant} */
+export async function create(threads) {
+  const Pool = await loadPool();
+  const pool = new Pool({ module: taskModule, threads });
+  await pool.ready();
+  return {
+    parallelism: threads,
+    transfers: true,
+    run: (task, arg, transfer) =>
+      pool.do(arg, transfer === undefined ? { task } : { task, transfer }),
+    execute: (inputs, task) => pool.execute(inputs, { task }),
+    wrap: (inputs, task) => pool.wrap(inputs, { task }),
+    close: () => pool.shutdown(),
+  };
+}

@@ -1,0 +1,68 @@
+// @ts-check
+/**
+ * What every contestant looks like to a scenario, and how a child process loads one by name.
+ * Each loader imports its module lazily, so a pool that fails to load (corral not built yet, a
+ * missing package) fails only the child process that asked for it.
+ */
+
+/** @typedef {import('./tasks.js').TaskName} TaskName */
+
+/** @typedef {{ ok: true, value: unknown } | { ok: false, error: unknown }} Outcome */
+
+/**
+ * @typedef {object} Contestant
+ * @property {number} parallelism threads that actually run tasks (1 for inline)
+ * @property {boolean} transfers whether `run` honours its `transfer` list
+ * @property {(task: TaskName, arg: unknown, transfer?: ArrayBuffer[]) => PromiseLike<unknown>} run
+ *   submits one task through the pool's single-task API
+ * @property {((inputs: Iterable<unknown>, task: TaskName) => AsyncIterable<Outcome>) | undefined} execute
+ *   corral's `execute`: an iterable in, outcomes out
+ * @property {((inputs: AsyncIterable<unknown>, task: TaskName) => AsyncIterable<Outcome>) | undefined} wrap
+ *   corral's `wrap`: an async iterable in, outcomes out, with a bounded window
+ * @property {() => Promise<void>} close
+ */
+
+/** @typedef {(threads: number) => Promise<Contestant>} CreateContestant */
+
+/** Contestant names in report order. */
+export const CONTESTANTS = /** @type {const} */ ([
+  'corral',
+  'piscina',
+  'poolifier',
+  'tinypool',
+  'workerpool',
+  'bare',
+  'inline',
+]);
+
+/** @typedef {(typeof CONTESTANTS)[number]} ContestantName */
+
+/** @type {Record<ContestantName, () => Promise<{ create: CreateContestant }>>} */
+const loaders = {
+  corral: () => import('../contestants/corral.js'),
+  piscina: () => import('../contestants/piscina.js'),
+  poolifier: () => import('../contestants/poolifier.js'),
+  tinypool: () => import('../contestants/tinypool.js'),
+  workerpool: () => import('../contestants/workerpool.js'),
+  bare: () => import('../contestants/bare.js'),
+  inline: () => import('../contestants/inline.js'),
+};
+
+/**
+ * @param {string} name
+ * @returns {name is ContestantName}
+ */
+export function isContestantName(name) {
+  return /** @type {readonly string[]} */ (CONTESTANTS).includes(name);
+}
+
+/**
+ * Loads and starts a contestant.
+ * @param {ContestantName} name
+ * @param {number} threads
+ * @returns {Promise<Contestant>}
+ */
+export async function createContestant(name, threads) {
+  const { create } = await loaders[name]();
+  return create(threads);
+}

@@ -1,0 +1,110 @@
+// @ts-check
+/**
+ * The scenarios: what a child process runs (`ScenarioId`), how many tasks in the full and the
+ * quick form, and how they group into the six numbered scenarios of the report.
+ */
+import { CONTESTANTS } from './contestant.js';
+
+/** @typedef {import('./contestant.js').ContestantName} ContestantName */
+
+export const SCENARIO_IDS = /** @type {const} */ ([
+  'tiny-burst',
+  'tiny-execute',
+  'tiny-wrap',
+  'latency',
+  'cpu',
+  'payload-copy',
+  'payload-transfer',
+  'wrap-stream',
+]);
+
+/** @typedef {(typeof SCENARIO_IDS)[number]} ScenarioId */
+
+/**
+ * @param {string} id
+ * @returns {id is ScenarioId}
+ */
+export function isScenarioId(id) {
+  return /** @type {readonly string[]} */ (SCENARIO_IDS).includes(id);
+}
+
+/** Task counts per scenario: `full` for `npm run bench`, `quick` for `--quick`. */
+export const COUNTS = {
+  full: {
+    'tiny-burst': 200_000,
+    'tiny-execute': 200_000,
+    'tiny-wrap': 200_000,
+    latency: 5_000,
+    cpu: 400,
+    'payload-copy': 20_000,
+    'payload-transfer': 20_000,
+    'wrap-stream': 2_000_000,
+  },
+  quick: {
+    'tiny-burst': 20_000,
+    'tiny-execute': 20_000,
+    'tiny-wrap': 20_000,
+    latency: 1_000,
+    cpu: 40,
+    'payload-copy': 2_000,
+    'payload-transfer': 2_000,
+    'wrap-stream': 200_000,
+  },
+};
+
+/** Payload tasks kept in flight at once: enough to keep every thread busy, few enough that memory
+ * stays bounded, so MB/s measures the transport and not the allocator. */
+export const PAYLOAD_WINDOW = 256;
+
+/** Default thread count. */
+export const THREADS = 2;
+
+/** @typedef {{ scenario: ScenarioId, pools: readonly ContestantName[], threads: readonly number[] }} RunSpec */
+/** @typedef {{ id: number, title: string, runs: readonly RunSpec[] }} Group */
+
+const pools = CONTESTANTS;
+const pooled = CONTESTANTS.filter((c) => c !== 'inline');
+
+/** The six scenarios of the report, in order. Titles use the full counts. */
+/** @type {readonly Group[]} */
+export const GROUPS = [
+  {
+    id: 1,
+    title: 'tiny tasks submitted at once (single-task API, Promise.all)',
+    runs: [{ scenario: 'tiny-burst', pools, threads: [THREADS] }],
+  },
+  {
+    id: 2,
+    title: "tiny tasks through corral's execute and wrap",
+    runs: [
+      { scenario: 'tiny-execute', pools: ['corral'], threads: [THREADS] },
+      { scenario: 'tiny-wrap', pools: ['corral'], threads: [THREADS] },
+    ],
+  },
+  {
+    id: 3,
+    title: 'sequential round trips of a tiny task',
+    runs: [{ scenario: 'latency', pools, threads: [THREADS] }],
+  },
+  {
+    id: 4,
+    title: 'CPU-heavy tasks of about 5 ms',
+    runs: [
+      { scenario: 'cpu', pools: pooled, threads: [2, 4] },
+      { scenario: 'cpu', pools: ['inline'], threads: [1] },
+    ],
+  },
+  {
+    id: 5,
+    title: '64 KiB payloads, copied and transferred',
+    runs: [
+      { scenario: 'payload-copy', pools, threads: [THREADS] },
+      { scenario: 'payload-transfer', pools: pooled, threads: [THREADS] },
+    ],
+  },
+  {
+    id: 6,
+    title: "corral's wrap over a long async stream",
+    runs: [{ scenario: 'wrap-stream', pools: ['corral'], threads: [THREADS] }],
+  },
+];

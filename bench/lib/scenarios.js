@@ -1,0 +1,208 @@
+// @ts-check
+/**
+ * The scenarios as run inside one child process against one started contestant. Each returns its
+ * metrics; timing covers the scenario only, not pool start-up, warm-up or shutdown.
+ */
+import { performance } from 'node:perf_hooks';
+import { Bench } from 'tinybench';
+import { PAYLOAD_WINDOW } from './plan.js';
+import { cpu, expectedPayload, makePayload, PAYLOAD_BYTES } from './tasks.js';
+
+/** @typedef {import('./contestant.js').Contestant} Contestant */
+/** @typedef {import('./contestant.js').Outcome} Outcome */
+/** @typedef {import('./plan.js').ScenarioId} ScenarioId */
+/** @typedef {Record<string, number>} Metrics */
+
+/**
+ * @typedef {object} ScenarioParams
+ * @property {number} count tasks (or round trips) in the scenario
+ * @property {number} iters chunk count that makes `cpu(iters)` take about 5 ms
+ * @property {number} cores cores usable on this machine
+ */
+
+/** @typedef {(c: Contestant, p: ScenarioParams) => Promise<Metrics>} Scenario */
+
+/**
+ * @param {number} n
+ * @returns {Generator<number, void, undefined>}
+ */
+function* ints(n) {
+  for (let i = 0; i < n; i++) yield i;
+}
+
+/**
+ * @param {number} n
+ * @returns {AsyncGenerator<number, void, undefined>}
+ */
+// eslint-disable-next-line @typescript-eslint/require-await -- a source that is async by type, like a stream, with no I/O cost
+async function* asyncInts(n) {
+  for (let i = 0; i < n; i++) yield i;
+}
+
+/**
+ * Drains a stream of tiny-task outcomes and checks it holds every `i + 1` for `i < count`.
+ * @param {AsyncIterable<Outcome>} outcomes
+ * @param {number} count
+ * @returns {Promise<Metrics>}
+ */
+async function drainTiny(outcomes, count) {
+  const t0 = performance.now();
+  let ok = 0;
+  let sum = 0;
+  for await (const o of outcomes) {
+    if (o.ok && typeof o.value === 'number') {
+      ok++;
+      sum += o.value;
+    }
+  }
+  const wallMs = performance.now() - t0;
+  if (ok !== count || sum !== (count * (count + 1)) / 2) {
+    throw new Error(`wrong outcomes: ${ok} ok of ${count}, sum ${sum}`);
+  }
+  return { tasksPerSec: (count / wallMs) * 1000, wallMs };
+}
+
+/**
+ * Runs `count` payload tasks with at most {@link PAYLOAD_WINDOW} in flight, each on a fresh
+ * buffer, and checks every result.
+ * @param {Contestant} c
+ * @param {number} count
+ * @param {boolean} transfer
+ * @returns {Promise<Metrics>}
+ */
+async function payloads(c, count, transfer) {
+  if (transfer && !c.transfers) throw new Error('this contestant cannot transfer');
+  const t0 = performance.now();
+  await new Promise((resolve, reject) => {
+    let next = 0;
+    let done = 0;
+    const launch = () => {
+      const i = next++;
+      const buf = makePayload(i);
+      c.run('payload', buf, transfer ? [buf.buffer] : undefined).then((r) => {
+        if (r !== expectedPayload(i)) {
+          reject(new Error(`payload ${i}: got ${String(r)}, want ${expectedPayload(i)}`));
+          return;
+        }
+        done++;
+        if (next < count) launch();
+        else if (done === count) resolve(undefined);
+      }, reject);
+    };
+    for (let k = 0; k < Math.min(PAYLOAD_WINDOW, count); k++) launch();
+  });
+  const wallMs = performance.now() - t0;
+  return { mbPerSec: (count * PAYLOAD_BYTES) / 1e6 / (wallMs / 1000), wallMs };
+}
+
+/** @type {Record<ScenarioId, Scenario>} */
+export const scenarios = {
+  async 'tiny-burst'(c, { count }) {
+    const t0 = performance.now();
+    /** @type {PromiseLike<unknown>[]} */
+    const pending = new Array(count);
+    for (let i = 0; i < count; i++) pending[i] = c.run('tiny', i);
+    const results = await Promise.all(pending);
+    const wallMs = performance.now() - t0;
+    const wrong = results.findIndex((r, i) => r !== i + 1);
+    if (wrong !== -1) throw new Error(`task ${wrong} returned ${String(results[wrong])}`);
+    return { tasksPerSec: (count / wallMs) * 1000, wallMs };
+  },
+
+  'tiny-execute'(c, { count }) {
+    if (c.execute === undefined) throw new Error('no execute API');
+    return drainTiny(c.execute(ints(count), 'tiny'), count);
+  },
+
+  'tiny-wrap'(c, { count }) {
+    if (c.wrap === undefined) throw new Error('no wrap API');
+    return drainTiny(c.wrap(asyncInts(count), 'tiny'), count);
+  },
+
+  'wrap-stream'(c, { count }) {
+    if (c.wrap === undefined) throw new Error('no wrap API');
+    return drainTiny(c.wrap(asyncInts(count), 'tiny'), count);
+  },
+
+  async latency(c, { count }) {
+    const bench = new Bench({
+      iterations: count,
+      time: 0,
+      warmupIterations: Math.min(500, count),
+      warmupTime: 0,
+      throws: true,
+    });
+    let wrong = 0;
+    bench.add('round trip', async () => {
+      if ((await c.run('tiny', 41)) !== 42) wrong++;
+    });
+    await bench.run();
+    const result = bench.tasks[0]?.result;
+    if (result?.state !== 'completed') throw new Error(`tinybench: ${result?.state ?? 'no task'}`);
+    if (wrong > 0) throw new Error(`${wrong} round trips returned a wrong value`);
+    const { latency } = result;
+    return {
+      p50Us: latency.p50 * 1000,
+      p99Us: latency.p99 * 1000,
+      meanUs: latency.mean * 1000,
+      samples: latency.samplesCount,
+    };
+  },
+
+  async cpu(c, { count, iters, cores }) {
+    // One-thread time: the same task run inline in this process, after the pool is warm (its
+    // threads are idle now), scaled to the task count.
+    const inlineRuns = Math.max(10, Math.min(40, count / 10));
+    let expected = cpu(iters);
+    const t0 = performance.now();
+    for (let i = 0; i < inlineRuns; i++) expected = cpu(iters);
+    const perTaskMs = (performance.now() - t0) / inlineRuns;
+    const oneThreadMs = perTaskMs * count;
+
+    const t1 = performance.now();
+    /** @type {PromiseLike<unknown>[]} */
+    const pending = new Array(count);
+    for (let i = 0; i < count; i++) pending[i] = c.run('cpu', iters);
+    const results = await Promise.all(pending);
+    const wallMs = performance.now() - t1;
+    if (results.some((r) => r !== expected)) throw new Error('a cpu task returned a wrong value');
+
+    const idealMs = oneThreadMs / Math.min(c.parallelism, cores);
+    return { wallMs, perTaskMs, oneThreadMs, idealMs, efficiency: idealMs / wallMs };
+  },
+
+  'payload-copy'(c, { count }) {
+    return payloads(c, count, false);
+  },
+
+  'payload-transfer'(c, { count }) {
+    return payloads(c, count, true);
+  },
+};
+
+/**
+ * Starts every thread and lets it optimise the task the scenario uses, the same for every
+ * contestant.
+ * @param {Contestant} c
+ * @param {ScenarioId} scenario
+ * @param {number} iters
+ * @returns {Promise<void>}
+ */
+export async function warmUp(c, scenario, iters) {
+  const n = 8 * c.parallelism;
+  for (let round = 0; round < 3; round++) {
+    await Promise.all(Array.from({ length: n * 4 }, (_, i) => c.run('tiny', i)));
+  }
+  if (scenario === 'cpu') {
+    const small = Math.max(1, Math.round(iters / 20));
+    await Promise.all(Array.from({ length: n }, () => c.run('cpu', small)));
+  }
+  if (scenario === 'payload-copy' || scenario === 'payload-transfer') {
+    await Promise.all(
+      Array.from({ length: n }, (_, i) => {
+        const buf = makePayload(i);
+        return c.run('payload', buf, scenario === 'payload-transfer' ? [buf.buffer] : undefined);
+      }),
+    );
+  }
+}
