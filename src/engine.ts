@@ -149,6 +149,11 @@ export class Engine {
     return this.#nextId++;
   }
 
+  /** The module's task names, once a thread has reported them. */
+  tasks(): string[] | undefined {
+    return this.#tasks === undefined ? undefined : [...this.#tasks.keys()];
+  }
+
   /** Resolves once no thread is starting; rejects if the pool failed. */
   ready(): Promise<void> {
     return this.#life.whenReady();

@@ -59,6 +59,18 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
   }
 
   /**
+   * The task module's tasks (its exported functions but `init` and `cleanup`), once a
+   * thread has loaded it. Rejects like {@link Pool.ready} if the module cannot run.
+   */
+  async tasks(): Promise<string[]> {
+    for (;;) {
+      const tasks = this.#engine.tasks();
+      if (tasks !== undefined) return tasks;
+      await this.#engine.ready();
+    }
+  }
+
+  /**
    * Runs one job and resolves with the task's result, or rejects with a typed error
    * (`ERR_UNKNOWN_TASK`, `ERR_JOB_TIMEOUT`, `ERR_WORKER_CRASHED`, `ERR_POOL_CLOSED`,
    * `ERR_QUEUE_FULL`, `ERR_DATA_CLONE`, an `AbortError`, or what the task threw).

@@ -9,7 +9,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Pool } from 'corral';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   TASKS,
@@ -22,8 +21,6 @@ import {
 } from './cli-map-helpers.js';
 
 beforeAll(requireBuild);
-
-const hasKeys = typeof (Pool.prototype as { setTarget?: unknown }).setTarget === 'function';
 
 /** The most records of each key that were running at once, replaying the log. */
 function mostAtOnce(log: string): Map<string, number> {
@@ -39,61 +36,49 @@ function mostAtOnce(log: string): Map<string, number> {
   return most;
 }
 
-describe.skipIf(!hasKeys)(
-  'corral map --key/--target (waits on issue 3 without pool.setTarget)',
-  () => {
-    it('runs at most N records of a targeted key at once; other keys are not limited', async () => {
-      const dir = tempDir();
-      const log = join(dir, 'running.log');
-      const records = Array.from({ length: 24 }, (_, i) => ({
-        id: i,
-        key: ['a', 'b', 'c'][i % 3],
-        ms: 100,
-        log,
-      }));
-      const input = writeJsonl(dir, 'in.jsonl', records);
-      // 6 threads: room for a (1) + b (2) + c (the other 3), so only the targets can hold a key back.
-      const r = await map([
-        TASKS,
-        input,
-        '--task',
-        'track',
-        '--threads',
-        '6',
-        '--key',
-        'key',
-        '--target',
-        'a=1',
-        '--target',
-        'b=2',
-      ]);
-      expect(r.code).toBe(0);
-      expect(summary(r.stderr)).toEqual({ records: 24, failed: 0 });
-      expect((jsonLines(r.stdout) as number[]).sort((x, y) => x - y)).toEqual(
-        records.map((o) => o.id),
-      );
-      const most = mostAtOnce(log);
-      expect(most.get('a')).toBe(1);
-      expect(most.get('b')).toBeLessThanOrEqual(2);
-      // The control: 8 records of 100 ms on 3 free threads always overlap.
-      expect(most.get('c')).toBeGreaterThan(1);
-    });
+describe('corral map --key/--target', () => {
+  it('runs at most N records of a targeted key at once; other keys are not limited', async () => {
+    const dir = tempDir();
+    const log = join(dir, 'running.log');
+    const records = Array.from({ length: 24 }, (_, i) => ({
+      id: i,
+      key: ['a', 'b', 'c'][i % 3],
+      ms: 100,
+      log,
+    }));
+    const input = writeJsonl(dir, 'in.jsonl', records);
+    // 6 threads: room for a (1) + b (2) + c (the other 3), so only the targets can hold a key back.
+    const r = await map([
+      TASKS,
+      input,
+      '--task',
+      'track',
+      '--threads',
+      '6',
+      '--key',
+      'key',
+      '--target',
+      'a=1',
+      '--target',
+      'b=2',
+    ]);
+    expect(r.code).toBe(0);
+    expect(summary(r.stderr)).toEqual({ records: 24, failed: 0 });
+    expect((jsonLines(r.stdout) as number[]).sort((x, y) => x - y)).toEqual(
+      records.map((o) => o.id),
+    );
+    const most = mostAtOnce(log);
+    expect(most.get('a')).toBe(1);
+    expect(most.get('b')).toBeLessThanOrEqual(2);
+    // The control: 8 records of 100 ms on 3 free threads always overlap.
+    expect(most.get('c')).toBeGreaterThan(1);
+  });
 
-    it('records without the field (or with a non-scalar value) have no key and are not held', async () => {
-      const r = await map([TASKS, '--task', 'id', '--key', 'key', '--target', 'a=1'], {
-        stdin: '{"id":1}\n{"id":2,"key":{"x":1}}\n[3]\n{"id":4,"key":"a"}\n',
-      });
-      expect(r.code).toBe(0);
-      expect(r.stdout.split('\n').sort()).toEqual(['', '1', '2', '4', 'null']);
+  it('records without the field (or with a non-scalar value) have no key and are not held', async () => {
+    const r = await map([TASKS, '--task', 'id', '--key', 'key', '--target', 'a=1'], {
+      stdin: '{"id":1}\n{"id":2,"key":{"x":1}}\n[3]\n{"id":4,"key":"a"}\n',
     });
-  },
-);
-
-it.runIf(!hasKeys)(
-  'without pool.setTarget (issue 3), --key is a clear start-up error',
-  async () => {
-    const r = await map([TASKS, '--key', 'key', '--target', 'a=1']);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--key and --target need per-key targets.*\(ERR_KEYS_UNAVAILABLE\)/);
-  },
-);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n').sort()).toEqual(['', '1', '2', '4', 'null']);
+  });
+});

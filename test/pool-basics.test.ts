@@ -151,3 +151,19 @@ describe('stats and events', () => {
     expect(events).toContain('exit');
   });
 });
+
+describe('tasks', () => {
+  it("lists the module's tasks once a thread has loaded it", async () => {
+    pool = new Pool({
+      module: fixture('lifecycle.mjs'),
+      threads: 1,
+      workerData: { log: join(tempDir(), 'log') },
+    });
+    expect((await pool.tasks()).sort()).toEqual(['default', 'slow']);
+  });
+
+  it('rejects like ready() when the module cannot run', async () => {
+    pool = new Pool({ module: fixture('load-error.mjs'), threads: 1 });
+    expect((await rejection(pool.tasks())).code).toBe('ERR_MODULE_LOAD');
+  });
+});

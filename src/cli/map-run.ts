@@ -5,7 +5,7 @@
  * @module
  */
 import { availableParallelism } from 'node:os';
-import { CorralError } from '../errors.js';
+import { CorralError, UnknownTaskError } from '../errors.js';
 import type { PoolOptions } from '../options.js';
 import { Pool } from '../pool.js';
 import type { StreamOptions } from '../stream.js';
@@ -63,24 +63,6 @@ export interface MapResult {
   readonly error: CorralError | undefined;
 }
 
-/** `--key`/`--target` need per-key targets in the pool, which this build lacks. */
-export class KeysUnavailableError extends CorralError {
-  constructor() {
-    super(
-      'ERR_KEYS_UNAVAILABLE',
-      '--key and --target need per-key targets (pool.setTarget), which this build of corral does not have',
-    );
-  }
-}
-
-/** The per-key part of the pool (issue 3), not in every build yet. */
-interface KeyedPool {
-  setTarget(key: string, target: number): void;
-}
-
-/** `wrap` options plus the per-key `key` function, whether or not this build's types have it yet. */
-type WrapOptions = StreamOptions & { key?: (input: unknown, index: number) => string | undefined };
-
 /** An error's message, code and cause on one line, for stderr. */
 export function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
@@ -99,17 +81,10 @@ function keyOf(input: unknown, field: string): string | undefined {
   return typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
 }
 
-/**
- * Throws `ERR_UNKNOWN_TASK` if the module has no such task, without running anything.
- * The pool checks the task before the signal, so a job with an aborted signal is refused
- * for the one reason or the other at once; the pool has no list of its tasks to ask.
- */
+/** Throws `ERR_UNKNOWN_TASK` if the module has no such task, before any input is read. */
 async function checkTask(pool: Pool, task: string): Promise<void> {
-  try {
-    await pool.do(undefined, { task, signal: AbortSignal.abort() });
-  } catch (error) {
-    if (error instanceof CorralError && error.code === 'ERR_UNKNOWN_TASK') throw error;
-  }
+  const tasks = await pool.tasks();
+  if (!tasks.includes(task)) throw new UnknownTaskError(task, tasks);
 }
 
 /**
@@ -124,13 +99,7 @@ async function startPool(options: MapOptions, threads: number): Promise<Pool> {
   try {
     await pool.ready();
     await checkTask(pool, options.task);
-    if (options.key !== undefined) {
-      if (typeof (pool as Partial<KeyedPool>).setTarget !== 'function') {
-        throw new KeysUnavailableError();
-      }
-      const keyed = pool as unknown as KeyedPool;
-      for (const [key, target] of options.targets) keyed.setTarget(key, target);
-    }
+    for (const [key, target] of options.targets) pool.setTarget(key, target);
     return pool;
   } catch (error) {
     await pool.shutdown();
@@ -189,7 +158,7 @@ async function mapRecords(
   const threads = options.threads ?? availableParallelism();
   await using pool = await startPool(options, threads);
   const gate = new InflightGate(threads, stop.signal);
-  const wrapOptions: WrapOptions = {
+  const wrapOptions: StreamOptions = {
     task: options.task,
     ordered: options.ordered,
     window: gate.max,
