@@ -96,6 +96,7 @@ export class LeaseBroker {
 
   /** Grants waiting requests of a key while it has room. */
   serve(state: KeyState): void {
+    if (this.#waiting.size === 0) return; // the common case, on every keyed job's exit
     const queue = this.#waiting.get(state);
     if (queue === undefined) return;
     while (queue.length > 0 && this.#table.hasRoom(state)) {

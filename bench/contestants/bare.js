@@ -47,6 +47,7 @@ export async function create(threads) {
       });
     },
     execute: undefined,
+    executeKeyed: undefined,
     wrap: undefined,
     close: async () => {
       await Promise.all(workers.map((w) => w.terminate()));

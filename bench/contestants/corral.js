@@ -10,7 +10,7 @@
  * @typedef {object} CorralPool
  * @property {() => Promise<void>} ready
  * @property {(input: unknown, options: { task: string, transfer?: import('node:worker_threads').TransferListItem[] }) => Promise<unknown>} do
- * @property {(inputs: Iterable<unknown>, options: { task: string }) => AsyncIterable<Outcome>} execute
+ * @property {(inputs: Iterable<unknown>, options: { task: string, key?: (input: unknown, index: number) => string }) => AsyncIterable<Outcome>} execute
  * @property {(inputs: AsyncIterable<unknown>, options: { task: string }) => AsyncIterable<Outcome>} wrap
  * @property {() => Promise<void>} shutdown
  */
@@ -48,6 +48,10 @@ export async function create(threads) {
     run: (task, arg, transfer) =>
       pool.do(arg, transfer === undefined ? { task } : { task, transfer }),
     execute: (inputs, task) => pool.execute(inputs, { task }),
+    executeKeyed: (inputs, task, keys) => {
+      const names = Array.from({ length: keys }, (_, i) => `key-${i}`);
+      return pool.execute(inputs, { task, key: (_, i) => names[i % keys] ?? 'key-0' });
+    },
     wrap: (inputs, task) => pool.wrap(inputs, { task }),
     close: () => pool.shutdown(),
   };

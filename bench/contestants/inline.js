@@ -9,6 +9,7 @@ export function create(_threads) {
     transfers: false,
     run: (task, arg) => Promise.resolve(runTask(task, arg)),
     execute: undefined,
+    executeKeyed: undefined,
     wrap: undefined,
     close: () => Promise.resolve(),
   });

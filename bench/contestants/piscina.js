@@ -18,6 +18,7 @@ export function create(threads) {
         name: task,
       }),
     execute: undefined,
+    executeKeyed: undefined,
     wrap: undefined,
     close: () => pool.destroy(),
   });

@@ -14,6 +14,7 @@ export function create(threads) {
     transfers: true,
     run: (task, arg, transfer) => pool.execute(arg, task, undefined, transfer),
     execute: undefined,
+    executeKeyed: undefined,
     wrap: undefined,
     close: () => pool.destroy(),
   });

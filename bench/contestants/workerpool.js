@@ -24,6 +24,7 @@ export function create(threads) {
         transfer === undefined ? {} : { transfer },
       ),
     execute: undefined,
+    executeKeyed: undefined,
     wrap: undefined,
     close: () => pool.terminate(),
   });

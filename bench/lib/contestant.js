@@ -17,6 +17,8 @@
  *   submits one task through the pool's single-task API
  * @property {((inputs: Iterable<unknown>, task: TaskName) => AsyncIterable<Outcome>) | undefined} execute
  *   corral's `execute`: an iterable in, outcomes out
+ * @property {((inputs: Iterable<unknown>, task: TaskName, keys: number) => AsyncIterable<Outcome>) | undefined} executeKeyed
+ *   corral's `execute` with each input keyed, spread over `keys` keys (no target: only the cost of keys)
  * @property {((inputs: AsyncIterable<unknown>, task: TaskName) => AsyncIterable<Outcome>) | undefined} wrap
  *   corral's `wrap`: an async iterable in, outcomes out, with a bounded window
  * @property {() => Promise<void>} close

@@ -10,6 +10,7 @@ import { CONTESTANTS } from './contestant.js';
 export const SCENARIO_IDS = /** @type {const} */ ([
   'tiny-burst',
   'tiny-execute',
+  'tiny-keyed',
   'tiny-wrap',
   'latency',
   'cpu',
@@ -33,6 +34,7 @@ export const COUNTS = {
   full: {
     'tiny-burst': 200_000,
     'tiny-execute': 200_000,
+    'tiny-keyed': 200_000,
     'tiny-wrap': 200_000,
     latency: 5_000,
     cpu: 400,
@@ -43,6 +45,7 @@ export const COUNTS = {
   quick: {
     'tiny-burst': 20_000,
     'tiny-execute': 20_000,
+    'tiny-keyed': 20_000,
     'tiny-wrap': 20_000,
     latency: 1_000,
     cpu: 40,
@@ -78,6 +81,7 @@ export const GROUPS = [
     title: "tiny tasks through corral's execute and wrap",
     runs: [
       { scenario: 'tiny-execute', pools: ['corral'], threads: [THREADS] },
+      { scenario: 'tiny-keyed', pools: ['corral'], threads: [THREADS] },
       { scenario: 'tiny-wrap', pools: ['corral'], threads: [THREADS] },
     ],
   },

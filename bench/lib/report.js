@@ -39,6 +39,7 @@ import { COUNTS, GROUPS } from './plan.js';
 export const HEADLINE = {
   'tiny-burst': 'tasksPerSec',
   'tiny-execute': 'tasksPerSec',
+  'tiny-keyed': 'tasksPerSec',
   'tiny-wrap': 'tasksPerSec',
   'wrap-stream': 'tasksPerSec',
   latency: 'p50Us',
@@ -220,13 +221,18 @@ function tables(res, mode) {
     );
   }
 
-  const streams = [...res.of('tiny-execute'), ...res.of('tiny-wrap')];
+  const streams = [...res.of('tiny-execute'), ...res.of('tiny-keyed'), ...res.of('tiny-wrap')];
   if (streams.length > 0) {
-    const api = /** @type {const} */ ({ 'tiny-execute': 'execute', 'tiny-wrap': 'wrap' });
+    /** @type {Record<string, string>} */
+    const api = {
+      'tiny-execute': 'execute',
+      'tiny-keyed': 'execute, 16 keys',
+      'tiny-wrap': 'wrap',
+    };
     const rows = streams.map((r) =>
       row(
         r,
-        `${r.pool} ${r.scenario === 'tiny-execute' ? api['tiny-execute'] : api['tiny-wrap']}`,
+        `${r.pool} ${api[r.scenario] ?? r.scenario}`,
         (m) => [
           fmtInt(m.tasksPerSec),
           fmtRatio(piscinaRate === undefined ? undefined : (m.tasksPerSec ?? NaN) / piscinaRate),
@@ -438,6 +444,21 @@ export function evaluateTargets(res, planned) {
       '>= 1,000,000',
     );
   }
+  add(
+    2,
+    'corral keyed (16 keys) cost per job vs unkeyed',
+    [
+      { pool: 'corral', scenario: 'tiny-keyed' },
+      { pool: 'corral', scenario: 'tiny-execute' },
+    ],
+    ratio(
+      res.get('corral', 'tiny-execute', 'tasksPerSec'),
+      res.get('corral', 'tiny-keyed', 'tasksPerSec'),
+    ),
+    (v) => v <= 1.1,
+    fmtRatio,
+    '<= 1.10x',
+  );
   add(
     3,
     'corral p50 round trip vs piscina',

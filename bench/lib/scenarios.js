@@ -114,6 +114,11 @@ export const scenarios = {
     return drainTiny(c.execute(ints(count), 'tiny'), count);
   },
 
+  'tiny-keyed'(c, { count }) {
+    if (c.executeKeyed === undefined) throw new Error('no keyed execute API');
+    return drainTiny(c.executeKeyed(ints(count), 'tiny', 16), count);
+  },
+
   'tiny-wrap'(c, { count }) {
     if (c.wrap === undefined) throw new Error('no wrap API');
     return drainTiny(c.wrap(asyncInts(count), 'tiny'), count);
