@@ -1,4 +1,5 @@
 import { setImmediate as tick } from 'node:timers/promises';
+import { codeOf } from './helpers.js';
 import { describe, expect, expectTypeOf, it, vi } from 'vitest';
 import {
   CallGroup,
@@ -8,7 +9,6 @@ import {
   type CallOutcome,
   type CallResults,
 } from '../src/call-group.js';
-import { CorralError } from '../src/errors.js';
 
 /** A seeded shuffle, so a "random" interleaving is the same on every run. */
 function shuffled<T>(items: readonly T[], seed: number): T[] {
@@ -20,15 +20,6 @@ function shuffled<T>(items: readonly T[], seed: number): T[] {
     [out[i], out[j]] = [out[j] as T, out[i] as T];
   }
   return out;
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return error instanceof CorralError ? error.code : 'not a CorralError';
-  }
-  return undefined;
 }
 
 describe('CallGroup', () => {

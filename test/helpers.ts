@@ -43,3 +43,15 @@ export async function rejection(promise: Promise<unknown>): Promise<Error & { co
   }
   throw new Error('expected a rejection');
 }
+
+/** The `code` of what `fn` throws synchronously (undefined if it does not throw). */
+export function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (error) {
+    // By shape: tests of src/ modules and of the built package have different CorralError classes.
+    const code = (error as { code?: unknown } | null)?.code;
+    return error instanceof Error && typeof code === 'string' ? code : 'no error code';
+  }
+  return undefined;
+}

@@ -1,17 +1,8 @@
 import { setImmediate as tick } from 'node:timers/promises';
+import { codeOf } from './helpers.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CorralError } from '../src/errors.js';
 import { OpQueue, QueueClosedError, QueueDepthError, QueueWidthError } from '../src/op-queue.js';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return error instanceof CorralError ? error.code : 'not a CorralError';
-  }
-  return undefined;
-}
 
 /** Dequeues what is there right now, as `id:op,op` strings, without waiting. */
 async function drainNow(q: OpQueue<number, string>): Promise<string[]> {

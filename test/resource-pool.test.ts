@@ -1,11 +1,12 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { codeOf } from './helpers.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as tick } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it, vi } from 'vitest';
-import { CorralError, PoolClosedError } from '../src/errors.js';
+import { PoolClosedError } from '../src/errors.js';
 import {
   ResourceNotAcquiredError,
   ResourcePool,
@@ -33,15 +34,6 @@ function counted(options: Partial<ResourcePoolOptions<Res>> & { max: number }) {
     ...options,
   });
   return { pool, stats };
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return error instanceof CorralError ? error.code : 'not a CorralError';
-  }
-  return undefined;
 }
 
 describe('ResourcePool', () => {
