@@ -3,7 +3,7 @@
  * the outcome. A job settles exactly once; every later attempt is ignored.
  */
 import type { Transferable } from 'node:worker_threads';
-import { AbortError, InvalidOptionError } from './errors.js';
+import { InvalidOptionError } from './errors.js';
 import { checkInteger } from './options.js';
 import type { QueueFullPolicy, ResolvedOptions } from './options.js';
 import type { WorkerHandle } from './worker-handle.js';
@@ -164,9 +164,4 @@ export function checkJobOptions(options: unknown): JobOptions {
     throw new InvalidOptionError('queueFull', "'wait' or 'reject'", o.queueFull);
   }
   return options;
-}
-
-/** The error an aborted job rejects with. */
-export function abortErrorFor(signal: AbortSignal): AbortError {
-  return new AbortError(signal.reason);
 }
