@@ -4,7 +4,6 @@
  * thin facade over it.
  */
 import { performance } from 'node:perf_hooks';
-import { Deque } from './deque.js';
 import { Keyed, type KeyCounts } from './keyed.js';
 import { checkKey } from './key-table.js';
 import type { Lease } from './leases.js';
@@ -28,7 +27,7 @@ import type { WorkerHandle, WorkerListener } from './worker-handle.js';
 import { ThreadSet } from './thread-set.js';
 import { fromWire, type WireError } from './wire-error.js';
 import { Lifecycle } from './lifecycle.js';
-import { batchRoom } from './batching.js';
+import { Dispatcher, type DispatchHost } from './dispatcher.js';
 import { GovernorGate } from './governor-gate.js';
 
 /** Events the pool emits, with their arguments. */
@@ -44,11 +43,6 @@ export interface PoolEvents {
 }
 
 export type Emit = <K extends keyof PoolEvents>(event: K, ...args: PoolEvents[K]) => void;
-
-/** A lone job this short (ms) is waited for by polling its port... */
-const LONE_JOB_MS = 0.02;
-/** ...for at most this long (ms). */
-const LONE_POLL_MS = 0.04;
 
 /** Threads dying before they are ready this many times in a row fail the pool. */
 const MAX_START_FAILURES = 3;
@@ -67,20 +61,15 @@ export class Engine {
   #inFlight = 0;
   /** The threads and the ready-queue of those with room. */
   readonly #threads: ThreadSet;
-  /** Threads with room, in the order they announced it: the `chan chan Job`. */
-  readonly #ready: Deque<WorkerHandle>;
+  /** Takes queued jobs to the threads with room. */
+  readonly #dispatcher: Dispatcher;
   /** Task name -> index, once the first thread has reported the module's exports. */
   #tasks: Map<string, number> | undefined;
   #nextId = 1;
   /** Threads that died before becoming ready, in a row. */
   #startFailures = 0;
-  #dispatchScheduled = false;
   /** Whether work arrived since the last 'drain'. */
   #busy = false;
-  /** #awaitLone is polling (no nested polls). */
-  #polling = false;
-  /** Moving average of one job's run time (ms) in a thread, to size batches. */
-  #jobMs: number | undefined;
   readonly stats = new StatsRecorder();
   /** How threads report to the engine. */
   readonly #listener: WorkerListener = {
@@ -109,8 +98,7 @@ export class Engine {
       this.#keyed.threadAcquire(w, req, key);
     },
     withdraw: (w, req) => {
-      w.acquires.get(req)?.();
-      w.acquires.delete(req);
+      this.#keyed.threadWithdraw(w, req);
     },
     release: (_w, id) => {
       this.#keyed.threadRelease(id);
@@ -124,7 +112,7 @@ export class Engine {
       options.defaultTarget,
       () => this.#threads,
       () => {
-        this.#scheduleDispatch();
+        this.#dispatcher.schedule();
       },
     );
     this.#queue = this.#keyed.queue;
@@ -133,7 +121,7 @@ export class Engine {
       counters: this.#keyed.table.counters,
       slots: this.#keyed.table.entries(),
     }));
-    this.#ready = this.#threads.ready;
+    this.#dispatcher = new Dispatcher(options, this.#queue, this.#threads, this.#dispatchHost);
     this.#life = new Lifecycle(
       () => this.#threads.size,
       () => this.#threads.starting() === 0,
@@ -202,15 +190,7 @@ export class Engine {
     job.state = 'queued';
     if (sampled(job)) job.queuedAt = performance.now();
     this.#queue.add(job);
-    this.#scheduleDispatch();
-  }
-
-  #scheduleDispatch(): void {
-    if (this.#dispatchScheduled) return;
-    this.#dispatchScheduled = true;
-    queueMicrotask(() => {
-      this.#dispatch();
-    });
+    this.#dispatcher.schedule();
   }
 
   // ------------------------------------------------------------- keyed targets
@@ -299,6 +279,17 @@ export class Engine {
     this.#checkIdle();
   }
 
+  /**
+   * A job leaves a thread (answered, given back, or the thread is gone): the thread
+   * forgets it, its key's unit comes back, and its governor slot too if it is done.
+   */
+  #leave(worker: WorkerHandle, job: Job): void {
+    worker.release(job.id);
+    this.#keyed.give(job);
+    if (job.lingering === worker) job.lingering = undefined;
+    this.#releaseSlot(job);
+  }
+
   /** Frees the job's governor slot once it is settled and no thread holds it any more. */
   #releaseSlot(job: Job): void {
     if (job.slot === undefined || !job.settled || job.lingering !== undefined) return;
@@ -345,92 +336,37 @@ export class Engine {
 
   // ------------------------------------------------------------- dispatch
 
-  #dispatch(): void {
-    this.#dispatchScheduled = false;
-    const tasks = this.#tasks;
-    if (tasks === undefined) return;
-    let more = true;
-    let last: WorkerHandle | undefined;
-    while (more && this.#queue.length > 0 && this.#ready.length > 0) {
-      const worker = this.#ready.peek() as WorkerHandle;
-      const room =
-        worker.state === 'ready' ? batchRoom(this.#options, this.#jobMs, worker.load) : 0;
-      if (room <= 0) {
-        this.#ready.shift();
-        worker.inReady = false;
-        continue;
-      }
-      // Split what is queued across the threads with room, rather than filling the first.
-      const limit = Math.min(room, Math.ceil(this.#queue.length / this.#ready.length));
-      const batch: Job[] = [];
-      const now = performance.now();
-      while (batch.length < limit) {
-        const job = this.#queue.next();
-        if (job === undefined) {
-          more = false; // what is left is held back by its keys' targets
-          break;
-        }
-        if (!tasks.has(job.task)) {
-          // Already counted out of the queue by next(): settled here, not by #settle.
-          this.#keyed.give(job);
-          job.settle(false, new UnknownTaskError(job.task, [...tasks.keys()]));
-          this.stats.failed++;
-          this.#releaseSlot(job);
-          continue;
-        }
-        job.state = 'sent';
-        job.holder = worker;
-        if (sampled(job)) {
-          job.sentAt = now;
-          this.stats.wait(job.queuedAt, now);
-        }
-        this.#inFlight++;
-        batch.push(job);
-      }
-      if (batch.length === 0) continue;
-      last = worker;
-      for (const [job, error] of worker.send(batch, tasks)) {
-        job.holder = undefined;
+  /** The dispatcher's view of the engine. */
+  readonly #dispatchHost: DispatchHost = {
+    tasks: () => this.#tasks,
+    take: (job, worker, now, tasks) => {
+      if (!tasks.has(job.task)) {
+        // Already counted out of the queue by next(): settled here, not by #settle.
         this.#keyed.give(job);
-        this.#settle(job, false, new DataCloneError('input', { cause: error }));
+        job.settle(false, new UnknownTaskError(job.task, [...tasks.keys()]));
+        this.stats.failed++;
+        this.#releaseSlot(job);
+        return false;
       }
-    }
-    if (this.#queue.length === 0) this.#balance();
-    this.#checkIdle();
-    if (last !== undefined) this.#awaitLone(last);
-  }
-
-  /**
-   * One tiny job in flight and nothing else to do: the caller is most likely awaiting it
-   * (sequential round trips). Polling the port for a few µs takes its result without the
-   * ~25 µs it costs to wake this thread from sleep. Bounded, and never for slow jobs.
-   */
-  #awaitLone(worker: WorkerHandle): void {
-    if (this.#polling || this.#inFlight !== 1 || this.#queue.length > 0) return;
-    if (this.#jobMs === undefined || this.#jobMs > LONE_JOB_MS) return;
-    this.#polling = true;
-    try {
-      worker.poll(LONE_POLL_MS);
-    } finally {
-      this.#polling = false;
-    }
-  }
-
-  /**
-   * With nothing queued and a thread idle, asks a thread with a backlog of unstarted
-   * jobs to give half of it back, so a slow job never holds others while a thread idles.
-   */
-  #balance(): void {
-    if (!this.#threads.anyIdle()) return;
-    for (const w of this.#threads) {
-      const most = w.load - this.#options.concurrency;
-      // Not worth a round trip for a backlog the thread clears in about a millisecond.
-      if (most <= 0 || (this.#jobMs !== undefined && most * this.#jobMs < 1)) continue;
-      const backlog = w.unstarted();
-      if (backlog === 0) continue;
-      w.steal(Math.ceil(backlog / 2));
-    }
-  }
+      job.state = 'sent';
+      job.holder = worker;
+      if (sampled(job)) {
+        job.sentAt = now;
+        this.stats.wait(job.queuedAt, now);
+      }
+      this.#inFlight++;
+      return true;
+    },
+    unsent: (job, error) => {
+      job.holder = undefined;
+      this.#keyed.give(job);
+      this.#settle(job, false, new DataCloneError('input', { cause: error }));
+    },
+    inFlight: () => this.#inFlight,
+    passed: () => {
+      this.#checkIdle();
+    },
+  };
 
   // ------------------------------------------------------------- what threads say
 
@@ -449,7 +385,7 @@ export class Engine {
     }
     this.#life.checkReady();
     this.#threads.offer(worker);
-    this.#dispatch();
+    this.#dispatcher.run();
     if (this.#life.state === 'closing') this.#checkIdle();
   }
 
@@ -468,21 +404,13 @@ export class Engine {
       const id = batch[i] as number;
       const job = worker.jobs.get(id);
       if (job === undefined) continue;
-      worker.release(id);
-      this.#keyed.give(job);
-      if (job.holder !== worker) {
-        // Given up on this thread (it overran its timeout and went on elsewhere): only
-        // its hold here ends. Its timer and its outcome belong to where it is now.
-        if (job.lingering === worker) job.lingering = undefined;
-        this.#releaseSlot(job);
-        continue;
-      }
+      this.#leave(worker, job);
+      // Given up on this thread (it overran its timeout and went on elsewhere): its timer
+      // and its outcome belong to where it is now.
+      if (job.holder !== worker) continue;
       if (job.timer !== undefined) clearTimeout(job.timer);
       job.timer = undefined;
-      if (job.settled) {
-        this.#releaseSlot(job);
-        continue;
-      }
+      if (job.settled) continue;
       const status = batch[i + 1] as ResultStatus;
       if (status === ResultStatus.Ok) {
         counted++;
@@ -500,13 +428,10 @@ export class Engine {
       if (wire.retry && job.tries < job.maxTries) this.#requeue(job, true);
       else this.#settle(job, false, fromWire(wire));
     }
-    if (counted > 0) {
-      const perJob = busy / counted;
-      this.#jobMs = this.#jobMs === undefined ? perJob : this.#jobMs * 0.75 + perJob * 0.25;
-    }
+    this.#dispatcher.observe(busy, counted);
     if (worker.state === 'retiring' && worker.load === 0) worker.close();
     else this.#threads.offer(worker);
-    this.#dispatch();
+    this.#dispatcher.run();
   }
 
   #onStarted(worker: WorkerHandle, id: number): void {
@@ -547,22 +472,16 @@ export class Engine {
     if (crashed) {
       this.#crashed(worker, error, wasReady);
     }
-    for (const job of worker.jobs.values()) {
+    for (const job of [...worker.jobs.values()]) {
       // A job retried elsewhere may have a timer of its new thread's: leave that one.
       if (job.holder === worker && job.timer !== undefined) {
         clearTimeout(job.timer);
         job.timer = undefined;
       }
-      this.#keyed.give(job);
-    }
-    const held = [...worker.jobs.values()];
-    worker.jobs.clear();
-    for (const job of held) {
-      if (job.lingering === worker) job.lingering = undefined;
-      this.#releaseSlot(job);
+      this.#leave(worker, job);
     }
     this.#keyed.threadGone(worker);
-    this.#scheduleDispatch();
+    this.#dispatcher.schedule();
     this.#life.checkClosed();
   }
 
@@ -598,7 +517,7 @@ export class Engine {
       return;
     }
     this.#replenish();
-    this.#dispatch();
+    this.#dispatcher.run();
   }
 
   #timedOut(worker: WorkerHandle, job: Job): void {
@@ -612,7 +531,7 @@ export class Engine {
     );
     if (job.tries < job.maxTries) {
       this.#requeue(job, true);
-      this.#dispatch();
+      this.#dispatcher.run();
     } else this.#settle(job, false, timeout);
   }
 

@@ -103,6 +103,12 @@ export class Keyed {
     if (!call.answered) worker.acquires.set(req, withdraw);
   }
 
+  /** A thread gave up waiting for its request `req`. */
+  threadWithdraw(worker: WorkerHandle, req: number): void {
+    worker.acquires.get(req)?.();
+    worker.acquires.delete(req);
+  }
+
   threadRelease(id: number): void {
     this.#leases.release(id);
   }

@@ -257,6 +257,7 @@ export class WorkerHandle {
   }
 
   #updateRef(): void {
+    if (this.state === 'exited') return;
     const want = this.state === 'starting' || this.state === 'closing' || this.jobs.size > 0;
     if (want === this.#refed) return;
     this.#refed = want;
