@@ -1,9 +1,5 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { codeOf } from './helpers.js';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setImmediate as tick } from 'node:timers/promises';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it, vi } from 'vitest';
 import { PoolClosedError } from '../src/errors.js';
@@ -11,7 +7,7 @@ import {
   ResourceNotAcquiredError,
   ResourcePool,
   type ResourcePoolOptions,
-} from '../src/resource-pool.js';
+} from '../src/inflight/resource-pool.js';
 
 interface Res {
   readonly n: number;
@@ -275,20 +271,12 @@ describe('ResourcePool', () => {
   });
 
   it('works inside a worker thread (no main-thread-only APIs)', async () => {
-    // Node 20 cannot load .ts in a worker, so transpile the two modules to a temp dir.
-    const { default: ts } = await import('typescript');
-    const dir = await mkdtemp(join(tmpdir(), 'corral-resource-pool-'));
-    try {
-      for (const name of ['errors', 'resource-pool']) {
-        const source = await readFile(new URL(`../src/${name}.ts`, import.meta.url), 'utf8');
-        const { outputText } = ts.transpileModule(source, {
-          compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-        });
-        await writeFile(join(dir, `${name}.js`), outputText);
-      }
+    // The worker imports the built module: Node 20 cannot load .ts in a worker.
+    const built = new URL('../dist/src/inflight/resource-pool.js', import.meta.url).href;
+    {
       const script = `
         import { parentPort } from 'node:worker_threads';
-        import { ResourcePool } from ${JSON.stringify(pathToFileURL(join(dir, 'resource-pool.js')).href)};
+        import { ResourcePool } from ${JSON.stringify(built)};
         let live = 0, peak = 0;
         const pool = new ResourcePool({
           create: async () => { peak = Math.max(peak, ++live); return {}; },
@@ -310,8 +298,6 @@ describe('ResourcePool', () => {
       });
       expect(message).toEqual({ peak: 2, live: 0 });
       await worker.terminate();
-    } finally {
-      await rm(dir, { recursive: true, force: true });
     }
   });
 });

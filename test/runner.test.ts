@@ -1,10 +1,8 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CorralError } from '../src/errors.js';
 import {
   Runner,
@@ -12,7 +10,7 @@ import {
   RunnerTaskError,
   RunnerTimeoutError,
   type RunnerOptions,
-} from '../src/runner.js';
+} from '../src/inflight/runner.js';
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGUSR2'] as const;
 
@@ -252,27 +250,13 @@ describe('Runner', () => {
   });
 
   describe('with a real SIGINT, in a child process', () => {
-    let dir = '';
-    beforeAll(async () => {
-      // Node 20 cannot run .ts directly, so the child imports a transpiled copy.
-      const { default: ts } = await import('typescript');
-      dir = await mkdtemp(join(tmpdir(), 'corral-runner-'));
-      for (const name of ['errors', 'runner']) {
-        const source = await readFile(new URL(`../src/${name}.ts`, import.meta.url), 'utf8');
-        const { outputText } = ts.transpileModule(source, {
-          compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-        });
-        await writeFile(join(dir, `${name}.js`), outputText);
-      }
-    });
-    afterAll(async () => {
-      if (dir !== '') await rm(dir, { recursive: true, force: true });
-    });
+    // The child imports the built module: Node 20 cannot run .ts.
+    const built = fileURLToPath(new URL('../dist/src/inflight/runner.js', import.meta.url));
 
     /** Runs the fixture; in 'parent' mode, sends SIGINT once the child says it is ready. */
     async function runChild(mode: 'parent' | 'self'): Promise<unknown> {
       const fixture = fileURLToPath(new URL('fixtures/runner-signal.mjs', import.meta.url));
-      const child = spawn(process.execPath, [fixture, join(dir, 'runner.js'), mode], {
+      const child = spawn(process.execPath, [fixture, built, mode], {
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       let stdout = '';

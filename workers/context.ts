@@ -3,9 +3,9 @@
  * only when the task reads `ctx.signal`.
  */
 import { AbortError } from '../src/errors.js';
-import type { FromWorker } from '../src/protocol.js';
+import type { FromWorker } from '../src/protocol/messages.js';
 import { workerData } from 'node:worker_threads';
-import type { BootData } from '../src/protocol.js';
+import type { BootData } from '../src/protocol/messages.js';
 import type { TaskContext } from './index.js';
 
 const port = (workerData as BootData).port;

@@ -12,7 +12,7 @@
  * @packageDocumentation
  */
 import type { Transferable } from 'node:worker_threads';
-import { RETRYABLE } from '../src/wire-error.js';
+import { RETRYABLE } from '../src/protocol/wire-error.js';
 
 /** The second argument every task receives. */
 export interface TaskContext<WorkerData = unknown> {
@@ -81,7 +81,7 @@ export function retryable<E>(error: E): E {
   return wrapped as E;
 }
 
-export { ResourcePool, type ResourcePoolOptions } from '../src/resource-pool.js';
+export { ResourcePool, type ResourcePoolOptions } from '../src/inflight/resource-pool.js';
 
 export { acquire, counts } from './leases.js';
-export type { Lease } from '../src/leases.js';
+export type { Lease } from '../src/keyed/leases.js';

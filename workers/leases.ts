@@ -4,10 +4,10 @@
  */
 import { workerData } from 'node:worker_threads';
 import { AbortError } from '../src/errors.js';
-import { readCounters } from '../src/key-table.js';
-import { Lease } from '../src/leases.js';
-import type { BootData, FromWorker, KeyMessage, LeaseMessage } from '../src/protocol.js';
-import { fromWire } from '../src/wire-error.js';
+import { readCounters } from '../src/keyed/key-table.js';
+import { Lease } from '../src/keyed/leases.js';
+import type { BootData, FromWorker, KeyMessage, LeaseMessage } from '../src/protocol/messages.js';
+import { fromWire } from '../src/protocol/wire-error.js';
 
 const boot = workerData as BootData | null;
 /** The pool's shared counters (replaced when the table grows). */

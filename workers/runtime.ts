@@ -17,8 +17,8 @@ import {
   type BootData,
   type FromWorker,
   type ToWorker,
-} from '../src/protocol.js';
-import { toWire } from '../src/wire-error.js';
+} from '../src/protocol/messages.js';
+import { toWire } from '../src/protocol/wire-error.js';
 import { JobContext } from './context.js';
 import { onKey, onLease } from './leases.js';
 import { Transfer } from './index.js';

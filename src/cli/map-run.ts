@@ -6,9 +6,9 @@
  */
 import { availableParallelism } from 'node:os';
 import { CorralError, UnknownTaskError } from '../errors.js';
-import type { PoolOptions } from '../options.js';
-import { Pool } from '../pool.js';
-import type { StreamOptions } from '../stream.js';
+import type { PoolOptions } from '../pool/options.js';
+import { Pool } from '../pool/pool.js';
+import type { StreamOptions } from '../pool/stream.js';
 import { InflightGate } from './map-gate.js';
 import { FailureLog, LineWriter, resultLine, type LineSink } from './map-output.js';
 import { Progress, summaryLine, type Tally } from './progress.js';

@@ -24,7 +24,7 @@ import {
   type ConcurrencyGovernor,
   type RunOptions,
   type StartOptions,
-} from '../governor.js';
+} from '../governor/governor.js';
 import { CampaignAbortedError } from './errors.js';
 import { GovernorStream, type NatsConnection } from './governor-stream.js';
 import { isNoResponders, isStreamFull, isTransient } from './jetstream-errors.js';

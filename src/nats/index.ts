@@ -35,7 +35,7 @@ export {
   type RunOptions,
   type Slot,
   type StartOptions,
-} from '../governor.js';
+} from '../governor/governor.js';
 export {
   CampaignAbortedError,
   GovernorEntryNotFoundError,

@@ -18,7 +18,7 @@
  *
  * @module
  */
-import type { Slot } from '../governor.js';
+import type { Slot } from '../governor/governor.js';
 import { retryDelay, sleep } from './backoff.js';
 import { GovernorSlotLostError, UnknownGovernorError } from './errors.js';
 import type { EntryPayload, GovernorStream } from './governor-stream.js';

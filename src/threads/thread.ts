@@ -7,7 +7,7 @@ import type { Transferable } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
-import type { Job } from './job.js';
+import type { Job } from '../pool/job.js';
 import {
   FINISHED,
   JobFlag,
@@ -17,11 +17,11 @@ import {
   type BootData,
   type FromWorker,
   type ToWorker,
-} from './protocol.js';
-import type { ResolvedOptions } from './options.js';
-import type { WireError } from './wire-error.js';
+} from '../protocol/messages.js';
+import type { ResolvedOptions } from '../pool/options.js';
+import type { WireError } from '../protocol/wire-error.js';
 
-const runtime = new URL('../workers/runtime.js', import.meta.url);
+const runtime = new URL('../../workers/runtime.js', import.meta.url);
 
 /** Where a thread is in its life. */
 export type WorkerState = 'starting' | 'ready' | 'retiring' | 'closing' | 'terminating' | 'exited';

@@ -3,10 +3,10 @@
  * served in order. The same seam as the NATS governor in `corral/nats`, for tests and
  * for code that should not care which one it has.
  */
-import { Deque } from './deque.js';
-import { AbortError } from './errors.js';
+import { Deque } from '../util/deque.js';
+import { AbortError } from '../errors.js';
 import type { ConcurrencyGovernor, Slot, StartOptions } from './governor.js';
-import { checkInteger } from './options.js';
+import { checkInteger } from '../pool/options.js';
 
 export class LocalGovernor implements ConcurrencyGovernor {
   readonly #limit: number;

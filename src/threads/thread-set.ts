@@ -3,9 +3,9 @@
  * `chan chan Job`: a thread with room announces itself, a job goes to the thread at
  * the head), the wanted count, and resizing.
  */
-import { Deque } from './deque.js';
-import type { ResolvedOptions } from './options.js';
-import { WorkerHandle, type KeySnapshot, type WorkerListener } from './worker-handle.js';
+import { Deque } from '../util/deque.js';
+import type { ResolvedOptions } from '../pool/options.js';
+import { WorkerHandle, type KeySnapshot, type WorkerListener } from './thread.js';
 
 export class ThreadSet {
   readonly #options: ResolvedOptions;

@@ -7,8 +7,8 @@
  * Aborted jobs stay where they are as tombstones (the caller already counted them out
  * with {@link KeyedQueue.removed}) and are skipped when reached.
  */
-import { Deque } from './deque.js';
-import type { Job } from './job.js';
+import { Deque } from '../util/deque.js';
+import type { Job } from '../pool/job.js';
 import type { KeyState, KeyTable } from './key-table.js';
 
 /** The unkeyed FIFO's place in the ring. */

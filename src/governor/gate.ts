@@ -5,9 +5,9 @@
  * A slot lost while the job waits or runs aborts the job.
  */
 import { hostname } from 'node:os';
-import { PoolClosedError } from './errors.js';
+import { PoolClosedError } from '../errors.js';
 import type { ConcurrencyGovernor, Slot } from './governor.js';
-import type { Job } from './job.js';
+import type { Job } from '../pool/job.js';
 
 /** Picks the governor of a key (undefined: the key is limited locally only). */
 export type GovernorFor = (key: string) => ConcurrencyGovernor | undefined;

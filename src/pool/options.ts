@@ -7,9 +7,9 @@ import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ResourceLimits } from 'node:worker_threads';
-import { InvalidOptionError, ModuleNotFoundError } from './errors.js';
-import { checkTarget } from './key-table.js';
-import type { GovernorFor } from './governor-gate.js';
+import { InvalidOptionError, ModuleNotFoundError } from '../errors.js';
+import { checkTarget } from '../keyed/key-table.js';
+import type { GovernorFor } from '../governor/gate.js';
 
 /** What to do when a job arrives and the queue already holds `maxQueue` jobs. */
 export type QueueFullPolicy = 'wait' | 'reject';

@@ -1,4 +1,4 @@
-import { AbortError, CorralError, InvalidOptionError, PoolClosedError } from './errors.js';
+import { AbortError, CorralError, InvalidOptionError, PoolClosedError } from '../errors.js';
 
 /** `release()` or `discard()` got a resource this pool has not lent out (foreign, or returned twice). */
 export class ResourceNotAcquiredError extends CorralError {

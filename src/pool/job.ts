@@ -3,12 +3,12 @@
  * the outcome. A job settles exactly once; every later attempt is ignored.
  */
 import type { Transferable } from 'node:worker_threads';
-import { InvalidOptionError } from './errors.js';
+import { InvalidOptionError } from '../errors.js';
 import { checkInteger } from './options.js';
 import type { QueueFullPolicy, ResolvedOptions } from './options.js';
-import type { WorkerHandle } from './worker-handle.js';
-import { checkKey, type KeyState } from './key-table.js';
-import type { Slot } from './governor.js';
+import type { WorkerHandle } from '../threads/thread.js';
+import { checkKey, type KeyState } from '../keyed/key-table.js';
+import type { Slot } from '../governor/governor.js';
 
 /** Options for one job (`pool.do`), and the per-job part of `execute`/`wrap`. */
 export interface JobOptions {

@@ -4,12 +4,12 @@
  * `execute` is the same over an in-memory batch, with a larger window.
  */
 import type { Transferable } from 'node:worker_threads';
-import { Deque } from './deque.js';
+import { Deque } from '../util/deque.js';
 import type { Engine } from './engine.js';
-import { AbortError, InvalidOptionError } from './errors.js';
+import { AbortError, InvalidOptionError } from '../errors.js';
 import { Job, checkJobOptions, type JobOptions, type JobOwner } from './job.js';
 import { checkInteger, type ResolvedOptions } from './options.js';
-import { checkKey } from './key-table.js';
+import { checkKey } from '../keyed/key-table.js';
 
 /** One job's outcome in `execute`/`wrap`. `index` is the input's position in the source. */
 export type Outcome<I = unknown, R = unknown> =

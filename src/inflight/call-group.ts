@@ -1,4 +1,4 @@
-import { CorralError } from './errors.js';
+import { CorralError } from '../errors.js';
 
 /** `add()` was called on a group that has already completed. */
 export class GroupCompleteError extends CorralError {

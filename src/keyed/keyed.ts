@@ -4,12 +4,12 @@
  * raising a target starts waiting work at once; lowering it below `active` revokes
  * nothing, and nothing more of that key starts until `active < target`; 0 pauses the key.
  */
-import type { Job } from './job.js';
+import type { Job } from '../pool/job.js';
 import { KeyTable, UNLIMITED, type KeyState } from './key-table.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { Lease, LeaseBroker, abortable } from './leases.js';
-import { toWire } from './wire-error.js';
-import type { WorkerHandle } from './worker-handle.js';
+import { toWire } from '../protocol/wire-error.js';
+import type { WorkerHandle } from '../threads/thread.js';
 
 /** A key's numbers, from `pool.counts(key)`. */
 export interface KeyCounts {

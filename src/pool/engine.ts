@@ -4,9 +4,9 @@
  * thin facade over it.
  */
 import { performance } from 'node:perf_hooks';
-import { Keyed, type KeyCounts } from './keyed.js';
-import { checkKey } from './key-table.js';
-import type { Lease } from './leases.js';
+import { Keyed, type KeyCounts } from '../keyed/keyed.js';
+import { checkKey } from '../keyed/key-table.js';
+import type { Lease } from '../keyed/leases.js';
 import {
   AbortError,
   DataCloneError,
@@ -18,17 +18,17 @@ import {
   WorkerCrashedError,
   WorkerInitError,
   WorkerStartupError,
-} from './errors.js';
+} from '../errors.js';
 import type { Job, JobOwner } from './job.js';
 import type { ResolvedOptions } from './options.js';
-import { RESULT_STRIDE, ResultStatus } from './protocol.js';
+import { RESULT_STRIDE, ResultStatus } from '../protocol/messages.js';
 import { StatsRecorder, type PoolStats } from './stats.js';
-import type { WorkerHandle, WorkerListener } from './worker-handle.js';
-import { ThreadSet } from './thread-set.js';
-import { fromWire, type WireError } from './wire-error.js';
+import type { WorkerHandle, WorkerListener } from '../threads/thread.js';
+import { ThreadSet } from '../threads/thread-set.js';
+import { fromWire, type WireError } from '../protocol/wire-error.js';
 import { Lifecycle } from './lifecycle.js';
 import { Dispatcher, type DispatchHost } from './dispatcher.js';
-import { GovernorGate } from './governor-gate.js';
+import { GovernorGate } from '../governor/gate.js';
 
 /** Events the pool emits, with their arguments. */
 export interface PoolEvents {

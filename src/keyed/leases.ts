@@ -5,8 +5,8 @@
  * be tasks holding a thread while they wait, and a thread waiting behind jobs that need
  * threads could deadlock the pool.
  */
-import { Deque } from './deque.js';
-import { AbortError } from './errors.js';
+import { Deque } from '../util/deque.js';
+import { AbortError } from '../errors.js';
 import type { KeyState, KeyTable } from './key-table.js';
 
 /**

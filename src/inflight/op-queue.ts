@@ -1,4 +1,4 @@
-import { AbortError, CorralError, InvalidOptionError } from './errors.js';
+import { AbortError, CorralError, InvalidOptionError } from '../errors.js';
 
 /** `enqueue()` would add a new id while `depth` distinct ids are already queued. */
 export class QueueDepthError extends CorralError {

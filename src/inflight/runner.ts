@@ -1,5 +1,5 @@
 import { setImmediate } from 'node:timers/promises';
-import { CorralError, InvalidOptionError } from './errors.js';
+import { CorralError, InvalidOptionError } from '../errors.js';
 
 /** The deadline passed before every task had finished. */
 export class RunnerTimeoutError extends CorralError {

@@ -7,9 +7,9 @@ import { Job, checkJobOptions, type JobOptions } from './job.js';
 import type { PoolState } from './lifecycle.js';
 import { checkInteger, resolveOptions, type PoolOptions, type ResolvedOptions } from './options.js';
 import type { PoolStats } from './stats.js';
-import { checkTarget } from './key-table.js';
-import type { KeyCounts } from './keyed.js';
-import type { Lease } from './leases.js';
+import { checkTarget } from '../keyed/key-table.js';
+import type { KeyCounts } from '../keyed/keyed.js';
+import type { Lease } from '../keyed/leases.js';
 import { Coalescer } from './coalesce.js';
 import { makeProxy, type PoolProxy } from './proxy.js';
 import { OutcomeStream, type Outcome, type StreamOptions } from './stream.js';
@@ -26,7 +26,7 @@ export interface ShutdownOptions {
  * @example
  * ```ts
  * import { Pool } from 'corral';
- * await using pool = new Pool({ module: new URL('./hash-worker.js', import.meta.url), threads: 4 });
+ * await using pool = new Pool({ module: new URL('../hash-worker.js', import.meta.url), threads: 4 });
  * const digest = await pool.do(buf, { task: 'sha256' });
  * for await (const o of pool.execute(inputs, { task: 'sha256' })) {
  *   if (o.ok) console.log(o.index, o.value); else console.error(o.index, o.error);
@@ -184,7 +184,7 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * const math = pool.proxy<typeof import('./math-worker.js')>();
+   * const math = pool.proxy<typeof import('../math-worker.js')>();
    * const n: number = await math.fib(30, { timeout: 1_000 });
    * ```
    */

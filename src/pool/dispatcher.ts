@@ -7,10 +7,10 @@
 import { performance } from 'node:perf_hooks';
 import { batchRoom } from './batching.js';
 import type { Job } from './job.js';
-import type { KeyedQueue } from './keyed-queue.js';
+import type { KeyedQueue } from '../keyed/keyed-queue.js';
 import type { ResolvedOptions } from './options.js';
-import type { ThreadSet } from './thread-set.js';
-import type { WorkerHandle } from './worker-handle.js';
+import type { ThreadSet } from '../threads/thread-set.js';
+import type { WorkerHandle } from '../threads/thread.js';
 
 /** A lone job this short (ms) is waited for by polling its port... */
 const LONE_JOB_MS = 0.02;

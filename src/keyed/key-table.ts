@@ -8,9 +8,9 @@
  * The table grows (doubling, copied into a new buffer) and never recycles a key's slot:
  * a key keeps its slot and its target for the pool's life.
  */
-import { Deque } from './deque.js';
-import { InvalidOptionError } from './errors.js';
-import type { Job } from './job.js';
+import { Deque } from '../util/deque.js';
+import { InvalidOptionError } from '../errors.js';
+import type { Job } from '../pool/job.js';
 
 /** Stored for "no limit": targets above it are treated as unlimited. */
 export const UNLIMITED = 0x7fffffff;

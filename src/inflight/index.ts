@@ -1,0 +1,41 @@
+/**
+ * In-flight primitives after proven Go designs: call groups, a de-duplicating op queue, a
+ * bounded resource pool and a runner with a deadline. Also exported as `corral/inflight`.
+ *
+ * @module
+ */
+export {
+  CallGroup,
+  Op,
+  GroupCompleteError,
+  GroupClosedError,
+  DuplicateOpIdError,
+  type CallOutcome,
+  type CallResults,
+  type CallGroupOptions,
+  type CallGroupState,
+} from './call-group.js';
+export {
+  OpQueue,
+  QueueDepthError,
+  QueueWidthError,
+  QueueClosedError,
+  type OpQueueOptions,
+  type OpSet,
+} from './op-queue.js';
+export {
+  ResourcePool,
+  ResourceNotAcquiredError,
+  type ResourcePoolOptions,
+} from './resource-pool.js';
+export {
+  Runner,
+  RunnerTimeoutError,
+  RunnerInterruptedError,
+  RunnerTaskError,
+  RunnerStartedError,
+  type Task as RunnerTask,
+  type TaskContext as RunnerTaskContext,
+  type RunnerOptions,
+  type RunnerState,
+} from './runner.js';

@@ -1,0 +1,13 @@
+/**
+ * The pool: the public `Pool` facade and the types of its options, jobs, outcomes and stats.
+ *
+ * @module
+ */
+export { Pool, type ShutdownOptions } from './pool.js';
+export type { PoolOptions, QueueFullPolicy } from './options.js';
+export type { JobOptions } from './job.js';
+export type { Outcome, StreamOptions } from './stream.js';
+export type { PoolStats, Latency } from './stats.js';
+export type { PoolEvents } from './engine.js';
+export type { PoolState } from './lifecycle.js';
+export type { PoolProxy, ProxyCallOptions } from './proxy.js';
