@@ -2,7 +2,12 @@ import { setImmediate as tick } from 'node:timers/promises';
 import { codeOf } from './helpers.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { OpQueue, QueueClosedError, QueueDepthError, QueueWidthError } from '../src/inflight/op-queue.js';
+import {
+  OpQueue,
+  QueueClosedError,
+  QueueDepthError,
+  QueueWidthError,
+} from '../src/inflight/op-queue.js';
 
 /** Dequeues what is there right now, as `id:op,op` strings, without waiting. */
 async function drainNow(q: OpQueue<number, string>): Promise<string[]> {
