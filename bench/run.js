@@ -32,7 +32,7 @@ import { median, spread } from './lib/stats.js';
 const USAGE = `usage: node bench/run.js [options]
   --quick              1 repetition and about 1/10 of the tasks (smoke test, \`corral bench\`)
   --only <pools>       comma-separated: ${CONTESTANTS.join(', ')}
-  --scenario <list>    comma-separated scenario numbers (1-6) or ids (tiny-burst, latency, ...)
+  --scenario <list>    comma-separated scenario numbers (1-7) or ids (tiny-burst, latency, ...)
   --reps <n>           repetitions per run (default 3, 1 with --quick)
   --out <file>         where to write the JSON results (default bench/results.json)`;
 
@@ -97,7 +97,7 @@ function parseOptions(argv) {
   const scenarioFilter = values.scenario === undefined ? undefined : new Set();
   for (const s of list(values.scenario) ?? []) {
     if (!isScenarioId(s) && !GROUPS.some((g) => String(g.id) === s)) {
-      throw new Error(`--scenario: unknown scenario "${s}"; expected 1-6 or a scenario id`);
+      throw new Error(`--scenario: unknown scenario "${s}"; expected 1-7 or a scenario id`);
     }
     scenarioFilter?.add(s);
   }

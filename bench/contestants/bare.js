@@ -49,6 +49,7 @@ export async function create(threads) {
     execute: undefined,
     executeKeyed: undefined,
     wrap: undefined,
+    batch: undefined,
     close: async () => {
       await Promise.all(workers.map((w) => w.terminate()));
     },

@@ -10,7 +10,7 @@
  * @typedef {object} CorralPool
  * @property {() => Promise<void>} ready
  * @property {(input: unknown, options: { task: string, transfer?: import('node:worker_threads').TransferListItem[] }) => Promise<unknown>} do
- * @property {(inputs: Iterable<unknown>, options: { task: string, key?: (input: unknown, index: number) => string }) => AsyncIterable<Outcome>} execute
+ * @property {(inputs: Iterable<unknown>, options: { task: string, key?: (input: unknown, index: number) => string }) => AsyncIterable<Outcome & { index: number }>} execute
  * @property {(inputs: AsyncIterable<unknown>, options: { task: string }) => AsyncIterable<Outcome>} wrap
  * @property {() => Promise<void>} shutdown
  */
@@ -53,6 +53,15 @@ export async function create(threads) {
       return pool.execute(inputs, { task, key: (_, i) => names[i % keys] ?? 'key-0' });
     },
     wrap: (inputs, task) => pool.wrap(inputs, { task }),
+    batch: async (inputs, task) => {
+      /** @type {unknown[]} */
+      const results = new Array(inputs.length);
+      for await (const o of pool.execute(inputs, { task })) {
+        if (!o.ok) throw o.error;
+        results[o.index] = o.value;
+      }
+      return results;
+    },
     close: () => pool.shutdown(),
   };
 }

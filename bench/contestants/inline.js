@@ -11,6 +11,7 @@ export function create(_threads) {
     execute: undefined,
     executeKeyed: undefined,
     wrap: undefined,
+    batch: undefined,
     close: () => Promise.resolve(),
   });
 }

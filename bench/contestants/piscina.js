@@ -20,6 +20,7 @@ export function create(threads) {
     execute: undefined,
     executeKeyed: undefined,
     wrap: undefined,
+    batch: undefined,
     close: () => pool.destroy(),
   });
 }

@@ -16,6 +16,8 @@ export function create(threads) {
     execute: undefined,
     executeKeyed: undefined,
     wrap: undefined,
+    // poolifier's own batch API: one call, results in input order.
+    batch: (inputs, task) => pool.mapExecute(inputs, task),
     close: () => pool.destroy(),
   });
 }

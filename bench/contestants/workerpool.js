@@ -26,6 +26,7 @@ export function create(threads) {
     execute: undefined,
     executeKeyed: undefined,
     wrap: undefined,
+    batch: undefined,
     close: () => pool.terminate(),
   });
 }

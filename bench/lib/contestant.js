@@ -21,6 +21,9 @@
  *   corral's `execute` with each input keyed, spread over `keys` keys (no target: only the cost of keys)
  * @property {((inputs: AsyncIterable<unknown>, task: TaskName) => AsyncIterable<Outcome>) | undefined} wrap
  *   corral's `wrap`: an async iterable in, outcomes out, with a bounded window
+ * @property {((inputs: readonly unknown[], task: TaskName) => Promise<unknown[]>) | undefined} batch
+ *   the best batch form the pool offers (corral: `execute`; poolifier: `mapExecute`; the others
+ *   have none: undefined, and the scenario uses {@link batchByRun}); resolves with the results in input order
  * @property {() => Promise<void>} close
  */
 
@@ -67,4 +70,13 @@ export function isContestantName(name) {
 export async function createContestant(name, threads) {
   const { create } = await loaders[name]();
   return create(threads);
+}
+
+/**
+ * The batch form of a pool without one: one `run` per input, all at once.
+ * @param {Contestant['run']} run
+ * @returns {(inputs: readonly unknown[], task: TaskName) => Promise<unknown[]>}
+ */
+export function batchByRun(run) {
+  return (inputs, task) => Promise.all(inputs.map((input) => run(task, input)));
 }

@@ -17,6 +17,8 @@ export const SCENARIO_IDS = /** @type {const} */ ([
   'payload-copy',
   'payload-transfer',
   'wrap-stream',
+  'fine-20',
+  'fine-100',
 ]);
 
 /** @typedef {(typeof SCENARIO_IDS)[number]} ScenarioId */
@@ -41,6 +43,8 @@ export const COUNTS = {
     'payload-copy': 20_000,
     'payload-transfer': 20_000,
     'wrap-stream': 2_000_000,
+    'fine-20': 200_000,
+    'fine-100': 50_000,
   },
   quick: {
     'tiny-burst': 20_000,
@@ -52,8 +56,13 @@ export const COUNTS = {
     'payload-copy': 2_000,
     'payload-transfer': 2_000,
     'wrap-stream': 200_000,
+    'fine-20': 20_000,
+    'fine-100': 5_000,
   },
 };
+
+/** Microseconds of CPU per task in the fine-grained scenarios. */
+export const FINE_US = /** @type {const} */ ({ 'fine-20': 20, 'fine-100': 100 });
 
 /** Payload tasks kept in flight at once: enough to keep every thread busy, few enough that memory
  * stays bounded, so MB/s measures the transport and not the allocator. */
@@ -68,7 +77,7 @@ export const THREADS = 2;
 const pools = CONTESTANTS;
 const pooled = CONTESTANTS.filter((c) => c !== 'inline');
 
-/** The six scenarios of the report, in order. Titles use the full counts. */
+/** The seven scenarios of the report, in order. Titles use the full counts. */
 /** @type {readonly Group[]} */
 export const GROUPS = [
   {
@@ -110,5 +119,13 @@ export const GROUPS = [
     id: 6,
     title: "corral's wrap over a long async stream",
     runs: [{ scenario: 'wrap-stream', pools: ['corral'], threads: [THREADS] }],
+  },
+  {
+    id: 7,
+    title: 'fine-grained CPU tasks (about 20 µs and 100 µs each), submitted in one batch',
+    runs: [
+      { scenario: 'fine-20', pools: pooled, threads: [THREADS] },
+      { scenario: 'fine-100', pools: pooled, threads: [THREADS] },
+    ],
   },
 ];

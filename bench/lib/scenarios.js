@@ -5,7 +5,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Bench } from 'tinybench';
-import { PAYLOAD_WINDOW } from './plan.js';
+import { batchByRun } from './contestant.js';
+import { FINE_US, PAYLOAD_WINDOW } from './plan.js';
 import { cpu, expectedPayload, makePayload, PAYLOAD_BYTES } from './tasks.js';
 
 /** @typedef {import('./contestant.js').Contestant} Contestant */
@@ -95,8 +96,63 @@ async function payloads(c, count, transfer) {
   return { mbPerSec: (count * PAYLOAD_BYTES) / 1e6 / (wallMs / 1000), wallMs };
 }
 
+/**
+ * Fine-grained CPU work: `count` tasks of about `us` microseconds each, submitted through the
+ * pool's best batch form; efficiency is against the ideal (the inline time divided by the threads).
+ * @param {Contestant} c
+ * @param {ScenarioParams} p
+ * @param {number} us
+ * @returns {Promise<Metrics>}
+ */
+async function fine(c, { count, iters, cores }, us) {
+  const fineIters = fineItersFor(iters, us);
+  // One-thread time per task, measured inline over enough tasks to last about 100 ms.
+  let expected = cpu(fineIters);
+  const inlineRuns = Math.max(200, Math.round(100_000 / us));
+  const t0 = performance.now();
+  for (let i = 0; i < inlineRuns; i++) expected = cpu(fineIters);
+  const perTaskMs = (performance.now() - t0) / inlineRuns;
+  const oneThreadMs = perTaskMs * count;
+
+  /** @type {number[]} */
+  const inputs = new Array(count).fill(fineIters);
+  const batch = c.batch ?? batchByRun(c.run);
+  const t1 = performance.now();
+  const results = await batch(inputs, 'cpu');
+  const wallMs = performance.now() - t1;
+  if (results.length !== count || results.some((r) => r !== expected)) {
+    throw new Error('a fine-grained task returned a wrong value');
+  }
+  const idealMs = oneThreadMs / Math.min(c.parallelism, cores);
+  return {
+    wallMs,
+    perTaskUs: perTaskMs * 1000,
+    idealMs,
+    efficiency: idealMs / wallMs,
+    tasksPerSec: (count / wallMs) * 1000,
+  };
+}
+
+/**
+ * Chunks of the CPU task that take about `us` microseconds, given `iters` for about 5 ms.
+ * @param {number} iters
+ * @param {number} us
+ * @returns {number}
+ */
+export function fineItersFor(iters, us) {
+  return Math.max(1, Math.round((iters * us) / 5000));
+}
+
 /** @type {Record<ScenarioId, Scenario>} */
 export const scenarios = {
+  'fine-20'(c, p) {
+    return fine(c, p, FINE_US['fine-20']);
+  },
+
+  'fine-100'(c, p) {
+    return fine(c, p, FINE_US['fine-100']);
+  },
+
   async 'tiny-burst'(c, { count }) {
     const t0 = performance.now();
     /** @type {PromiseLike<unknown>[]} */
@@ -198,7 +254,7 @@ export async function warmUp(c, scenario, iters) {
   for (let round = 0; round < 3; round++) {
     await Promise.all(Array.from({ length: n * 4 }, (_, i) => c.run('tiny', i)));
   }
-  if (scenario === 'cpu') {
+  if (scenario === 'cpu' || scenario === 'fine-20' || scenario === 'fine-100') {
     const small = Math.max(1, Math.round(iters / 20));
     await Promise.all(Array.from({ length: n }, () => c.run('cpu', small)));
   }
