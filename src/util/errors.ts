@@ -81,7 +81,7 @@ function isBranded(value: unknown): value is object {
 /**
  * Every error corral raises is a `CorralError` with a stable `code`.
  * Match on `code`, never on message text: messages may be reworded, codes will not.
- * `instanceof` works across copies of corral: see {@link CorralError[Symbol.hasInstance]}.
+ * `instanceof` works across copies of corral in one process (see `[Symbol.hasInstance]` below).
  *
  * @example
  * ```ts
@@ -104,7 +104,7 @@ export class CorralError extends Error {
    * `instanceof` by brand rather than by prototype alone, so it holds for errors made by
    * another copy of corral: any branded error is a `CorralError`, and it is an instance of a
    * subclass when its class, or one its class extends, has that subclass's name (class names
-   * are public API: they are the errors' `name`).
+   * are public API, like codes).
    */
   static override [Symbol.hasInstance](value: unknown): boolean {
     if (!isBranded(value)) return false;
