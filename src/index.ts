@@ -8,4 +8,12 @@ export * from './pool/index.js';
 export * from './keyed/index.js';
 export * from './inflight/index.js';
 export * from './governor/index.js';
-export * from './errors.js';
+export {
+  CorralError,
+  ERROR_CODES,
+  type ErrorCode,
+  AbortError,
+  DataCloneError,
+  InvalidOptionError,
+  PoolClosedError,
+} from './util/errors.js';

@@ -8,7 +8,7 @@ import {
   GroupCompleteError,
   type CallOutcome,
   type CallResults,
-} from '../src/inflight/call-group.js';
+} from '../src/inflight/index.js';
 
 /** A seeded shuffle, so a "random" interleaving is the same on every run. */
 function shuffled<T>(items: readonly T[], seed: number): T[] {

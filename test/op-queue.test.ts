@@ -7,7 +7,7 @@ import {
   QueueClosedError,
   QueueDepthError,
   QueueWidthError,
-} from '../src/inflight/op-queue.js';
+} from '../src/inflight/index.js';
 
 /** Dequeues what is there right now, as `id:op,op` strings, without waiting. */
 async function drainNow(q: OpQueue<number, string>): Promise<string[]> {

@@ -2,12 +2,12 @@ import { codeOf } from './helpers.js';
 import { setImmediate as tick } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it, vi } from 'vitest';
-import { PoolClosedError } from '../src/errors.js';
+import { PoolClosedError } from '../src/util/errors.js';
 import {
   ResourceNotAcquiredError,
   ResourcePool,
   type ResourcePoolOptions,
-} from '../src/inflight/resource-pool.js';
+} from '../src/inflight/index.js';
 
 interface Res {
   readonly n: number;

@@ -3,14 +3,14 @@ import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { CorralError } from '../src/errors.js';
+import { CorralError } from '../src/util/errors.js';
 import {
   Runner,
   RunnerInterruptedError,
   RunnerTaskError,
   RunnerTimeoutError,
   type RunnerOptions,
-} from '../src/inflight/runner.js';
+} from '../src/inflight/index.js';
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGUSR2'] as const;
 

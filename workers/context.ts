@@ -2,7 +2,7 @@
  * The `ctx` a task receives. One per job, kept cheap: the AbortController is made
  * only when the task reads `ctx.signal`.
  */
-import { AbortError } from '../src/errors.js';
+import { AbortError } from '../src/util/errors.js';
 import type { FromWorker } from '../src/protocol/messages.js';
 import { workerData } from 'node:worker_threads';
 import type { BootData } from '../src/protocol/messages.js';

@@ -34,6 +34,13 @@ export interface InitContext<WorkerData = unknown> {
   readonly threadId: number;
 }
 
+/**
+ * Marks a {@link Transfer}. `Symbol.for` is shared by every copy of corral in the thread, so a
+ * task module that imports another copy of `corral/worker` than the pool's runtime still has
+ * its results transferred (as `retryable` marks errors with `Symbol.for('corral.retryable')`).
+ */
+const TRANSFER = Symbol.for('corral.transfer');
+
 /** A result to be moved, not copied, to the main thread. Made by {@link transfer}. */
 export class Transfer<T = unknown> {
   constructor(
@@ -42,7 +49,17 @@ export class Transfer<T = unknown> {
     /** Objects inside `value` to move (ArrayBuffers, MessagePorts, ...). */
     readonly list: readonly Transferable[],
   ) {}
+
+  /** `instanceof` by brand, so that it holds for a `Transfer` made by another copy of corral. */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return (
+      typeof value === 'object' &&
+      value !== null &&
+      (value as Record<symbol, unknown>)[TRANSFER] === true
+    );
+  }
 }
+Object.defineProperty(Transfer.prototype, TRANSFER, { value: true });
 
 /**
  * Marks a task's result for transfer: the listed objects are moved to the main thread
@@ -84,4 +101,5 @@ export function retryable<E>(error: E): E {
 export { ResourcePool, type ResourcePoolOptions } from '../src/inflight/resource-pool.js';
 
 export { acquire, counts } from './leases.js';
+export { OutsidePoolError } from '../src/util/errors.js';
 export type { Lease } from '../src/keyed/leases.js';

@@ -3,7 +3,7 @@
  * and the shared counters read directly.
  */
 import { workerData } from 'node:worker_threads';
-import { AbortError } from '../src/errors.js';
+import { AbortError, OutsidePoolError } from '../src/util/errors.js';
 import { readCounters } from '../src/keyed/key-table.js';
 import { Lease } from '../src/keyed/leases.js';
 import type { BootData, FromWorker, KeyMessage, LeaseMessage } from '../src/protocol/messages.js';
@@ -22,7 +22,7 @@ const pending = new Map<
 let nextReq = 1;
 
 function post(message: FromWorker): void {
-  if (boot === null) throw new Error('corral: acquire() works only inside a task of a corral pool');
+  if (boot === null) throw new OutsidePoolError('acquire()');
   boot.port.postMessage(message);
 }
 

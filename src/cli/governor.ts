@@ -10,7 +10,7 @@
 import { spawn } from 'node:child_process';
 import { constants, hostname } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
-import { CorralError } from '../errors.js';
+import { CorralError } from '../util/errors.js';
 import { connectNats, DEFAULT_SERVER } from '../nats/connect.js';
 import { formatDuration, parseDuration } from '../nats/duration.js';
 import { isNatsClientMissing, NatsClientMissingError } from '../nats/errors.js';

@@ -8,23 +8,7 @@
 import { once } from 'node:events';
 import { open } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-import { CorralError } from '../errors.js';
-
-/** A result that JSON cannot represent (a BigInt, a cycle). */
-export class ResultNotJsonError extends CorralError {
-  constructor(cause: unknown) {
-    const reason = cause instanceof Error ? cause.message : String(cause);
-    super('ERR_RESULT_NOT_JSON', `the result cannot be written as JSON: ${reason}`, { cause });
-  }
-}
-
-/** An output file could not be opened or written. */
-export class OutputError extends CorralError {
-  constructor(name: string, cause: unknown) {
-    const reason = cause instanceof Error ? cause.message : String(cause);
-    super('ERR_OUTPUT', `cannot write ${name}: ${reason}`, { cause });
-  }
-}
+import { OutputError, ResultNotJsonError } from './errors.js';
 
 /** Something that takes whole lines (each ending with `\n`). */
 export interface LineSink {

@@ -5,7 +5,9 @@
  * @module
  */
 import { availableParallelism } from 'node:os';
-import { CorralError, UnknownTaskError } from '../errors.js';
+import { UnknownTaskError } from '../pool/errors.js';
+import { CorralError } from '../util/errors.js';
+import { InputError } from './errors.js';
 import type { PoolOptions } from '../pool/options.js';
 import { Pool } from '../pool/pool.js';
 import type { StreamOptions } from '../pool/stream.js';
@@ -13,7 +15,6 @@ import { InflightGate } from './map-gate.js';
 import { FailureLog, LineWriter, resultLine, type LineSink } from './map-output.js';
 import { Progress, summaryLine, type Tally } from './progress.js';
 import {
-  InputError,
   countLines,
   openInput,
   parseRecord,

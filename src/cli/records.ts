@@ -7,7 +7,7 @@
 import { createReadStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { CorralError } from '../errors.js';
+import { InputError, InvalidRecordError } from './errors.js';
 
 /** How input lines become records: one JSON value per line, or each line as a string. */
 export type RecordFormat = 'jsonl' | 'lines';
@@ -23,22 +23,6 @@ export type Parsed =
   | { readonly kind: 'record'; readonly value: unknown }
   | { readonly kind: 'blank' }
   | { readonly kind: 'bad'; readonly error: InvalidRecordError };
-
-/** A JSON-lines input line that is not valid JSON; `cause` is the parser's `SyntaxError`. */
-export class InvalidRecordError extends CorralError {
-  constructor(cause: unknown) {
-    const reason = cause instanceof Error ? cause.message : String(cause);
-    super('ERR_INVALID_RECORD', `not valid JSON: ${reason}`, { cause });
-  }
-}
-
-/** The input could not be opened or read. */
-export class InputError extends CorralError {
-  constructor(path: string, cause: unknown) {
-    const reason = cause instanceof Error ? cause.message : String(cause);
-    super('ERR_INPUT', `cannot read input ${path}: ${reason}`, { cause });
-  }
-}
 
 /** An opened input: a file, or stdin. */
 export interface Input {

@@ -5,7 +5,7 @@
  * A slot lost while the job waits or runs aborts the job.
  */
 import { hostname } from 'node:os';
-import { PoolClosedError } from '../errors.js';
+import { PoolClosedError } from '../util/errors.js';
 import type { ConcurrencyGovernor, Slot } from './governor.js';
 import type { Job } from '../pool/job.js';
 

@@ -4,7 +4,7 @@
  * for code that should not care which one it has.
  */
 import { Deque } from '../util/deque.js';
-import { AbortError } from '../errors.js';
+import { AbortError } from '../util/errors.js';
 import type { ConcurrencyGovernor, Slot, StartOptions } from './governor.js';
 import { checkInteger } from '../pool/options.js';
 

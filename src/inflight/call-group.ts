@@ -1,28 +1,5 @@
-import { CorralError } from '../errors.js';
-
-/** `add()` was called on a group that has already completed. */
-export class GroupCompleteError extends CorralError {
-  constructor(id: unknown) {
-    super(
-      'ERR_GROUP_COMPLETE',
-      `cannot add op ${String(id)}: the call group has already completed`,
-    );
-  }
-}
-
-/** `add()` was called after `close()`, while earlier ops were still outstanding. */
-export class GroupClosedError extends CorralError {
-  constructor(id: unknown) {
-    super('ERR_GROUP_CLOSED', `cannot add op ${String(id)}: the call group is closed`);
-  }
-}
-
-/** `add()` was given an id the group already holds; results are keyed by id, so ids must be unique. */
-export class DuplicateOpIdError extends CorralError {
-  constructor(id: unknown) {
-    super('ERR_GROUP_DUPLICATE_ID', `the call group already has an op with id ${String(id)}`);
-  }
-}
+import { DuplicateOpIdError, GroupClosedError, GroupCompleteError } from './errors.js';
+import { InternalError } from '../util/errors.js';
 
 /** How one op ended: `ok: true` with its `result`, or `ok: false` with its `error`. */
 export type CallOutcome<Msg, Result, Id = string | number> =
@@ -216,7 +193,7 @@ export class CallGroup<Msg, Result, Id = string | number> {
     const results: CallResults<Msg, Result, Id> = new Map();
     for (const [id, outcome] of this.#outcomes) {
       // Unreachable while #outstanding is 0; checked so a bug cannot hand out a hole.
-      if (outcome === undefined) throw new Error(`corral: op ${String(id)} has no outcome`);
+      if (outcome === undefined) throw new InternalError(`op ${String(id)} has no outcome`);
       results.set(id, outcome);
     }
     // Resolve first so `done` settles even if the callback throws.

@@ -7,35 +7,30 @@
 export {
   CallGroup,
   Op,
-  GroupCompleteError,
-  GroupClosedError,
-  DuplicateOpIdError,
   type CallOutcome,
   type CallResults,
   type CallGroupOptions,
   type CallGroupState,
 } from './call-group.js';
-export {
-  OpQueue,
-  QueueDepthError,
-  QueueWidthError,
-  QueueClosedError,
-  type OpQueueOptions,
-  type OpSet,
-} from './op-queue.js';
-export {
-  ResourcePool,
-  ResourceNotAcquiredError,
-  type ResourcePoolOptions,
-} from './resource-pool.js';
+export { OpQueue, type OpQueueOptions, type OpSet } from './op-queue.js';
+export { ResourcePool, type ResourcePoolOptions } from './resource-pool.js';
 export {
   Runner,
-  RunnerTimeoutError,
-  RunnerInterruptedError,
-  RunnerTaskError,
-  RunnerStartedError,
   type Task as RunnerTask,
   type TaskContext as RunnerTaskContext,
   type RunnerOptions,
   type RunnerState,
 } from './runner.js';
+export {
+  GroupCompleteError,
+  GroupClosedError,
+  DuplicateOpIdError,
+  QueueDepthError,
+  QueueWidthError,
+  QueueClosedError,
+  ResourceNotAcquiredError,
+  RunnerTimeoutError,
+  RunnerInterruptedError,
+  RunnerTaskError,
+  RunnerStartedError,
+} from './errors.js';

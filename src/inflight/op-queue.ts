@@ -1,25 +1,5 @@
-import { AbortError, CorralError, InvalidOptionError } from '../errors.js';
-
-/** `enqueue()` would add a new id while `depth` distinct ids are already queued. */
-export class QueueDepthError extends CorralError {
-  constructor(depth: number) {
-    super('ERR_QUEUE_DEPTH', `the op queue is full: it already holds ${depth} ids (depth)`);
-  }
-}
-
-/** `enqueue()` would add an op to an id's set that already holds `width` ops. */
-export class QueueWidthError extends CorralError {
-  constructor(id: unknown, width: number) {
-    super('ERR_QUEUE_WIDTH', `the set for id ${String(id)} already holds ${width} ops (width)`);
-  }
-}
-
-/** `enqueue()` was called after `close()`. */
-export class QueueClosedError extends CorralError {
-  constructor() {
-    super('ERR_QUEUE_CLOSED', 'the op queue is closed');
-  }
-}
+import { AbortError, InvalidOptionError } from '../util/errors.js';
+import { QueueClosedError, QueueDepthError, QueueWidthError } from './errors.js';
 
 /** Options for {@link OpQueue}. Both are required: a bounded queue must say its bounds. */
 export interface OpQueueOptions {

@@ -1,14 +1,5 @@
-import { AbortError, CorralError, InvalidOptionError, PoolClosedError } from '../errors.js';
-
-/** `release()` or `discard()` got a resource this pool has not lent out (foreign, or returned twice). */
-export class ResourceNotAcquiredError extends CorralError {
-  constructor() {
-    super(
-      'ERR_RESOURCE_NOT_ACQUIRED',
-      'the resource is not on loan from this pool (released twice, or acquired elsewhere)',
-    );
-  }
-}
+import { AbortError, InvalidOptionError, PoolClosedError } from '../util/errors.js';
+import { ResourceNotAcquiredError } from './errors.js';
 
 /** Options for {@link ResourcePool}. */
 export interface ResourcePoolOptions<T> {

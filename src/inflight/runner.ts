@@ -1,41 +1,11 @@
 import { setImmediate } from 'node:timers/promises';
-import { CorralError, InvalidOptionError } from '../errors.js';
-
-/** The deadline passed before every task had finished. */
-export class RunnerTimeoutError extends CorralError {
-  constructor(timeout: number) {
-    super('ERR_RUNNER_TIMEOUT', `the tasks did not finish within ${timeout} ms`);
-  }
-}
-
-/** A signal (SIGINT, SIGTERM, ...) arrived while the tasks were running. */
-export class RunnerInterruptedError extends CorralError {
-  /** The signal that stopped the run. */
-  readonly signal: NodeJS.Signals;
-
-  constructor(signal: NodeJS.Signals) {
-    super('ERR_RUNNER_INTERRUPTED', `the run was interrupted by ${signal}`);
-    this.signal = signal;
-  }
-}
-
-/** A task threw or rejected; `cause` is what it threw, `taskId` its index. */
-export class RunnerTaskError extends CorralError {
-  /** Index of the failed task, in the order it was added. */
-  readonly taskId: number;
-
-  constructor(taskId: number, cause: unknown) {
-    super('ERR_RUNNER_TASK', `task ${taskId} failed`, { cause });
-    this.taskId = taskId;
-  }
-}
-
-/** `start()` was called twice, or `add()` after `start()`. */
-export class RunnerStartedError extends CorralError {
-  constructor() {
-    super('ERR_RUNNER_STARTED', 'the runner has already been started');
-  }
-}
+import { CorralError, InvalidOptionError } from '../util/errors.js';
+import {
+  RunnerInterruptedError,
+  RunnerStartedError,
+  RunnerTaskError,
+  RunnerTimeoutError,
+} from './errors.js';
 
 /** What a task receives. */
 export interface TaskContext {

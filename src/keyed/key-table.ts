@@ -9,7 +9,7 @@
  * a key keeps its slot and its target for the pool's life.
  */
 import { Deque } from '../util/deque.js';
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../util/errors.js';
 import type { Job } from '../pool/job.js';
 
 /** Stored for "no limit": targets above it are treated as unlimited. */

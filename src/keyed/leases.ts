@@ -6,7 +6,7 @@
  * threads could deadlock the pool.
  */
 import { Deque } from '../util/deque.js';
-import { AbortError } from '../errors.js';
+import { AbortError } from '../util/errors.js';
 import type { KeyState, KeyTable } from './key-table.js';
 
 /**

@@ -24,7 +24,7 @@ import {
   type StreamConfig,
   type StreamInfo,
 } from '@nats-io/jetstream';
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../util/errors.js';
 import { UnknownGovernorError } from './errors.js';
 import { apiCode, ApiCode, isNoResponders } from './jetstream-errors.js';
 

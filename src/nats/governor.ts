@@ -17,7 +17,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../util/errors.js';
 import { retryDelay, sleep } from './backoff.js';
 import {
   runInSlot,

@@ -4,7 +4,7 @@
  * @module
  */
 import { jetstream, type StreamInfo } from '@nats-io/jetstream';
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../util/errors.js';
 import {
   GovernorEntryNotFoundError,
   GovernorExistsError,

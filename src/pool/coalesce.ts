@@ -4,7 +4,7 @@
  * result or error. A caller that aborts leaves; the shared job is cancelled only when
  * no caller is left waiting for it. Once it settles, the id is free again.
  */
-import { AbortError } from '../errors.js';
+import { AbortError } from '../util/errors.js';
 
 /** One execution shared by its callers. */
 interface Shared {

@@ -7,18 +7,16 @@ import { performance } from 'node:perf_hooks';
 import { Keyed, type KeyCounts } from '../keyed/keyed.js';
 import { checkKey } from '../keyed/key-table.js';
 import type { Lease } from '../keyed/leases.js';
+import { AbortError, DataCloneError, PoolClosedError } from '../util/errors.js';
 import {
-  AbortError,
-  DataCloneError,
   JobTimeoutError,
   ModuleLoadError,
-  PoolClosedError,
   QueueFullError,
   UnknownTaskError,
   WorkerCrashedError,
   WorkerInitError,
   WorkerStartupError,
-} from '../errors.js';
+} from './errors.js';
 import type { Job, JobOwner } from './job.js';
 import type { ResolvedOptions } from './options.js';
 import { RESULT_STRIDE, ResultStatus } from '../protocol/messages.js';

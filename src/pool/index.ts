@@ -11,3 +11,13 @@ export type { PoolStats, Latency } from './stats.js';
 export type { PoolEvents } from './engine.js';
 export type { PoolState } from './lifecycle.js';
 export type { PoolProxy, ProxyCallOptions } from './proxy.js';
+export {
+  QueueFullError,
+  JobTimeoutError,
+  WorkerCrashedError,
+  UnknownTaskError,
+  ModuleNotFoundError,
+  ModuleLoadError,
+  WorkerInitError,
+  WorkerStartupError,
+} from './errors.js';

@@ -3,7 +3,7 @@
  * the outcome. A job settles exactly once; every later attempt is ignored.
  */
 import type { Transferable } from 'node:worker_threads';
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../util/errors.js';
 import { checkInteger } from './options.js';
 import type { QueueFullPolicy, ResolvedOptions } from './options.js';
 import type { WorkerHandle } from '../threads/thread.js';

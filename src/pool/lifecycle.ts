@@ -11,7 +11,7 @@
  * cannot run (it does not load, `init()` throws, threads die at start-up): every job
  * is rejected with the failure.
  */
-import { PoolClosedError } from '../errors.js';
+import { PoolClosedError } from '../util/errors.js';
 
 export type PoolState = 'starting' | 'running' | 'closing' | 'closed' | 'failed';
 

@@ -7,7 +7,8 @@ import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ResourceLimits } from 'node:worker_threads';
-import { InvalidOptionError, ModuleNotFoundError } from '../errors.js';
+import { InvalidOptionError } from '../util/errors.js';
+import { ModuleNotFoundError } from './errors.js';
 import { checkTarget } from '../keyed/key-table.js';
 import type { GovernorFor } from '../governor/gate.js';
 

@@ -6,7 +6,7 @@
 import type { Transferable } from 'node:worker_threads';
 import { Deque } from '../util/deque.js';
 import type { Engine } from './engine.js';
-import { AbortError, InvalidOptionError } from '../errors.js';
+import { AbortError, InvalidOptionError } from '../util/errors.js';
 import { Job, checkJobOptions, type JobOptions, type JobOwner } from './job.js';
 import { checkInteger, type ResolvedOptions } from './options.js';
 import { checkKey } from '../keyed/key-table.js';

@@ -7,6 +7,7 @@
  * cloning one array of primitives is much cheaper than cloning an array of objects.
  */
 import type { MessagePort } from 'node:worker_threads';
+import { InternalError } from '../util/errors.js';
 import type { WireError } from './wire-error.js';
 
 /** Flags carried with each job. */
@@ -191,5 +192,5 @@ export function unpackMeta(meta: number): { tries: number; flags: number } {
 
 /** Thrown by either side on a message it does not know: a bug, never user error. */
 export function unknownMessage(message: never): never {
-  throw new Error(`corral: unknown message on the wire: ${JSON.stringify(message)}`);
+  throw new InternalError(`unknown message on the wire: ${JSON.stringify(message)}`);
 }

@@ -1,0 +1,71 @@
+/**
+ * The pool's errors: a job that could not run or did not finish, and a task module that
+ * could not be loaded or started. `PoolClosedError`, `DataCloneError`, `AbortError` and
+ * `InvalidOptionError`, raised by other subsystems too, are in src/util/errors.ts.
+ *
+ * @module
+ */
+import { CorralError } from '../util/errors.js';
+
+/** The queue is at `maxQueue` and the caller asked not to wait for room. */
+export class QueueFullError extends CorralError {
+  constructor(maxQueue: number) {
+    super('ERR_QUEUE_FULL', `the queue is full (maxQueue: ${maxQueue})`);
+  }
+}
+
+/** A job ran longer than its `timeout`; its thread was terminated. */
+export class JobTimeoutError extends CorralError {
+  constructor(timeout: number, options?: ErrorOptions) {
+    super('ERR_JOB_TIMEOUT', `the job ran longer than its timeout of ${timeout} ms`, options);
+  }
+}
+
+/** The thread running the job died (uncaught error, `process.exit`, out of memory, timeout). */
+export class WorkerCrashedError extends CorralError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_WORKER_CRASHED', message, options);
+  }
+}
+
+/** The task module exports no function of that name. */
+export class UnknownTaskError extends CorralError {
+  constructor(task: string, known: readonly string[]) {
+    super(
+      'ERR_UNKNOWN_TASK',
+      `the task module exports no task named '${task}' (tasks: ${known.length > 0 ? known.join(', ') : 'none'})`,
+    );
+  }
+}
+
+/** The task module does not exist at the given path. */
+export class ModuleNotFoundError extends CorralError {
+  constructor(module: string) {
+    super('ERR_MODULE_NOT_FOUND', `the task module does not exist: ${module}`);
+  }
+}
+
+/** The task module failed to load in a worker thread (syntax error, missing import, ...). */
+export class ModuleLoadError extends CorralError {
+  constructor(module: string, options?: ErrorOptions) {
+    super('ERR_MODULE_LOAD', `the task module failed to load: ${module}`, options);
+  }
+}
+
+/** The task module's `init()` threw in a worker thread. */
+export class WorkerInitError extends CorralError {
+  constructor(options?: ErrorOptions) {
+    super('ERR_WORKER_INIT', "the task module's init() failed", options);
+  }
+}
+
+/** Threads kept dying before they became ready; the pool gave up instead of restarting them in a loop. */
+export class WorkerStartupError extends CorralError {
+  constructor(attempts: number, options?: ErrorOptions) {
+    super(
+      'ERR_WORKER_STARTUP',
+      `worker threads died during start-up ${attempts} times in a row; the pool has failed`,
+      options,
+    );
+  }
+}
