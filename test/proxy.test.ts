@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
-import { Pool, type PoolProxy } from 'corral';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Pool } from 'corral';
 import { fixture, rejection } from './helpers.js';
 
 type MathWorker = typeof import('./fixtures/math-worker.mjs');
@@ -35,18 +35,5 @@ describe('typed proxy', () => {
     const math = pool.proxy<MathWorker>();
     const error = await rejection(math.fib(10, { signal: AbortSignal.abort('no') }));
     expect(error.name).toBe('AbortError');
-  });
-
-  it('is typed from the module', () => {
-    expectTypeOf<PoolProxy<MathWorker>['fib']>().parameter(0).toEqualTypeOf<number>();
-    expectTypeOf<PoolProxy<MathWorker>['fib']>().returns.toEqualTypeOf<Promise<number>>();
-    expectTypeOf<PoolProxy<MathWorker>['shout']>().returns.toEqualTypeOf<Promise<string>>();
-    expectTypeOf<PoolProxy<MathWorker>['counted']>()
-      .parameter(0)
-      .toEqualTypeOf<{ log: string; ms: number; value: string }>();
-    expectTypeOf<PoolProxy<MathWorker>>().not.toHaveProperty('init');
-    // @ts-expect-error fib takes a number
-    const typed = (_: PoolProxy<MathWorker>): unknown => _.fib('x');
-    expect(typeof typed).toBe('function');
   });
 });
