@@ -7,7 +7,7 @@ import {
   runsAgain,
   type Phase,
   type Verdict,
-} from '../../dist/src/threads/triage.js';
+} from '#internal/threads/triage.js';
 
 describe('crash triage', () => {
   it('places a job by its sequence number against the two counters', () => {
