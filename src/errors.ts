@@ -90,24 +90,39 @@ export class WorkerStartupError extends CorralError {
   }
 }
 
-/** An input or result could not be copied to the other thread (a function, a socket, ...). */
+/** An input, a result or the pool's `workerData` could not be copied to the other thread (a function, a socket, ...). */
 export class DataCloneError extends CorralError {
-  constructor(what: 'input' | 'result', options?: ErrorOptions) {
+  constructor(what: 'input' | 'result' | 'workerData', options?: ErrorOptions) {
     const cause = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
-    super(
-      'ERR_DATA_CLONE',
-      `the job's ${what} could not be cloned to the other thread${cause}`,
-      options,
-    );
+    const subject =
+      what === 'workerData'
+        ? "the pool's workerData could not be cloned to the worker threads"
+        : `the job's ${what} could not be cloned to the other thread`;
+    super('ERR_DATA_CLONE', `${subject}${cause}`, options);
   }
 }
 
 /** An option had a value of the wrong type or out of range. */
 export class InvalidOptionError extends CorralError {
-  constructor(option: string, expected: string, received: unknown) {
+  constructor(option: string, expected: string, received: unknown, options?: ErrorOptions) {
     super(
       'ERR_INVALID_OPTION',
       `option '${option}' must be ${expected}; received ${describe(received)}`,
+      options,
+    );
+  }
+}
+
+/**
+ * A thread did not finish starting (loading the task module and running `init()`) within
+ * `startupTimeout`: the pool fails with it, or, during a graceful shutdown, it is the
+ * `cause` of the `ERR_POOL_CLOSED` the queued jobs reject with.
+ */
+export class StartupTimeoutError extends CorralError {
+  constructor(startupTimeout: number) {
+    super(
+      'ERR_STARTUP_TIMEOUT',
+      `a worker thread did not finish starting (loading the task module and init()) within startupTimeout (${startupTimeout} ms)`,
     );
   }
 }
