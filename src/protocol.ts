@@ -104,6 +104,8 @@ export interface ResultsMessage {
   batch: unknown[];
   /** Milliseconds the worker spent running this batch's jobs: sizes future batches. */
   busy: number;
+  /** Bytes the thread had written to stdout and stderr when it sent this (see `workers/stdio.ts`). */
+  stdio?: number;
 }
 
 /** A timed job started running. */
