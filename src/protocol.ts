@@ -125,6 +125,8 @@ export interface ProgressMessage {
 export interface ClosedMessage {
   type: 'closed';
   error?: WireError;
+  /** Bytes the thread had written to stdout and stderr (see `workers/stdio.ts`). */
+  stdio?: number;
 }
 
 /** A task asked for a lease on a key (`acquire` in `corral/worker`). */

@@ -1,12 +1,12 @@
 /**
  * Tells whether the main thread has received all that one worker thread wrote to its
- * `process.stdout` and `process.stderr` up to its last results (see `workers/stdio.ts`
- * for why that output can lag behind the results, and how the thread counts it).
+ * `process.stdout` and `process.stderr` up to its last results, or up to when it closed
+ * (see `workers/stdio.ts` for why that output can lag behind, and how it is counted).
  *
  * Node pipes a worker's stdio into the process's own stdout and stderr, which on Linux
  * are written synchronously; a byte seen here has been handed to them. While a thread is
  * {@link StdioWatch.behind}, its handle keeps it referenced, so the process does not exit
- * with that output still in flight.
+ * with that output still in flight; and a thread that closed is terminated only after.
  */
 import type { Readable } from 'node:stream';
 import type { Worker } from 'node:worker_threads';
@@ -20,6 +20,8 @@ export class StdioWatch {
   #stalled = false;
   /** Called when the watch stops being behind. */
   readonly #onCaughtUp: () => void;
+  /** Callers of {@link StdioWatch.whenCaughtUp} waiting. */
+  #waiters: (() => void)[] = [];
 
   constructor(worker: Worker, onCaughtUp: () => void) {
     this.#onCaughtUp = onCaughtUp;
@@ -32,9 +34,22 @@ export class StdioWatch {
     return this.#behind();
   }
 
-  /** The thread reported `written` bytes with a batch of results. */
+  /** The thread reported `written` bytes (with a batch of results, or as it closed). */
   expect(written: number | undefined): void {
     if (written !== undefined && written > this.#expected) this.#expected = written;
+  }
+
+  /** Calls `fn` once nothing is {@link StdioWatch.behind} (at once if nothing is). */
+  whenCaughtUp(fn: () => void): void {
+    if (this.#behind()) this.#waiters.push(fn);
+    else fn();
+  }
+
+  #caughtUp(): void {
+    this.#onCaughtUp();
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const fn of waiters) fn();
   }
 
   #behind(): boolean {
@@ -46,7 +61,7 @@ export class StdioWatch {
     stream.on('data', (chunk: Buffer) => {
       const was = this.#behind();
       this.#received += chunk.length;
-      if (was && !this.#behind()) this.#onCaughtUp();
+      if (was && !this.#behind()) this.#caughtUp();
     });
     // Node unpipes the stream for good when the destination closes or fails (EPIPE): it
     // then removes its own 'data' listener, and with only this one left nothing more flows.
@@ -54,7 +69,7 @@ export class StdioWatch {
       if (event !== 'data' || stream.listenerCount('data') > 1 || this.#stalled) return;
       const was = this.#behind();
       this.#stalled = true;
-      if (was) this.#onCaughtUp();
+      if (was) this.#caughtUp();
     });
   }
 }

@@ -297,7 +297,11 @@ export class WorkerHandle {
         this.#listener.startFailed(this, message.stage, message.error);
         return;
       case 'closed':
-        this.#listener.closed(this);
+        // Terminating the thread would lose what it wrote and Node has not carried over yet.
+        this.#stdio.expect(message.stdio);
+        this.#stdio.whenCaughtUp(() => {
+          this.#listener.closed(this);
+        });
         return;
       case 'acquire':
         this.#listener.acquire(this, message.req, message.key);

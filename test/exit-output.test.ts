@@ -21,26 +21,35 @@ function missing(text: string, prefix: string, n: number): number {
   return lost;
 }
 
+/** Runs the child `runs` times (two at a time) and describes each run that lost lines. */
+async function lossyRuns(runs: number, mode: string): Promise<string[]> {
+  const lossy: string[] = [];
+  // Two children at a time: enough to finish in bounded time on a small machine.
+  for (let i = 0; i < runs; i += 2) {
+    const pair = [i, i + 1].map(async (n) => {
+      const { stdout, stderr } = await run(
+        process.execPath,
+        [fixture('exit-after-output.mjs'), String(LINES), mode],
+        { timeout: 30_000, maxBuffer: 64 * 1024 * 1024 },
+      );
+      expect(stdout).toContain(`done ${LINES}`);
+      const out = missing(stdout, 'out', LINES);
+      const err = missing(stderr, 'err', LINES);
+      if (out > 0 || err > 0) lossy.push(`run ${n}: ${out} stdout and ${err} stderr lines lost`);
+    });
+    await Promise.all(pair);
+  }
+  return lossy;
+}
+
 describe('output written by tasks reaches the process before it exits', () => {
   it(`no line lost in ${RUNS} runs of a ${LINES}-line console.log/console.error task, without shutdown()`, async () => {
-    const lossy: string[] = [];
-    // Two children at a time: enough to finish in bounded time on a small machine.
-    for (let i = 0; i < RUNS; i += 2) {
-      const runs = [i, i + 1].map(async (n) => {
-        const { stdout, stderr } = await run(
-          process.execPath,
-          [fixture('exit-after-output.mjs'), String(LINES)],
-          { timeout: 30_000, maxBuffer: 64 * 1024 * 1024 },
-        );
-        const out = missing(stdout, 'out', LINES);
-        const err = missing(stderr, 'err', LINES);
-        expect(stdout).toContain(`done ${LINES}`);
-        if (out > 0 || err > 0) lossy.push(`run ${n}: ${out} stdout and ${err} stderr lines lost`);
-      });
-      await Promise.all(runs);
-    }
-    expect(lossy).toEqual([]);
+    expect(await lossyRuns(RUNS, 'none')).toEqual([]);
   }, 180_000);
+
+  it(`no line lost in ${RUNS / 2} runs with a graceful shutdown() before the end`, async () => {
+    expect(await lossyRuns(RUNS / 2, 'shutdown')).toEqual([]);
+  }, 120_000);
 });
 
 describe('waiting for the output never hangs the process', () => {

@@ -241,7 +241,12 @@ async function close(): Promise<void> {
   } catch (e) {
     error = e;
   }
-  post(error === undefined ? { type: 'closed' } : { type: 'closed', error: toWire(error) });
+  const stdio = stdioWritten();
+  post(
+    error === undefined
+      ? { type: 'closed', stdio }
+      : { type: 'closed', error: toWire(error), stdio },
+  );
   port.close();
 }
 
