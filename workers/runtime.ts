@@ -18,10 +18,11 @@ import {
   type FromWorker,
   type ToWorker,
 } from '../src/protocol/messages.js';
-import { toWire } from '../src/protocol/wire-error.js';
+import { cloneFailure, toWire } from '../src/protocol/wire-error.js';
 import { JobContext } from './context.js';
 import { onKey, onLease } from './leases.js';
 import { Transfer } from './index.js';
+import { countStdio, stdioWritten } from './stdio.js';
 
 type TaskFn = (input: unknown, ctx: JobContext) => unknown;
 
@@ -70,7 +71,8 @@ function flush(): void {
   if (out.length === 0) return;
   const batch = out;
   const transfer = outTransfer;
-  const message: FromWorker = { type: 'results', batch, busy };
+  const stdio = stdioWritten();
+  const message: FromWorker = { type: 'results', batch, busy, stdio };
   out = [];
   outTransfer = undefined;
   busy = 0;
@@ -81,12 +83,10 @@ function flush(): void {
     for (let i = 0; i < batch.length; i += RESULT_STRIDE) {
       const one = batch.slice(i, i + RESULT_STRIDE);
       try {
-        post({ type: 'results', batch: one, busy: 0 }, transfer);
+        post({ type: 'results', batch: one, busy: 0, stdio }, transfer);
       } catch (error) {
-        const wire = toWire(error);
-        wire.props.code = 'ERR_DATA_CLONE';
-        wire.message = `the job's result could not be cloned to the main thread: ${wire.message}`;
-        post({ type: 'results', batch: [one[0], ResultStatus.Error, wire], busy: 0 });
+        const failed = [one[0], ResultStatus.Error, cloneFailure(error)];
+        post({ type: 'results', batch: failed, busy: 0, stdio });
       }
     }
   }
@@ -241,7 +241,12 @@ async function close(): Promise<void> {
   } catch (e) {
     error = e;
   }
-  post(error === undefined ? { type: 'closed' } : { type: 'closed', error: toWire(error) });
+  const stdio = stdioWritten();
+  post(
+    error === undefined
+      ? { type: 'closed', stdio }
+      : { type: 'closed', error: toWire(error), stdio },
+  );
   port.close();
 }
 
@@ -284,6 +289,7 @@ function onMessage(message: ToWorker): void {
 let cleanup: (() => unknown) | undefined;
 
 async function start(): Promise<void> {
+  countStdio();
   let mod: Record<string, unknown>;
   try {
     mod = (await import(boot.module)) as Record<string, unknown>;

@@ -12,6 +12,7 @@ import {
   JobTimeoutError,
   ModuleLoadError,
   QueueFullError,
+  StartupTimeoutError,
   UnknownTaskError,
   WorkerCrashedError,
   WorkerInitError,
@@ -115,10 +116,22 @@ export class Engine {
     );
     this.#queue = this.#keyed.queue;
     this.#gate = options.governor === undefined ? undefined : new GovernorGate(options.governor);
-    this.#threads = new ThreadSet(options, this.#listener, () => ({
-      counters: this.#keyed.table.counters,
-      slots: this.#keyed.table.entries(),
-    }));
+    this.#threads = new ThreadSet(
+      options,
+      this.#listener,
+      () => ({
+        counters: this.#keyed.table.counters,
+        slots: this.#keyed.table.entries(),
+      }),
+      {
+        startupTimedOut: (w) => {
+          this.#startupTimedOut(w);
+        },
+        spawnFailed: (error) => {
+          this.#fail(error);
+        },
+      },
+    );
     this.#dispatcher = new Dispatcher(options, this.#queue, this.#threads, this.#dispatchHost);
     this.#life = new Lifecycle(
       () => this.#threads.size,
@@ -534,6 +547,26 @@ export class Engine {
   }
 
   // ------------------------------------------------------------- threads
+
+  /**
+   * A thread did not finish starting within `startupTimeout`: like an init() that threw,
+   * the pool fails. During a graceful shutdown only that thread is let go, and the queued
+   * jobs are dropped once no thread is left that could run them.
+   */
+  #startupTimedOut(worker: WorkerHandle): void {
+    const timeout = new StartupTimeoutError(this.#options.startupTimeout);
+    if (this.#life.state !== 'closing') {
+      this.#fail(timeout);
+      return;
+    }
+    const closed = new PoolClosedError('the pool closed before its threads started', {
+      cause: timeout,
+    });
+    worker.terminate(closed);
+    if (this.#threads.live() > 0) return;
+    this.#gate?.close();
+    for (const job of this.#queue.drain()) this.#settle(job, false, closed);
+  }
 
   #replenish(): void {
     const s = this.#life.state;

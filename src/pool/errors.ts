@@ -69,3 +69,17 @@ export class WorkerStartupError extends CorralError {
     );
   }
 }
+
+/**
+ * A thread did not finish starting (loading the task module and running `init()`) within
+ * `startupTimeout`: the pool fails with it, or, during a graceful shutdown, it is the
+ * `cause` of the `ERR_POOL_CLOSED` the queued jobs reject with.
+ */
+export class StartupTimeoutError extends CorralError {
+  constructor(startupTimeout: number) {
+    super(
+      'ERR_STARTUP_TIMEOUT',
+      `a worker thread did not finish starting (loading the task module and init()) within startupTimeout (${startupTimeout} ms)`,
+    );
+  }
+}

@@ -8,8 +8,10 @@
  * ```
  *
  * `starting` lasts until the first thread is ready. `failed` means the task module
- * cannot run (it does not load, `init()` throws, threads die at start-up): every job
- * is rejected with the failure.
+ * cannot run (it does not load, `init()` throws, threads die at start-up, a thread
+ * does not finish starting within `startupTimeout`): every job is rejected with the
+ * failure. A pool `closing` before any thread was ready is bounded by `startupTimeout`
+ * too: the threads still starting then are terminated, and it closes.
  */
 import { PoolClosedError } from '../util/errors.js';
 

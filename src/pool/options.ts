@@ -81,6 +81,13 @@ export interface PoolOptions {
    * @default process.execArgv
    */
   execArgv?: string[];
+  /**
+   * How long (ms) a thread may take to start (load the task module and run `init()`);
+   * 0 for no limit. Past it the pool fails with `ERR_STARTUP_TIMEOUT` and the thread is
+   * terminated; during a graceful shutdown the queued jobs reject with `ERR_POOL_CLOSED`.
+   * @default 30000
+   */
+  startupTimeout?: number;
 }
 
 /** {@link PoolOptions} with every default applied and every value checked. */
@@ -96,9 +103,21 @@ export interface ResolvedOptions {
   workerData: unknown;
   resourceLimits: ResourceLimits | undefined;
   execArgv: string[] | undefined;
+  startupTimeout: number;
   defaultTarget: number;
   governor: GovernorFor | undefined;
 }
+
+/** The longest delay `setTimeout` honours (a longer one fires at once). */
+const MAX_DELAY = 2 ** 31 - 1;
+
+/** The heap and stack limits Node's `resourceLimits` knows; each must be a positive number. */
+const RESOURCE_LIMITS = new Set([
+  'maxYoungGenerationSizeMb',
+  'maxOldGenerationSizeMb',
+  'codeRangeSizeMb',
+  'stackSizeMb',
+]);
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
@@ -115,6 +134,38 @@ export function checkInteger(name: string, value: unknown, min: number, infinite
     throw new InvalidOptionError(name, expected, value);
   }
   return value;
+}
+
+/** Checks a delay in ms: an integer from 0 up to what a timer can wait. */
+function checkDelay(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_DELAY) {
+    throw new InvalidOptionError(name, `an integer from 0 to ${MAX_DELAY} (ms)`, value);
+  }
+  return value;
+}
+
+/** Node ignores a limit it cannot read and starts a thread with a limit <= 0 out of memory. */
+function checkResourceLimits(value: unknown): ResourceLimits | undefined {
+  if (value === undefined) return undefined;
+  if (!isObject(value)) throw new InvalidOptionError('resourceLimits', 'an object', value);
+  for (const [key, limit] of Object.entries(value)) {
+    if (!RESOURCE_LIMITS.has(key)) {
+      throw new InvalidOptionError(
+        `resourceLimits.${key}`,
+        `one of ${[...RESOURCE_LIMITS].join(', ')}`,
+        limit,
+      );
+    }
+    if (limit !== undefined && !(typeof limit === 'number' && limit > 0 && limit < Infinity)) {
+      throw new InvalidOptionError(`resourceLimits.${key}`, 'a positive number (MB)', limit);
+    }
+  }
+  return value;
+}
+
+/** An option's value, or its default when it is absent (undefined, not null: null is checked). */
+function or(value: unknown, fallback: unknown): unknown {
+  return value === undefined ? fallback : value;
 }
 
 function resolveModule(value: unknown): string {
@@ -145,6 +196,7 @@ const known = new Set([
   'workerData',
   'resourceLimits',
   'execArgv',
+  'startupTimeout',
   'defaultTarget',
   'governor',
 ]);
@@ -156,15 +208,12 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     if (!known.has(key)) throw new InvalidOptionError(key, 'a known option', options[key]);
   }
   const o = options;
-  const queueFull = o.queueFull ?? 'wait';
+  const queueFull = or(o.queueFull, 'wait');
   if (queueFull !== 'wait' && queueFull !== 'reject') {
     throw new InvalidOptionError('queueFull', "'wait' or 'reject'", queueFull);
   }
   if (o.governor !== undefined && typeof o.governor !== 'function') {
     throw new InvalidOptionError('governor', 'a function from a key to a governor', o.governor);
-  }
-  if (o.resourceLimits !== undefined && !isObject(o.resourceLimits)) {
-    throw new InvalidOptionError('resourceLimits', 'an object', o.resourceLimits);
   }
   if (
     o.execArgv !== undefined &&
@@ -174,17 +223,18 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   }
   return {
     module: resolveModule(o.module),
-    threads: checkInteger('threads', o.threads ?? availableParallelism(), 1),
-    maxQueue: checkInteger('maxQueue', o.maxQueue ?? Infinity, 0, true),
+    threads: checkInteger('threads', or(o.threads, availableParallelism()), 1),
+    maxQueue: checkInteger('maxQueue', or(o.maxQueue, Infinity), 0, true),
     queueFull,
-    concurrency: checkInteger('concurrency', o.concurrency ?? 1, 1),
-    maxTries: checkInteger('maxTries', o.maxTries ?? 1, 1),
-    timeout: checkInteger('timeout', o.timeout ?? 0, 0),
-    abortGrace: checkInteger('abortGrace', o.abortGrace ?? 1000, 0),
+    concurrency: checkInteger('concurrency', or(o.concurrency, 1), 1),
+    maxTries: checkInteger('maxTries', or(o.maxTries, 1), 1),
+    timeout: checkInteger('timeout', or(o.timeout, 0), 0),
+    abortGrace: checkInteger('abortGrace', or(o.abortGrace, 1000), 0),
     workerData: o.workerData,
-    resourceLimits: o.resourceLimits,
+    resourceLimits: checkResourceLimits(o.resourceLimits),
     execArgv: o.execArgv,
-    defaultTarget: checkTarget(o.defaultTarget ?? Infinity, 'defaultTarget'),
+    startupTimeout: checkDelay('startupTimeout', or(o.startupTimeout, 30_000)),
+    defaultTarget: checkTarget(or(o.defaultTarget, Infinity), 'defaultTarget'),
     governor: o.governor as GovernorFor | undefined,
   };
 }

@@ -11,6 +11,7 @@ import { checkTarget } from '../keyed/key-table.js';
 import type { KeyCounts } from '../keyed/keyed.js';
 import type { Lease } from '../keyed/leases.js';
 import { Coalescer } from './coalesce.js';
+import { InvalidOptionError } from '../util/errors.js';
 import { makeProxy, type PoolProxy } from './proxy.js';
 import { OutcomeStream, type Outcome, type StreamOptions } from './stream.js';
 
@@ -26,7 +27,7 @@ export interface ShutdownOptions {
  * @example
  * ```ts
  * import { Pool } from 'corral';
- * await using pool = new Pool({ module: new URL('../hash-worker.js', import.meta.url), threads: 4 });
+ * await using pool = new Pool({ module: new URL('./hash-worker.js', import.meta.url), threads: 4 });
  * const digest = await pool.do(buf, { task: 'sha256' });
  * for await (const o of pool.execute(inputs, { task: 'sha256' })) {
  *   if (o.ok) console.log(o.index, o.value); else console.error(o.index, o.error);
@@ -172,7 +173,7 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
    */
   acquire(key: string, options?: { signal?: AbortSignal }): Promise<Lease> {
     try {
-      return this.#engine.acquire(key, options?.signal);
+      return this.#engine.acquire(key, checkSignalOption(options));
     } catch (error) {
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
       return Promise.reject(error);
@@ -184,7 +185,7 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * const math = pool.proxy<typeof import('../math-worker.js')>();
+   * const math = pool.proxy<typeof import('./math-worker.js')>();
    * const n: number = await math.fib(30, { timeout: 1_000 });
    * ```
    */
@@ -209,11 +210,44 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
    * terminated. Idempotent; resolves when every thread has exited.
    */
   shutdown(options?: ShutdownOptions): Promise<void> {
-    return this.#engine.shutdown(options?.force === true);
+    let force: boolean;
+    try {
+      force = checkForce(options);
+    } catch (error) {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+      return Promise.reject(error);
+    }
+    return this.#engine.shutdown(force);
   }
 
   /** `await using pool = new Pool(...)` shuts the pool down gracefully at scope exit. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.shutdown();
   }
+}
+
+/** `acquire`'s options: an object whose `signal`, if any, is an AbortSignal. */
+function checkSignalOption(options: unknown): AbortSignal | undefined {
+  if (options === undefined) return undefined;
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionError('options', 'an object', options);
+  }
+  const signal = (options as { signal?: unknown }).signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new InvalidOptionError('signal', 'an AbortSignal', signal);
+  }
+  return signal;
+}
+
+/** `shutdown`'s options: an object whose `force`, if any, is a boolean. */
+function checkForce(options: unknown): boolean {
+  if (options === undefined) return false;
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionError('options', 'an object', options);
+  }
+  const force = (options as { force?: unknown }).force;
+  if (force !== undefined && typeof force !== 'boolean') {
+    throw new InvalidOptionError('force', 'a boolean', force);
+  }
+  return force === true;
 }

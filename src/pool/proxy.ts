@@ -1,5 +1,5 @@
 /**
- * Typed proxies: `pool.proxy<typeof import('../math-worker.js')>()` returns an object
+ * Typed proxies: `pool.proxy<typeof import('./math-worker.js')>()` returns an object
  * whose methods are the module's tasks, each call a pool job through the dispatcher.
  *
  * comlink's `Remote<T>` types every parameter of a function; a task's second parameter

@@ -86,6 +86,10 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
   ) {
     this.#engine = engine;
     this.#pool = pool;
+    const raw: unknown = options;
+    if (raw !== undefined && (typeof raw !== 'object' || raw === null)) {
+      throw new InvalidOptionError('options', 'an object', raw);
+    }
     const { ordered, window, transfer, signal, key, ...jobOptions } = options ?? {};
     // The stream, not each job, listens to the signal: jobs carry no signal of their own.
     this.#jobOptions = checkJobOptions(jobOptions);
@@ -104,14 +108,17 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
     // execute takes its in-memory batch as the pool has room too: jobs that exist only
     // while needed keep the garbage collector's work small. Its window is just larger.
     this.#window = checkInteger('window', window ?? pool.threads * (bounded ? 512 : 2048), 1);
-    if (Symbol.asyncIterator in source) {
-      this.#source = source[Symbol.asyncIterator]();
+    // A primitive (null, a number) has no iterator to look up: checked here, not left to a TypeError.
+    const iterable = source as Partial<Iterable<I> & AsyncIterable<I>> | null | undefined;
+    if (typeof iterable?.[Symbol.asyncIterator] === 'function') {
+      this.#source = (source as AsyncIterable<I>)[Symbol.asyncIterator]();
       this.#sync = false;
-    } else if (Symbol.iterator in source) {
-      this.#source = source[Symbol.iterator]();
+    } else if (typeof iterable?.[Symbol.iterator] === 'function') {
+      this.#source = (source as Iterable<I>)[Symbol.iterator]();
       this.#sync = true;
     } else {
-      throw new InvalidOptionError('inputs', 'an iterable or async iterable', source);
+      const name = bounded ? 'source' : 'inputs';
+      throw new InvalidOptionError(name, 'an iterable or async iterable', source);
     }
     if (signal !== undefined) {
       const onAbort = (): void => {

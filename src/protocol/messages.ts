@@ -105,6 +105,8 @@ export interface ResultsMessage {
   batch: unknown[];
   /** Milliseconds the worker spent running this batch's jobs: sizes future batches. */
   busy: number;
+  /** Bytes the thread had written to stdout and stderr when it sent this (see `workers/stdio.ts`). */
+  stdio?: number;
 }
 
 /** A timed job started running. */
@@ -124,6 +126,8 @@ export interface ProgressMessage {
 export interface ClosedMessage {
   type: 'closed';
   error?: WireError;
+  /** Bytes the thread had written to stdout and stderr (see `workers/stdio.ts`). */
+  stdio?: number;
 }
 
 /** A task asked for a lease on a key (`acquire` in `corral/worker`). */

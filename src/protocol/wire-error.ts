@@ -3,11 +3,15 @@
  * name and message (and drops `code`, own properties and subclass), so an error
  * is turned into plain data on one side and rebuilt on the other.
  */
+import { DataCloneError } from '../util/errors.js';
 
 /** An error as plain, cloneable data. */
 export interface WireError {
-  /** `error`: an Error rebuilt field by field; `value`: something else was thrown, sent as is. */
-  kind: 'error' | 'value';
+  /**
+   * `error`: an Error rebuilt field by field; `value`: something else was thrown, sent as
+   * is; `data-clone`: a result could not be cloned (rebuilt as corral's `DataCloneError`).
+   */
+  kind: 'error' | 'value' | 'data-clone';
   name: string;
   message: string;
   stack: string | undefined;
@@ -35,26 +39,54 @@ function cloneable(value: unknown): boolean {
   }
 }
 
+/**
+ * The own enumerable properties of `value` that can be cloned; functions and other
+ * uncloneable ones are left out. A property whose getter throws is left out too.
+ */
+function cloneableProps(value: object, skip?: string): Record<string, unknown> {
+  const props: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    if (key === skip) continue;
+    try {
+      const prop = (value as Record<string, unknown>)[key];
+      if (cloneable(prop)) props[key] = prop;
+    } catch {
+      // A throwing getter: the property cannot be sent.
+    }
+  }
+  return props;
+}
+
+/** `String(value)`, or a description when the value cannot be turned into a string. */
+function show(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return `a value of type ${typeof value}`;
+  }
+}
+
 /** Turns anything thrown into cloneable data. Never throws. */
 export function toWire(thrown: unknown, depth = 0): WireError {
   if (!(thrown instanceof Error)) {
-    const ok = cloneable(thrown);
+    // An object carrying a function (a `toJSON`, a callback) keeps its data: only what
+    // cannot cross is dropped.
+    let value: unknown = thrown;
+    let ok = cloneable(value);
+    if (!ok && typeof thrown === 'object' && thrown !== null) {
+      value = cloneableProps(thrown);
+      ok = cloneable(value);
+    }
     return {
       kind: 'value',
       name: 'Error',
-      message: ok ? String(thrown) : `a non-cloneable value was thrown: ${typeof thrown}`,
+      message: ok ? show(value) : `a non-cloneable value was thrown: ${typeof thrown}`,
       stack: undefined,
       props: {},
       cause: undefined,
       retry: false,
-      ...(ok ? { value: thrown } : {}),
+      ...(ok ? { value } : {}),
     };
-  }
-  const props: Record<string, unknown> = {};
-  for (const key of Object.keys(thrown)) {
-    if (key === 'cause') continue;
-    const value = (thrown as unknown as Record<string, unknown>)[key];
-    if (cloneable(value)) props[key] = value;
   }
   const marked = (thrown as unknown as Record<symbol, unknown>)[RETRYABLE] === true;
   return {
@@ -62,9 +94,22 @@ export function toWire(thrown: unknown, depth = 0): WireError {
     name: thrown.name,
     message: thrown.message,
     stack: thrown.stack,
-    props,
+    props: cloneableProps(thrown, 'cause'),
     cause: thrown.cause !== undefined && depth < 4 ? toWire(thrown.cause, depth + 1) : undefined,
     retry: marked,
+  };
+}
+
+/** A result that `postMessage` could not clone, as data the main thread rebuilds as a `DataCloneError`. */
+export function cloneFailure(error: unknown): WireError {
+  return {
+    kind: 'data-clone',
+    name: 'DataCloneError',
+    message: "the job's result could not be cloned",
+    stack: undefined,
+    props: { code: 'ERR_DATA_CLONE' },
+    cause: toWire(error),
+    retry: false,
   };
 }
 
@@ -72,6 +117,12 @@ export function toWire(thrown: unknown, depth = 0): WireError {
 export function fromWire(wire: WireError): unknown {
   if (wire.kind === 'value') {
     return 'value' in wire ? wire.value : new Error(wire.message);
+  }
+  if (wire.kind === 'data-clone') {
+    return new DataCloneError(
+      'result',
+      wire.cause === undefined ? undefined : { cause: fromWire(wire.cause) },
+    );
   }
   const error = new Error(
     wire.message,

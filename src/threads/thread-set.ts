@@ -1,28 +1,48 @@
 /**
  * The pool's threads: the live set, the ready-queue of threads with room (the
  * `chan chan Job`: a thread with room announces itself, a job goes to the thread at
- * the head), the wanted count, and resizing.
+ * the head), the wanted count, resizing, and each thread's start-up time limit.
  */
 import { Deque } from '../util/deque.js';
+import { DataCloneError, InvalidOptionError } from '../util/errors.js';
 import type { ResolvedOptions } from '../pool/options.js';
 import { WorkerHandle, type KeySnapshot, type WorkerListener } from './thread.js';
+
+/** What the thread set reports to the engine (what the threads themselves say goes to the listener). */
+export interface ThreadSetHost {
+  /** A thread did not finish starting within `startupTimeout`. */
+  startupTimedOut(worker: WorkerHandle): void;
+  /** A thread could not be created after the first one was (the `workerData` became uncloneable). */
+  spawnFailed(error: Error): void;
+}
 
 export class ThreadSet {
   readonly #options: ResolvedOptions;
   readonly #listener: WorkerListener;
+  readonly #host: ThreadSetHost;
   /** What a new thread is told about keyed targets. */
   readonly #keys: () => KeySnapshot;
   /** Every live thread. */
   readonly #all = new Set<WorkerHandle>();
+  /** The start-up timer of each thread that has one. */
+  readonly #startTimers = new Map<WorkerHandle, NodeJS.Timeout>();
+  /** Whether a thread was ever created: until then a creation error is thrown to the constructor. */
+  #created = false;
   /** Threads with room, in the order they announced it. */
   readonly ready = new Deque<WorkerHandle>();
   /** Threads wanted. */
   target: number;
 
-  constructor(options: ResolvedOptions, listener: WorkerListener, keys: () => KeySnapshot) {
+  constructor(
+    options: ResolvedOptions,
+    listener: WorkerListener,
+    keys: () => KeySnapshot,
+    host: ThreadSetHost,
+  ) {
     this.#options = options;
     this.#listener = listener;
     this.#keys = keys;
+    this.#host = host;
     this.target = options.threads;
   }
 
@@ -34,12 +54,39 @@ export class ThreadSet {
     return this.#all.values();
   }
 
+  /**
+   * Starts a thread. Throws `ERR_INVALID_OPTION` (execArgv) or `ERR_DATA_CLONE` (workerData)
+   * when the first thread cannot be created; a later failure is reported to the host.
+   */
   spawn(): void {
-    this.#all.add(new WorkerHandle(this.#options, this.#listener, this.#keys()));
+    let worker: WorkerHandle;
+    try {
+      worker = new WorkerHandle(this.#options, this.#listener, this.#keys());
+    } catch (error) {
+      const typed = creationError(error, this.#options);
+      if (!this.#created) throw typed;
+      this.#host.spawnFailed(typed);
+      return;
+    }
+    this.#created = true;
+    this.#all.add(worker);
+    const limit = this.#options.startupTimeout;
+    if (limit > 0) {
+      const timer = setTimeout(() => {
+        this.#startTimers.delete(worker);
+        const starting = worker.state === 'starting' || worker.state === 'retiring';
+        if (starting && !worker.everReady) this.#host.startupTimedOut(worker);
+      }, limit);
+      // The starting thread itself keeps the process alive; the timer need not.
+      timer.unref();
+      this.#startTimers.set(worker, timer);
+    }
   }
 
   delete(worker: WorkerHandle): void {
     this.#all.delete(worker);
+    clearTimeout(this.#startTimers.get(worker));
+    this.#startTimers.delete(worker);
   }
 
   /** Threads that are or will be taking jobs (not retiring, closing or exited). */
@@ -102,6 +149,23 @@ export class ThreadSet {
   terminateAll(reason: Error): void {
     for (const w of this.#all) w.terminate(reason);
   }
+}
+
+/** Node's errors from `new Worker` as corral's: a flag it refuses, or `workerData` it cannot clone. */
+function creationError(error: unknown, options: ResolvedOptions): Error {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'ERR_WORKER_INVALID_EXEC_ARGV') {
+    return new InvalidOptionError(
+      'execArgv',
+      'flags Node accepts in worker threads',
+      (options.execArgv ?? []).join(' '),
+      { cause: error },
+    );
+  }
+  if (error instanceof Error && error.name === 'DataCloneError') {
+    return new DataCloneError('workerData', { cause: error });
+  }
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 function rank(w: WorkerHandle): number {

@@ -20,6 +20,7 @@ import {
 } from '../protocol/messages.js';
 import type { ResolvedOptions } from '../pool/options.js';
 import type { WireError } from '../protocol/wire-error.js';
+import { StdioWatch } from './stdio-watch.js';
 
 const runtime = new URL('../../workers/runtime.js', import.meta.url);
 
@@ -72,6 +73,8 @@ export class WorkerHandle {
   #terminating = false;
   /** Whether the thread currently keeps the process alive. */
   #refed = true;
+  /** Whether what the thread wrote to stdout/stderr before its last results is still on the way. */
+  readonly #stdio: StdioWatch;
 
   constructor(options: ResolvedOptions, listener: WorkerListener, keys: KeySnapshot) {
     this.#listener = listener;
@@ -94,6 +97,9 @@ export class WorkerHandle {
       ...(options.execArgv === undefined ? {} : { execArgv: options.execArgv }),
     });
     this.threadId = this.#worker.threadId;
+    this.#stdio = new StdioWatch(this.#worker, () => {
+      this.#updateRef();
+    });
     this.#port.on('message', (message: FromWorker) => {
       this.#onMessage(message);
     });
@@ -258,7 +264,11 @@ export class WorkerHandle {
 
   #updateRef(): void {
     if (this.state === 'exited') return;
-    const want = this.state === 'starting' || this.state === 'closing' || this.jobs.size > 0;
+    const want =
+      this.state === 'starting' ||
+      this.state === 'closing' ||
+      this.jobs.size > 0 ||
+      this.#stdio.behind;
     if (want === this.#refed) return;
     this.#refed = want;
     if (want) this.#worker.ref();
@@ -268,6 +278,7 @@ export class WorkerHandle {
   #onMessage(message: FromWorker): void {
     switch (message.type) {
       case 'results':
+        this.#stdio.expect(message.stdio);
         this.#listener.results(this, message.batch, message.busy);
         return;
       case 'started':
@@ -286,7 +297,11 @@ export class WorkerHandle {
         this.#listener.startFailed(this, message.stage, message.error);
         return;
       case 'closed':
-        this.#listener.closed(this);
+        // Terminating the thread would lose what it wrote and Node has not carried over yet.
+        this.#stdio.expect(message.stdio);
+        this.#stdio.whenCaughtUp(() => {
+          this.#listener.closed(this);
+        });
         return;
       case 'acquire':
         this.#listener.acquire(this, message.req, message.key);

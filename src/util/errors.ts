@@ -124,10 +124,11 @@ Object.defineProperty(CorralError.prototype, BRAND, { value: true });
 
 /** An option had a value of the wrong type or out of range. */
 export class InvalidOptionError extends CorralError {
-  constructor(option: string, expected: string, received: unknown) {
+  constructor(option: string, expected: string, received: unknown, options?: ErrorOptions) {
     super(
       'ERR_INVALID_OPTION',
       `option '${option}' must be ${expected}; received ${describe(received)}`,
+      options,
     );
   }
 }
@@ -143,15 +144,15 @@ export class AbortError extends CorralError {
   }
 }
 
-/** An input or result could not be copied to the other thread (a function, a socket, ...). */
+/** An input, a result or the pool's `workerData` could not be copied to the other thread (a function, a socket, ...). */
 export class DataCloneError extends CorralError {
-  constructor(what: 'input' | 'result', options?: ErrorOptions) {
+  constructor(what: 'input' | 'result' | 'workerData', options?: ErrorOptions) {
     const cause = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
-    super(
-      'ERR_DATA_CLONE',
-      `the job's ${what} could not be cloned to the other thread${cause}`,
-      options,
-    );
+    const subject =
+      what === 'workerData'
+        ? "the pool's workerData could not be cloned to the worker threads"
+        : `the job's ${what} could not be cloned to the other thread`;
+    super('ERR_DATA_CLONE', `${subject}${cause}`, options);
   }
 }
 
