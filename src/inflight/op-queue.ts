@@ -1,4 +1,6 @@
-import { AbortError, CorralError, InvalidOptionError } from '../errors.js';
+import { AbortError, CorralError } from '../errors.js';
+import { checkPositiveInteger } from '../util/validate.js';
+import { WaiterQueue } from '../util/waiters.js';
 
 /** `enqueue()` would add a new id while `depth` distinct ids are already queued. */
 export class QueueDepthError extends CorralError {
@@ -41,13 +43,6 @@ interface MutableSet<Op, Id> {
   readonly ops: Op[];
 }
 
-/** A pending `dequeue()` call. */
-interface Waiter<Op, Id> {
-  readonly resolve: (set: OpSet<Op, Id> | undefined) => void;
-  /** Unhooks the abort listener, if there is one. */
-  readonly cleanup: () => void;
-}
-
 /**
  * A bounded FIFO of op sets that de-duplicates by id while an id is queued
  * (after Go's `lytics/inflight` OpQueue): `depth` bounds the distinct ids,
@@ -80,7 +75,7 @@ export class OpQueue<Op, Id = string | number> {
   /** Index in `#order` of the oldest queued set. */
   #head = 0;
   /** Pending `dequeue()` calls, oldest first; non-empty only while `#sets` is empty. */
-  #waiters: Waiter<Op, Id>[] = [];
+  readonly #waiters = new WaiterQueue<OpSet<Op, Id> | undefined>();
   /** Set by `close()`: no more enqueues; dequeuers drain, then get `undefined`. */
   #closed = false;
 
@@ -92,8 +87,8 @@ export class OpQueue<Op, Id = string | number> {
    * ```
    */
   constructor(options: OpQueueOptions) {
-    this.#depth = positiveInteger('depth', options.depth);
-    this.#width = positiveInteger('width', options.width);
+    this.#depth = checkPositiveInteger('depth', options.depth);
+    this.#width = checkPositiveInteger('width', options.width);
   }
 
   /** Number of distinct ids queued. */
@@ -128,7 +123,6 @@ export class OpQueue<Op, Id = string | number> {
     }
     const waiter = this.#waiters.shift();
     if (waiter !== undefined) {
-      waiter.cleanup();
       waiter.resolve({ id, ops: [op] });
       return;
     }
@@ -155,18 +149,7 @@ export class OpQueue<Op, Id = string | number> {
     if (signal?.aborted === true) return Promise.reject(new AbortError(signal.reason));
     const oldest = this.#takeOldest();
     if (oldest !== undefined || this.#closed) return Promise.resolve(oldest);
-    return new Promise((resolve, reject) => {
-      const onAbort = (): void => {
-        this.#waiters = this.#waiters.filter((w) => w !== waiter);
-        reject(new AbortError(signal?.reason));
-      };
-      const waiter: Waiter<Op, Id> = {
-        resolve,
-        cleanup: () => signal?.removeEventListener('abort', onAbort),
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#waiters.push(waiter);
-    });
+    return this.#waiters.wait(signal);
   }
 
   /**
@@ -182,12 +165,7 @@ export class OpQueue<Op, Id = string | number> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const waiter of waiters) {
-      waiter.cleanup();
-      waiter.resolve(undefined);
-    }
+    for (const waiter of this.#waiters.drain()) waiter.resolve(undefined);
   }
 
   /**
@@ -225,11 +203,4 @@ export class OpQueue<Op, Id = string | number> {
     this.#sets.delete(set.id);
     return set;
   }
-}
-
-function positiveInteger(option: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new InvalidOptionError(option, 'a positive integer', value);
-  }
-  return value;
 }

@@ -1,5 +1,6 @@
 import { setImmediate } from 'node:timers/promises';
-import { CorralError, InvalidOptionError } from '../errors.js';
+import { CorralError } from '../errors.js';
+import { check, checkArray, isNonEmptyString } from '../util/validate.js';
 
 /** The deadline passed before every task had finished. */
 export class RunnerTimeoutError extends CorralError {
@@ -113,20 +114,16 @@ export class Runner {
   constructor(options: RunnerOptions = {}) {
     const { timeout = Infinity, signals = ['SIGINT', 'SIGTERM'] satisfies NodeJS.Signals[] } =
       options;
-    if (
-      typeof timeout !== 'number' ||
-      !(timeout > 0) ||
-      (timeout > MAX_TIMEOUT && timeout !== Infinity)
-    ) {
-      throw new InvalidOptionError(
-        'timeout',
-        `a number of milliseconds from 1 to ${MAX_TIMEOUT}, or Infinity`,
-        timeout,
-      );
-    }
-    if (!isNameList(signals)) {
-      throw new InvalidOptionError('signals', 'an array of signal names', signals);
-    }
+    check(
+      typeof timeout === 'number' &&
+        timeout > 0 &&
+        (timeout <= MAX_TIMEOUT || timeout === Infinity),
+      'timeout',
+      `a number of milliseconds from 1 to ${MAX_TIMEOUT}, or Infinity`,
+      timeout,
+    );
+    // Its result would be typed `string[]`: keep `signals`, typed `Signals[]`.
+    checkArray('signals', signals, isNonEmptyString, 'an array of signal names');
     this.#timeout = timeout;
     this.#signals = [...new Set(signals)];
   }
@@ -221,11 +218,6 @@ export class Runner {
       void run();
     });
   }
-}
-
-/** A plain boolean, not a type guard: a guard would narrow `Signals[]` down to `string[]`. */
-function isNameList(value: unknown): boolean {
-  return Array.isArray(value) && value.every((name) => typeof name === 'string' && name !== '');
 }
 
 /**
