@@ -133,4 +133,28 @@ describe('a pool with a governor', () => {
     expect((error.cause as Error).message).toBe('evicted');
     await until(() => finished === 1);
   });
+
+  it('a slot already lost when it is granted aborts the job, and the slot is finished', async () => {
+    let finished = 0;
+    const governor: ConcurrencyGovernor = {
+      start: () =>
+        Promise.resolve<Slot>({
+          seq: 1,
+          signal: AbortSignal.abort(new Error('evicted')),
+          finish: () => {
+            finished++;
+            return Promise.resolve();
+          },
+        }),
+    };
+    const p = new Pool({ module, threads: 1, governor: () => governor, workerData: observer() });
+    pools.push(p);
+    const error = await rejection(p.do(1, { task: 'tiny', key: 'x' }));
+    expect(error.name).toBe('AbortError');
+    expect((error.cause as Error).message).toBe('evicted');
+    await until(() => finished === 1);
+    expect(await p.do(2, { task: 'tiny' })).toBe(2);
+    // The aborted job was counted out once and never ran.
+    expect(p.stats()).toMatchObject({ queued: 0, running: 0, completed: 1, failed: 1 });
+  });
 });

@@ -3,7 +3,8 @@
  * and the shared counters read directly.
  */
 import { workerData } from 'node:worker_threads';
-import { AbortError, OutsidePoolError } from '../src/util/errors.js';
+import { OutsidePoolError } from '../src/util/errors.js';
+import { abortable } from '../src/util/abort.js';
 import { readCounters } from '../src/keyed/key-table.js';
 import { Lease } from '../src/keyed/leases.js';
 import type { BootData, FromWorker, KeyMessage, LeaseMessage } from '../src/protocol/messages.js';
@@ -39,28 +40,14 @@ function post(message: FromWorker): void {
  * ```
  */
 export function acquire(key: string, options?: { signal?: AbortSignal }): Promise<Lease> {
-  const signal = options?.signal;
-  if (signal?.aborted === true) return Promise.reject(new AbortError(signal.reason));
-  const req = nextReq++;
-  return new Promise<Lease>((resolve, reject) => {
-    const onAbort = (): void => {
+  return abortable<Lease>(options?.signal, (resolve, reject) => {
+    const req = nextReq++;
+    pending.set(req, { key, resolve, reject });
+    post({ type: 'acquire', req, key });
+    return () => {
       pending.delete(req);
       post({ type: 'withdraw', req });
-      reject(new AbortError(signal?.reason));
     };
-    pending.set(req, {
-      key,
-      resolve: (lease) => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve(lease);
-      },
-      reject: (error) => {
-        signal?.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    });
-    signal?.addEventListener('abort', onAbort, { once: true });
-    post({ type: 'acquire', req, key });
   });
 }
 

@@ -4,8 +4,9 @@
  * the local target and a thread, runs, and frees the slot once it has left its thread.
  * A slot lost while the job waits or runs aborts the job.
  */
-import { hostname } from 'node:os';
 import { PoolClosedError } from '../util/errors.js';
+import { onAbort } from '../util/abort.js';
+import { holderName } from '../util/holder-name.js';
 import type { ConcurrencyGovernor, Slot } from './governor.js';
 import type { Job } from '../pool/job.js';
 
@@ -17,7 +18,7 @@ export class GovernorGate {
   /** Aborted on forced shutdown: campaigns under way give up. */
   readonly #closing = new AbortController();
   /** How this process appears in governors' entries. */
-  readonly #name = `${hostname()}:${process.pid}`;
+  readonly #name = holderName();
   /** Jobs waiting for a slot, with what stops their campaign. */
   readonly #waiting = new Map<Job, AbortController>();
 
@@ -67,14 +68,10 @@ export class GovernorGate {
           return;
         }
         job.slot = slot;
-        slot.signal.addEventListener(
-          'abort',
-          () => {
-            lost(slot.signal.reason);
-          },
-          { once: true },
-        );
         admit();
+        // After admit: a slot lost already is then lost by a queued job, like any later loss.
+        // The listener lives as long as the slot, so it needs no removing.
+        onAbort(slot.signal, lost);
       },
       (error: unknown) => {
         this.#waiting.delete(job);

@@ -3,10 +3,9 @@
  * served in order. The same seam as the NATS governor in `corral/nats`, for tests and
  * for code that should not care which one it has.
  */
-import { Deque } from '../util/deque.js';
-import { AbortError } from '../util/errors.js';
+import { checkInteger } from '../util/validate.js';
+import { WaiterQueue } from '../util/waiters.js';
 import type { ConcurrencyGovernor, Slot, StartOptions } from './governor.js';
-import { checkInteger } from '../pool/options.js';
 
 export class LocalGovernor implements ConcurrencyGovernor {
   readonly #limit: number;
@@ -14,7 +13,7 @@ export class LocalGovernor implements ConcurrencyGovernor {
   #active = 0;
   #nextSeq = 1;
   /** Campaigns waiting, oldest first. */
-  readonly #waiting = new Deque<{ grant: () => void; done: boolean }>();
+  readonly #waiting = new WaiterQueue<Slot>();
 
   constructor(limit: number) {
     this.#limit = checkInteger('limit', limit, 1);
@@ -26,24 +25,9 @@ export class LocalGovernor implements ConcurrencyGovernor {
   }
 
   start(options: StartOptions = {}): Promise<Slot> {
-    const signal = options.signal;
-    if (signal?.aborted === true) return Promise.reject(new AbortError(signal.reason));
-    return new Promise((resolve, reject) => {
-      const waiter = {
-        done: false,
-        grant: () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve(this.#slot());
-        },
-      };
-      const onAbort = (): void => {
-        waiter.done = true;
-        reject(new AbortError(signal?.reason));
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#waiting.push(waiter);
-      this.#serve();
-    });
+    const slot = this.#waiting.wait(options.signal);
+    this.#serve();
+    return slot;
   }
 
   #slot(): Slot {
@@ -64,11 +48,10 @@ export class LocalGovernor implements ConcurrencyGovernor {
   }
 
   #serve(): void {
-    while (this.#active < this.#limit && this.#waiting.length > 0) {
+    while (this.#active < this.#limit) {
       const waiter = this.#waiting.shift();
-      if (waiter === undefined || waiter.done) continue;
-      waiter.done = true;
-      waiter.grant();
+      if (waiter === undefined) return;
+      waiter.resolve(this.#slot());
     }
   }
 }

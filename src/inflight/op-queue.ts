@@ -1,5 +1,7 @@
-import { AbortError, InvalidOptionError } from '../util/errors.js';
+import { AbortError } from '../util/errors.js';
 import { QueueClosedError, QueueDepthError, QueueWidthError } from './errors.js';
+import { checkPositiveInteger } from '../util/validate.js';
+import { WaiterQueue } from '../util/waiters.js';
 
 /** Options for {@link OpQueue}. Both are required: a bounded queue must say its bounds. */
 export interface OpQueueOptions {
@@ -19,13 +21,6 @@ export interface OpSet<Op, Id = string | number> {
 interface MutableSet<Op, Id> {
   readonly id: Id;
   readonly ops: Op[];
-}
-
-/** A pending `dequeue()` call. */
-interface Waiter<Op, Id> {
-  readonly resolve: (set: OpSet<Op, Id> | undefined) => void;
-  /** Unhooks the abort listener, if there is one. */
-  readonly cleanup: () => void;
 }
 
 /**
@@ -60,7 +55,7 @@ export class OpQueue<Op, Id = string | number> {
   /** Index in `#order` of the oldest queued set. */
   #head = 0;
   /** Pending `dequeue()` calls, oldest first; non-empty only while `#sets` is empty. */
-  #waiters: Waiter<Op, Id>[] = [];
+  readonly #waiters = new WaiterQueue<OpSet<Op, Id> | undefined>();
   /** Set by `close()`: no more enqueues; dequeuers drain, then get `undefined`. */
   #closed = false;
 
@@ -72,8 +67,8 @@ export class OpQueue<Op, Id = string | number> {
    * ```
    */
   constructor(options: OpQueueOptions) {
-    this.#depth = positiveInteger('depth', options.depth);
-    this.#width = positiveInteger('width', options.width);
+    this.#depth = checkPositiveInteger('depth', options.depth);
+    this.#width = checkPositiveInteger('width', options.width);
   }
 
   /** Number of distinct ids queued. */
@@ -108,7 +103,6 @@ export class OpQueue<Op, Id = string | number> {
     }
     const waiter = this.#waiters.shift();
     if (waiter !== undefined) {
-      waiter.cleanup();
       waiter.resolve({ id, ops: [op] });
       return;
     }
@@ -135,18 +129,7 @@ export class OpQueue<Op, Id = string | number> {
     if (signal?.aborted === true) return Promise.reject(new AbortError(signal.reason));
     const oldest = this.#takeOldest();
     if (oldest !== undefined || this.#closed) return Promise.resolve(oldest);
-    return new Promise((resolve, reject) => {
-      const onAbort = (): void => {
-        this.#waiters = this.#waiters.filter((w) => w !== waiter);
-        reject(new AbortError(signal?.reason));
-      };
-      const waiter: Waiter<Op, Id> = {
-        resolve,
-        cleanup: () => signal?.removeEventListener('abort', onAbort),
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#waiters.push(waiter);
-    });
+    return this.#waiters.wait(signal);
   }
 
   /**
@@ -162,12 +145,7 @@ export class OpQueue<Op, Id = string | number> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const waiter of waiters) {
-      waiter.cleanup();
-      waiter.resolve(undefined);
-    }
+    for (const waiter of this.#waiters.drain()) waiter.resolve(undefined);
   }
 
   /**
@@ -205,11 +183,4 @@ export class OpQueue<Op, Id = string | number> {
     this.#sets.delete(set.id);
     return set;
   }
-}
-
-function positiveInteger(option: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new InvalidOptionError(option, 'a positive integer', value);
-  }
-  return value;
 }

@@ -1,5 +1,7 @@
-import { AbortError, InvalidOptionError, PoolClosedError } from '../util/errors.js';
+import { PoolClosedError } from '../util/errors.js';
 import { ResourceNotAcquiredError } from './errors.js';
+import { checkFunction, checkIntegerIn, checkPositiveInteger } from '../util/validate.js';
+import { WaiterQueue, type Waiter } from '../util/waiters.js';
 
 /** Options for {@link ResourcePool}. */
 export interface ResourcePoolOptions<T> {
@@ -23,16 +25,6 @@ export interface ResourcePoolOptions<T> {
    * @default `process.emitWarning(error)`
    */
   readonly onDestroyError?: (error: unknown, resource: T) => void;
-}
-
-/** An `acquire()` call that has not been settled yet. */
-interface Request<T> {
-  readonly resolve: (resource: T) => void;
-  readonly reject: (error: unknown) => void;
-  readonly signal: AbortSignal | undefined;
-  readonly onAbort: () => void;
-  /** Set once the caller has been given a resource or an error; later outcomes are routed elsewhere. */
-  settled: boolean;
 }
 
 /**
@@ -71,9 +63,12 @@ export class ResourcePool<T> {
   /** Resources currently lent out, to reject foreign and double releases. */
   readonly #lent = new Set<T>();
   /** Acquirers waiting for a resource or a free slot, oldest first. */
-  #waiters: Request<T>[] = [];
-  /** Acquirers whose resource is being created for them right now. */
-  readonly #creating = new Set<Request<T>>();
+  readonly #waiters = new WaiterQueue<T>();
+  /**
+   * Acquirers whose resource is being created for them right now. Once one is `settled`
+   * (its signal aborted), outcomes for it are routed elsewhere.
+   */
+  readonly #creating = new Set<Waiter<T>>();
   /** Resources alive or being created: idle + lent + creating. Never above `#max`. */
   #live = 0;
   /** In-flight creates and destroys, so `close()` can wait for them. */
@@ -90,18 +85,12 @@ export class ResourcePool<T> {
    */
   constructor(options: ResourcePoolOptions<T>) {
     const { create, destroy, max, idle, onDestroyError } = options;
-    if (typeof create !== 'function') throw new InvalidOptionError('create', 'a function', create);
-    if (destroy !== undefined && typeof destroy !== 'function') {
-      throw new InvalidOptionError('destroy', 'a function', destroy);
-    }
-    if (onDestroyError !== undefined && typeof onDestroyError !== 'function') {
-      throw new InvalidOptionError('onDestroyError', 'a function', onDestroyError);
-    }
-    if (typeof max !== 'number' || !Number.isSafeInteger(max) || max < 1) {
-      throw new InvalidOptionError('max', 'a positive integer', max);
-    }
-    if (idle !== undefined && (!Number.isSafeInteger(idle) || idle < 0 || idle > max)) {
-      throw new InvalidOptionError('idle', `an integer from 0 to max (${max})`, idle);
+    checkFunction('create', create);
+    if (destroy !== undefined) checkFunction('destroy', destroy);
+    if (onDestroyError !== undefined) checkFunction('onDestroyError', onDestroyError);
+    checkPositiveInteger('max', max);
+    if (idle !== undefined) {
+      checkIntegerIn('idle', idle, 0, max, `an integer from 0 to max (${max})`);
     }
     this.#create = create;
     this.#destroy = destroy ?? (() => undefined);
@@ -150,22 +139,9 @@ export class ResourcePool<T> {
   acquire(options: { readonly signal?: AbortSignal } = {}): Promise<T> {
     const { signal } = options;
     if (this.#closing !== undefined) return Promise.reject(new PoolClosedError());
-    if (signal?.aborted === true) return Promise.reject(new AbortError(signal.reason));
-    return new Promise<T>((resolve, reject) => {
-      const request: Request<T> = {
-        resolve,
-        reject,
-        signal,
-        settled: false,
-        onAbort: () => {
-          this.#waiters = this.#waiters.filter((w) => w !== request);
-          this.#settle(request, new AbortError(signal?.reason));
-        },
-      };
-      signal?.addEventListener('abort', request.onAbort, { once: true });
-      this.#waiters.push(request);
-      this.#dispatch();
-    });
+    const resource = this.#waiters.wait(signal);
+    this.#dispatch();
+    return resource;
   }
 
   /**
@@ -245,9 +221,8 @@ export class ResourcePool<T> {
   }
 
   async #close(): Promise<void> {
-    const pending = [...this.#waiters, ...this.#creating];
-    this.#waiters = [];
-    for (const request of pending) this.#settle(request, new PoolClosedError());
+    const pending = [...this.#waiters.drain(), ...this.#creating];
+    for (const request of pending) request.reject(new PoolClosedError());
     for (const resource of this.#idle.splice(0)) this.#drop(resource);
     // Creates that finish now schedule destroys, so wait until nothing new appears.
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
@@ -258,17 +233,17 @@ export class ResourcePool<T> {
     while (this.#waiters.length > 0) {
       if (this.#idle.length > 0) {
         const resource = this.#idle.pop() as T;
-        this.#lend(this.#waiters.shift() as Request<T>, resource);
+        this.#lend(this.#waiters.shift() as Waiter<T>, resource);
       } else if (this.#live < this.#max) {
         this.#live += 1;
-        this.#createFor(this.#waiters.shift() as Request<T>);
+        this.#createFor(this.#waiters.shift() as Waiter<T>);
       } else {
         return;
       }
     }
   }
 
-  #createFor(request: Request<T>): void {
+  #createFor(request: Waiter<T>): void {
     this.#creating.add(request);
     const creation = new Promise<T>((resolve) => {
       resolve(this.#create());
@@ -283,26 +258,16 @@ export class ResourcePool<T> {
       (error: unknown) => {
         this.#creating.delete(request);
         this.#live -= 1;
-        this.#settle(request, error);
+        request.reject(error);
         this.#dispatch(); // the freed slot lets the next waiter try
       },
     );
     this.#track(creation);
   }
 
-  #lend(request: Request<T>, resource: T): void {
+  #lend(request: Waiter<T>, resource: T): void {
     this.#lent.add(resource);
-    request.signal?.removeEventListener('abort', request.onAbort);
-    request.settled = true;
     request.resolve(resource);
-  }
-
-  /** Rejects an unsettled request; no-op if it was already settled. */
-  #settle(request: Request<T>, error: unknown): void {
-    if (request.settled) return;
-    request.signal?.removeEventListener('abort', request.onAbort);
-    request.settled = true;
-    request.reject(error);
   }
 
   /** Finds a home for a resource that is no longer lent: a waiter, the idle list, or destroy. */

@@ -1,11 +1,12 @@
 import { setImmediate } from 'node:timers/promises';
-import { CorralError, InvalidOptionError } from '../util/errors.js';
+import { CorralError } from '../util/errors.js';
 import {
   RunnerInterruptedError,
   RunnerStartedError,
   RunnerTaskError,
   RunnerTimeoutError,
 } from './errors.js';
+import { check, checkArray, isNonEmptyString } from '../util/validate.js';
 
 /** What a task receives. */
 export interface TaskContext {
@@ -83,20 +84,16 @@ export class Runner {
   constructor(options: RunnerOptions = {}) {
     const { timeout = Infinity, signals = ['SIGINT', 'SIGTERM'] satisfies NodeJS.Signals[] } =
       options;
-    if (
-      typeof timeout !== 'number' ||
-      !(timeout > 0) ||
-      (timeout > MAX_TIMEOUT && timeout !== Infinity)
-    ) {
-      throw new InvalidOptionError(
-        'timeout',
-        `a number of milliseconds from 1 to ${MAX_TIMEOUT}, or Infinity`,
-        timeout,
-      );
-    }
-    if (!isNameList(signals)) {
-      throw new InvalidOptionError('signals', 'an array of signal names', signals);
-    }
+    check(
+      typeof timeout === 'number' &&
+        timeout > 0 &&
+        (timeout <= MAX_TIMEOUT || timeout === Infinity),
+      'timeout',
+      `a number of milliseconds from 1 to ${MAX_TIMEOUT}, or Infinity`,
+      timeout,
+    );
+    // Its result would be typed `string[]`: keep `signals`, typed `Signals[]`.
+    checkArray('signals', signals, isNonEmptyString, 'an array of signal names');
     this.#timeout = timeout;
     this.#signals = [...new Set(signals)];
   }
@@ -191,11 +188,6 @@ export class Runner {
       void run();
     });
   }
-}
-
-/** A plain boolean, not a type guard: a guard would narrow `Signals[]` down to `string[]`. */
-function isNameList(value: unknown): boolean {
-  return Array.isArray(value) && value.every((name) => typeof name === 'string' && name !== '');
 }
 
 /**

@@ -9,7 +9,7 @@
  * a key keeps its slot and its target for the pool's life.
  */
 import { Deque } from '../util/deque.js';
-import { InvalidOptionError } from '../util/errors.js';
+import { checkInteger, checkNonEmptyString } from '../util/validate.js';
 import type { Job } from '../pool/job.js';
 
 /** Stored for "no limit": targets above it are treated as unlimited. */
@@ -33,20 +33,12 @@ export interface KeyState {
 
 /** Checks a key: a non-empty string. */
 export function checkKey(key: unknown, name = 'key'): string {
-  if (typeof key !== 'string' || key.length === 0) {
-    throw new InvalidOptionError(name, 'a non-empty string', key);
-  }
-  return key;
+  return checkNonEmptyString(name, key);
 }
 
 /** Checks a target: a non-negative integer, or Infinity for no limit. */
 export function checkTarget(target: unknown, name = 'target'): number {
-  const ok =
-    typeof target === 'number' &&
-    target >= 0 &&
-    (Number.isInteger(target) || target === Number.POSITIVE_INFINITY);
-  if (!ok) throw new InvalidOptionError(name, 'an integer >= 0 or Infinity', target);
-  return Math.min(target, UNLIMITED);
+  return Math.min(checkInteger(name, target, 0, true), UNLIMITED);
 }
 
 export class KeyTable {

@@ -7,7 +7,8 @@
 import type { Job } from '../pool/job.js';
 import { KeyTable, UNLIMITED, type KeyState } from './key-table.js';
 import { KeyedQueue } from './keyed-queue.js';
-import { Lease, LeaseBroker, abortable } from './leases.js';
+import { Lease, LeaseBroker } from './leases.js';
+import { abortable } from '../util/abort.js';
 import { toWire } from '../protocol/wire-error.js';
 import type { WorkerHandle } from '../threads/thread.js';
 
@@ -77,7 +78,7 @@ export class Keyed {
   /** A lease for the main thread. */
   async acquire(key: string, signal: AbortSignal | undefined): Promise<Lease> {
     const state = this.table.get(key);
-    const id = await abortable(signal, (grant, fail) =>
+    const id = await abortable<number>(signal, (grant, fail) =>
       this.#leases.request(state, undefined, grant, fail),
     );
     return new Lease(id, key, () => this.#leases.release(id));

@@ -5,8 +5,7 @@
  * be tasks holding a thread while they wait, and a thread waiting behind jobs that need
  * threads could deadlock the pool.
  */
-import { Deque } from '../util/deque.js';
-import { AbortError } from '../util/errors.js';
+import { WaiterQueue } from '../util/waiters.js';
 import type { KeyState, KeyTable } from './key-table.js';
 
 /**
@@ -48,24 +47,13 @@ export class Lease implements Disposable, AsyncDisposable {
   }
 }
 
-/** Someone waiting for room on a key. */
-interface Waiter {
-  state: KeyState;
-  /** The thread that asked (undefined: the main thread). */
-  owner: unknown;
-  grant(id: number): void;
-  fail(error: Error): void;
-  /** Set once granted, failed or withdrawn. */
-  done: boolean;
-}
-
 export class LeaseBroker {
   readonly #table: KeyTable;
   /** Called when a lease gives a unit back, so queued jobs of the key may start. */
   readonly #onFreed: (state: KeyState) => void;
   #nextId = 1;
-  /** Waiters per key, oldest first. */
-  readonly #waiting = new Map<KeyState, Deque<Waiter>>();
+  /** Waiters per key, oldest first, tagged with the thread that asked (undefined: the main thread). */
+  readonly #waiting = new Map<KeyState, WaiterQueue<number>>();
   /** Leases held: id -> key and owner. */
   readonly #held = new Map<number, { state: KeyState; owner: unknown }>();
 
@@ -82,16 +70,13 @@ export class LeaseBroker {
     state: KeyState,
     owner: unknown,
     grant: (id: number) => void,
-    fail: (error: Error) => void,
+    fail: (error: unknown) => void,
   ): () => void {
-    const waiter: Waiter = { state, owner, grant, fail, done: false };
     let queue = this.#waiting.get(state);
-    if (queue === undefined) this.#waiting.set(state, (queue = new Deque<Waiter>()));
-    queue.push(waiter);
+    if (queue === undefined) this.#waiting.set(state, (queue = new WaiterQueue()));
+    const withdraw = queue.add(grant, fail, owner);
     this.serve(state);
-    return () => {
-      waiter.done = true;
-    };
+    return withdraw;
   }
 
   /** Grants waiting requests of a key while it has room. */
@@ -100,24 +85,19 @@ export class LeaseBroker {
     const queue = this.#waiting.get(state);
     if (queue === undefined) return;
     while (queue.length > 0 && this.#table.hasRoom(state)) {
-      const waiter = queue.shift() as Waiter;
-      if (waiter.done) continue;
-      waiter.done = true;
+      const waiter = queue.shift();
+      if (waiter === undefined) break;
       this.#table.take(state);
       const id = this.#nextId++;
-      this.#held.set(id, { state, owner: waiter.owner });
-      waiter.grant(id);
+      this.#held.set(id, { state, owner: waiter.tag });
+      waiter.resolve(id);
     }
     if (queue.length === 0) this.#waiting.delete(state);
   }
 
   /** Live waiters on a key. */
   waiting(state: KeyState): number {
-    let n = 0;
-    this.#waiting.get(state)?.forEach((w) => {
-      if (!w.done) n++;
-    });
-    return n;
+    return this.#waiting.get(state)?.length ?? 0;
   }
 
   /** Releases a lease; false if it was not held (released already, or never granted). */
@@ -134,54 +114,12 @@ export class LeaseBroker {
   /** Releases what a thread held and drops what it waited for (it crashed or exited). */
   releaseOwner(owner: unknown): void {
     for (const [id, held] of this.#held) if (held.owner === owner) this.release(id);
-    for (const queue of this.#waiting.values()) {
-      queue.forEach((w) => {
-        if (w.owner === owner) w.done = true;
-      });
-    }
+    for (const queue of this.#waiting.values()) queue.withdrawIf((tag) => tag === owner);
   }
 
   /** Fails every waiter (shutdown). */
   failAll(error: Error): void {
-    for (const queue of this.#waiting.values()) {
-      for (let w = queue.shift(); w !== undefined; w = queue.shift()) {
-        if (w.done) continue;
-        w.done = true;
-        w.fail(error);
-      }
-    }
+    for (const queue of this.#waiting.values()) queue.rejectAll(error);
     this.#waiting.clear();
   }
-}
-
-/** Wires an AbortSignal to a lease request: rejects with an AbortError and withdraws it. */
-export function abortable(
-  signal: AbortSignal | undefined,
-  request: (grant: (id: number) => void, fail: (e: Error) => void) => () => void,
-): Promise<number> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted === true) {
-      reject(new AbortError(signal.reason));
-      return;
-    }
-    const call = { settled: false };
-    const onAbort = (): void => {
-      withdraw();
-      reject(new AbortError(signal?.reason));
-    };
-    const withdraw = request(
-      (id) => {
-        call.settled = true;
-        signal?.removeEventListener('abort', onAbort);
-        resolve(id);
-      },
-      (error) => {
-        call.settled = true;
-        signal?.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-    // The request may have been answered at once: then there is nothing to listen for.
-    if (!call.settled) signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

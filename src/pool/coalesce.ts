@@ -5,6 +5,7 @@
  * no caller is left waiting for it. Once it settles, the id is free again.
  */
 import { AbortError } from '../util/errors.js';
+import { abortable } from '../util/abort.js';
 
 /** One execution shared by its callers. */
 interface Shared {
@@ -40,27 +41,15 @@ export class Coalescer {
     shared.callers++;
     if (signal === undefined) return shared.promise;
     const joined = shared;
-    return new Promise((resolve, reject) => {
-      const onAbort = (): void => {
-        reject(new AbortError(signal.reason));
+    return abortable(signal, (resolve, reject) => {
+      joined.promise.then(resolve, reject);
+      return () => {
         if (--joined.callers === 0) {
           // Nobody waits for it any more: a caller arriving now starts afresh.
           if (this.#inFlight.get(id) === joined) this.#inFlight.delete(id);
           joined.controller.abort(signal.reason);
         }
       };
-      signal.addEventListener('abort', onAbort, { once: true });
-      joined.promise.then(
-        (value) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(value);
-        },
-        (error: unknown) => {
-          signal.removeEventListener('abort', onAbort);
-          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the job's own error, as it is
-          reject(error);
-        },
-      );
     });
   }
 }
