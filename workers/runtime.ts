@@ -22,6 +22,7 @@ import { toWire } from '../src/protocol/wire-error.js';
 import { JobContext } from './context.js';
 import { onKey, onLease } from './leases.js';
 import { Transfer } from './index.js';
+import { loadTaskModule } from './load-module.js';
 
 type TaskFn = (input: unknown, ctx: JobContext) => unknown;
 
@@ -286,7 +287,7 @@ let cleanup: (() => unknown) | undefined;
 async function start(): Promise<void> {
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(boot.module)) as Record<string, unknown>;
+    mod = await loadTaskModule(boot.module);
   } catch (error) {
     post({ type: 'start-failed', stage: 'load', error: toWire(error) });
     return;
