@@ -36,7 +36,7 @@ export function sum(n: number): number {
   for (let i = 1; i <= n; i++) total += i;
   return total;
 }
-// transfer() is recognised by corral's runtime only if both use the same corral/worker.
+// A transfer from corral/worker, which stays outside the bundle with the rest of corral.
 export function bytes(n: number) {
   const out = new Uint8Array(n).fill(7);
   return transfer(out, [out.buffer]);
@@ -84,6 +84,7 @@ describe('bundled with esbuild', () => {
       (e: unknown) => e as { code: number; stderr: string },
     );
     expect(failure?.code).not.toBe(0);
-    expect(failure?.stderr).toContain(`Cannot find module '${join(dir, 'workers', 'runtime.js')}'`);
+    // The runtime is looked for next to the bundle, where corral's own files would be.
+    expect(failure?.stderr).toMatch(/Cannot find module '[^']*\/workers\/runtime\.js'/);
   });
 });

@@ -128,7 +128,7 @@ describe('the packed package, installed in a fresh project', () => {
   });
 
   it('ships the sources its source maps and declaration maps point at', () => {
-    for (const map of ['dist/src/pool.js.map', 'dist/src/pool.d.ts.map']) {
+    for (const map of ['dist/src/index.js.map', 'dist/src/index.d.ts.map']) {
       const { sources } = JSON.parse(readFileSync(installed(map), 'utf8')) as {
         sources: string[];
       };

@@ -12,17 +12,24 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { CorralError } from '../src/errors.js';
 
-/** A task module in TypeScript, with no TypeScript loader to run it. */
-export class TypeScriptLoaderMissingError extends CorralError {
+/**
+ * A task module in TypeScript, with no TypeScript loader to run it. Raised in the thread, it
+ * reaches the caller as the `cause` of the pool's `ERR_MODULE_LOAD`, the way Node's own
+ * `ERR_UNKNOWN_FILE_EXTENSION` would have; like that one it carries a stable `code` but is
+ * not itself one of corral's errors (whose codes are listed in src/util/errors.ts).
+ */
+export class TypeScriptLoaderMissingError extends Error {
+  /** Stable code, for matching on `error.cause.code`. */
+  readonly code = 'ERR_TS_LOADER_MISSING';
+
   constructor(module: string, options?: ErrorOptions) {
     super(
-      'ERR_TS_LOADER_MISSING',
       `the task module ${module} is TypeScript and Node cannot run it as it is: ` +
         'install tsx in its project (npm install --save-dev tsx), or point the pool at compiled JavaScript',
       options,
     );
+    this.name = 'TypeScriptLoaderMissingError';
   }
 }
 

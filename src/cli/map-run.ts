@@ -14,13 +14,7 @@ import type { PoolOptions } from '../pool/options.js';
 import { Pool } from '../pool/pool.js';
 import type { StreamOptions } from '../pool/stream.js';
 import { InflightGate } from './map-gate.js';
-import {
-  FailureLog,
-  LineWriter,
-  isClosedPipe,
-  resultLine,
-  type LineSink,
-} from './map-output.js';
+import { FailureLog, LineWriter, isClosedPipe, resultLine, type LineSink } from './map-output.js';
 import { Progress, summaryLine, type Tally } from './progress.js';
 import {
   countLines,
