@@ -4,8 +4,9 @@
  * cause that says what to install. Runs the built package.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { CorralError, Pool } from 'corral';
@@ -14,6 +15,7 @@ import { fixture, tempDir } from './helpers.js';
 
 const run = promisify(execFile);
 const TS_TASKS = fixture('ts-tasks.ts');
+const TSX = fileURLToPath(new URL('../node_modules/tsx', import.meta.url));
 
 describe('TypeScript task modules', () => {
   it('a pool runs a .ts module that imports another .ts module and uses an enum', async () => {
@@ -35,6 +37,23 @@ describe('TypeScript task modules', () => {
     expect(r.code).toBe(0);
     expect(jsonLines(r.stdout)).toEqual(['square: 4 m²', 'square: 25 m²']);
   });
+
+  it.each([
+    ['.mts', 'export function half(n: number): number {\n  return n / 2;\n}\n'],
+    ['.cts', 'const half = (n: number): number => n / 2;\nexport = { half };\n'],
+  ])(
+    'runs a %s module, with the tsx of its own project (outside this repository)',
+    async (extension, source) => {
+      const dir = tempDir();
+      writeFileSync(join(dir, 'package.json'), '{ "type": "module", "private": true }\n');
+      mkdirSync(join(dir, 'node_modules'));
+      symlinkSync(TSX, join(dir, 'node_modules', 'tsx'), 'dir');
+      const module = join(dir, `tasks${extension}`);
+      writeFileSync(module, source);
+      await using pool = new Pool({ module, threads: 1 });
+      expect(await pool.do(9, { task: 'half' })).toBe(4.5);
+    },
+  );
 
   it('without tsx in the module project, fails with ERR_MODULE_LOAD caused by ERR_TS_LOADER_MISSING', async () => {
     // A temporary directory has no node_modules above it with tsx in it.
