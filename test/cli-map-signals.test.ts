@@ -79,4 +79,19 @@ describe('corral map: interrupted', () => {
     expect(jsonLines(r.stdout).sort()).toEqual([1, 2, 3]);
     expect(summary(r.stderr)).toEqual({ records: 3, failed: 0, signal: 'SIGINT' });
   });
+
+  it('a second signal exits at once, without waiting for the records in flight', async () => {
+    // The first record is quick; the next ones would take a minute each.
+    const records = [{ id: 1 }, ...[2, 3, 4, 5].map((id) => ({ id, ms: 60_000 }))];
+    const run = startMap([TASKS, '--threads', '2'], {
+      stdin: records.map((r) => JSON.stringify(r)).join('\n') + '\n',
+    });
+    await until(() => lineCount(run.stdout()) === 1);
+    run.child.kill('SIGINT');
+    run.child.kill('SIGTERM');
+    const r = await run.done;
+    expect(r.code).toBe(130);
+    expect(r.stdout).toBe('{"id":1,"double":2}\n');
+    expect(r.stderr).toContain('corral map: interrupted again: exiting without waiting');
+  });
 });

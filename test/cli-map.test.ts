@@ -79,6 +79,36 @@ describe('corral map: results', () => {
   });
 });
 
+describe('corral map: --with-line', () => {
+  it('writes each result with its input line, in completion order; failures keep their line', async () => {
+    // Line 2 is blank and line 4 malformed: records keep the numbers of their lines.
+    const r = await map([TASKS, '--with-line', '--threads', '3'], {
+      stdin: '{"id":1,"ms":200}\n\n{"id":2}\n{oops\n{"id":3,"ms":100}\n',
+    });
+    expect(r.code).toBe(1);
+    const results = jsonLines(r.stdout);
+    expect(results.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual([
+      { line: 1, result: { id: 1, double: 2 } },
+      { line: 3, result: { id: 2, double: 4 } },
+      { line: 5, result: { id: 3, double: 6 } },
+    ]);
+    const [failure] = jsonLines(r.stderr.split('corral map:')[0] ?? '');
+    expect(failure).toMatchObject({ line: 4, input: '{oops' });
+  });
+
+  it('with --ordered, in input order; an undefined result is null', async () => {
+    const r = await map([TASKS, '--with-line', '--ordered', '--threads', '3'], {
+      stdin: slowFirst.map((o) => JSON.stringify(o)).join('\n'),
+    });
+    expect(r.code).toBe(0);
+    expect(jsonLines(r.stdout)).toEqual(
+      [1, 2, 3, 4, 5].map((id) => ({ line: id, result: { id, double: id * 2 } })),
+    );
+    const nothing = await map([TASKS, '--task', 'nothing', '--with-line'], { stdin: '1\n' });
+    expect(nothing.stdout).toBe('{"line":1,"result":null}\n');
+  });
+});
+
 describe('corral map: failed records', () => {
   it('malformed lines and task errors are failed records with their line; exit 1', async () => {
     const dir = tempDir();
@@ -215,6 +245,7 @@ it('--help documents every flag and exits 0', async () => {
     '--key <field>',
     '--target <key=n>',
     '--ordered',
+    '--with-line',
     '--max-tries <n>',
     '--timeout <ms>',
     '--output <file>',
@@ -224,4 +255,7 @@ it('--help documents every flag and exits 0', async () => {
   ]) {
     expect(stdout).toContain(flag);
   }
+  // Says what the default order is, and what --ordered changes.
+  expect(stdout).toMatch(/by default results are written in completion order/);
+  expect(stdout).toMatch(/--ordered writes them in input order/);
 });

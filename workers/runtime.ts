@@ -23,6 +23,7 @@ import { JobContext } from './context.js';
 import { onKey, onLease } from './leases.js';
 import { Transfer } from './index.js';
 import { countStdio, stdioWritten } from './stdio.js';
+import { loadTaskModule } from './load-module.js';
 
 type TaskFn = (input: unknown, ctx: JobContext) => unknown;
 
@@ -292,7 +293,7 @@ async function start(): Promise<void> {
   countStdio();
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(boot.module)) as Record<string, unknown>;
+    mod = await loadTaskModule(boot.module);
   } catch (error) {
     post({ type: 'start-failed', stage: 'load', error: toWire(error) });
     return;

@@ -3,6 +3,9 @@
  * of corral's repository, where the peers are installed as the bench's own dependencies)
  * and prints its table. `--quick` runs the short form.
  *
+ * It runs only from a checkout: the peers are kept out of the package on purpose, so that
+ * they never reach users, and an installed corral says so rather than failing oddly.
+ *
  * @module
  */
 import { spawn } from 'node:child_process';
@@ -17,15 +20,25 @@ const peers = fileURLToPath(new URL('../../../bench/node_modules', import.meta.u
 export function registerBenchCommand(program: Command): void {
   program
     .command('bench')
-    .description('benchmark corral against piscina, poolifier, tinypool and workerpool')
+    .description(
+      'benchmark corral against piscina, poolifier, tinypool and workerpool (from a checkout)',
+    )
     .option('--quick', 'the short form: one repetition of a tenth of the tasks (about a minute)')
     .option('--only <pools>', 'comma-separated contestants, e.g. corral,piscina')
     .option('--scenario <numbers>', 'comma-separated scenario numbers, e.g. 1,3')
     .action(async (options: { quick?: boolean; only?: string; scenario?: string }) => {
-      if (!existsSync(runner) || !existsSync(peers)) {
+      if (!existsSync(runner)) {
         process.stderr.write(
-          'corral bench: runs from a checkout of corral with the bench installed:\n' +
-            '  npm ci && npm ci --prefix bench && npx corral bench --quick\n',
+          "corral bench: needs a checkout of corral's repository. The benchmark and the pools it\n" +
+            'compares with (piscina, poolifier, tinypool, workerpool) are not part of the installed\n' +
+            'package; in a checkout, run: npm ci && npm ci --prefix bench && npx corral bench --quick\n',
+        );
+        process.exitCode = 2;
+        return;
+      }
+      if (!existsSync(peers)) {
+        process.stderr.write(
+          "corral bench: the benchmark's own dependencies are not installed: npm ci --prefix bench\n",
         );
         process.exitCode = 2;
         return;

@@ -10,6 +10,12 @@
 import { spawn } from 'node:child_process';
 import { constants, hostname } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
+import {
+  Runner,
+  RunnerInterruptedError,
+  RunnerTaskError,
+  RunnerTimeoutError,
+} from '../inflight/index.js';
 import { CorralError } from '../util/errors.js';
 import { connectNats, DEFAULT_SERVER } from '../nats/connect.js';
 import { formatDuration, parseDuration } from '../nats/duration.js';
@@ -54,6 +60,19 @@ function duration(value: string): number {
   } catch (error) {
     throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
   }
+}
+
+/** The longest deadline a timer can wait for: about 24.8 days. */
+const MAX_WAIT = 2 ** 31 - 1;
+
+function maxWait(value: string): number {
+  const ms = duration(value);
+  if (ms > MAX_WAIT) {
+    throw new InvalidArgumentError(
+      '--max-wait must be under 24.8 days (the longest a timer waits).',
+    );
+  }
+  return ms;
 }
 
 function report(error: unknown): void {
@@ -176,53 +195,61 @@ function signalExitCode(signal: NodeJS.Signals): number {
   return 128 + constants.signals[signal];
 }
 
-/** Waits for a slot, runs the command in it, frees it; resolves to the exit code. */
+/**
+ * Waits for a slot, runs the command in it, frees it; resolves to the exit code.
+ * The wait runs under a {@link Runner}: `--max-wait` is its deadline, and a signal gives
+ * up the campaign. Once the command runs, signals go to the command instead.
+ */
 async function run(governorName: string, argv: string[], options: RunOptions): Promise<number> {
   const [command = '', ...args] = argv;
-  const waiting = new AbortController();
   let child: ReturnType<typeof spawn> | undefined;
-  // While waiting, a signal gives up the campaign; once running, it goes to the command.
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (child === undefined) waiting.abort(signal);
-    else child.kill(signal);
+  const forward = (signal: NodeJS.Signals): void => {
+    child?.kill(signal);
   };
-  for (const signal of FORWARDED) process.on(signal, onSignal);
-  const maxWait =
-    options.maxWait === undefined
-      ? undefined
-      : setTimeout(() => {
-          waiting.abort('max-wait');
-        }, options.maxWait);
+  for (const signal of FORWARDED) process.on(signal, forward);
   let nc: NatsConnection | undefined;
-  try {
-    const { CampaignAbortedError, Governor, GovernorManager } = await loadNats();
+  /** Connects and campaigns; a slot won after `signal` aborted is freed at once. */
+  const campaign = async (signal: AbortSignal): Promise<NatsSlot> => {
+    const { Governor, GovernorManager } = await loadNats();
     nc = await connectNats({
       server: options.server,
       // A long command must survive a server restart: keep reconnecting.
       options: { timeout: 5000, maxReconnectAttempts: -1, reconnectTimeWait: 500 },
     });
+    signal.throwIfAborted();
     const info = await (await GovernorManager.open(nc, governorName)).info();
     if (info.active >= info.limit) {
       process.stderr.write(
         `corral: governor '${governorName}' is full (${info.active} of ${info.limit} slots held); waiting for a slot\n`,
       );
     }
-    const governor = new Governor(nc, governorName);
-    let slot: NatsSlot;
+    const holder = options.name ?? `${hostname()}:${process.pid} ${command}`;
+    const won = await new Governor(nc, governorName).start({ name: holder, signal });
+    if (signal.aborted) {
+      await won.finish().catch(() => undefined);
+      signal.throwIfAborted();
+    }
+    return won;
+  };
+  try {
+    let waiting: Promise<NatsSlot> | undefined;
+    const runner = new Runner({ timeout: options.maxWait ?? Infinity, signals: [...FORWARDED] });
+    runner.add(({ signal }) => (waiting = campaign(signal)));
     try {
-      const holder = options.name ?? `${hostname()}:${process.pid} ${command}`;
-      slot = await governor.start({ name: holder, signal: waiting.signal });
+      await runner.start();
     } catch (error) {
-      if (!(error instanceof CampaignAbortedError)) throw error;
-      if (error.cause === 'max-wait') {
+      // The runner does not wait for the campaign after the deadline or a second signal:
+      // wait here, so that a slot won meanwhile is freed and the connection closed after it.
+      await waiting?.catch(() => undefined);
+      if (error instanceof RunnerTimeoutError) {
         const wait = formatDuration(options.maxWait ?? 0);
         process.stderr.write(`corral: no slot of governor '${governorName}' within ${wait}\n`);
         return EXIT_NO_SLOT;
       }
-      return signalExitCode(error.cause as NodeJS.Signals);
-    } finally {
-      clearTimeout(maxWait);
+      if (error instanceof RunnerInterruptedError) return signalExitCode(error.signal);
+      throw error instanceof RunnerTaskError ? error.cause : error;
     }
+    const slot = await (waiting as Promise<NatsSlot>);
     const running = spawn(command, args, { stdio: 'inherit' });
     child = running;
     const onLost = (): void => {
@@ -251,7 +278,7 @@ async function run(governorName: string, argv: string[], options: RunOptions): P
     // The command ran partly outside the limit: never report plain success.
     return lost && exit === 0 ? 1 : exit;
   } finally {
-    for (const signal of FORWARDED) process.off(signal, onSignal);
+    for (const signal of FORWARDED) process.off(signal, forward);
     await nc?.close().catch(() => undefined);
   }
 }
@@ -348,7 +375,7 @@ export function registerGovernorCommand(program: Command): Command {
   command('run', 'wait for a slot, run a command in it, free the slot when it exits')
     .argument('<name>', 'governor name')
     .argument('<command...>', 'the command and its arguments, after --')
-    .option('-w, --max-wait <duration>', 'give up if no slot comes within this long', duration)
+    .option('-w, --max-wait <duration>', 'give up if no slot comes within this long', maxWait)
     .option('-n, --name <holder>', 'the name shown in the governor (default: host:pid command)')
     .usage('[options] <name> -- <command> [args...]')
     .action(async (name: string, argv: string[], opts: RunOptions) => {

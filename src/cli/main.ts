@@ -4,15 +4,23 @@
  *
  * @module
  */
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { registerBenchCommand } from './bench.js';
+import { registerDemoCommand } from './demo-map.js';
 import { registerGovernorCommand } from './governor.js';
 import { registerMapCommand } from './map.js';
-import { registerBenchCommand } from './bench.js';
 
-const program = new Command('corral').description(
-  'corral: worker_threads pools, and the tools around them',
-);
+/** This package's manifest, two folders above dist/src/cli/ (and src/cli/). */
+const manifest = JSON.parse(
+  readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'),
+) as { version: string };
+
+const program = new Command('corral')
+  .description('corral: worker_threads pools, and the tools around them')
+  .version(manifest.version, '-V, --version', 'print the version of corral');
 registerMapCommand(program);
 registerGovernorCommand(program);
+registerDemoCommand(program);
 registerBenchCommand(program);
 await program.parseAsync();

@@ -10,6 +10,14 @@ import { open } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { OutputError, ResultNotJsonError } from './errors.js';
 
+/**
+ * Whether an output failed because its reader went away (EPIPE: `corral map ... | head -1`),
+ * which ends the run quietly rather than as an error.
+ */
+export function isClosedPipe(error: OutputError): boolean {
+  return (error.cause as { code?: unknown } | undefined)?.code === 'EPIPE';
+}
+
 /** Something that takes whole lines (each ending with `\n`). */
 export interface LineSink {
   /** Takes a line; returns a promise when the caller should wait before writing more. */
@@ -136,8 +144,11 @@ export class LineWriter implements LineSink, AsyncDisposable {
   };
 }
 
-/** The JSON line for a result; `undefined` becomes `null`. Throws {@link ResultNotJsonError}. */
-export function resultLine(value: unknown): string {
+/**
+ * The JSON line for a result, `undefined` becoming `null`; with `line`, the result and its
+ * input line number as `{"line":N,"result":...}`. Throws {@link ResultNotJsonError}.
+ */
+export function resultLine(value: unknown, line?: number): string {
   // JSON.stringify gives undefined for undefined, functions and symbols, whatever its type says.
   const stringify = JSON.stringify as (value: unknown) => string | undefined;
   let json: string | undefined;
@@ -146,7 +157,8 @@ export function resultLine(value: unknown): string {
   } catch (error) {
     throw new ResultNotJsonError(error);
   }
-  return `${json ?? 'null'}\n`;
+  json ??= 'null';
+  return line === undefined ? `${json}\n` : `{"line":${line},"result":${json}}\n`;
 }
 
 /** `{name, message, code}` of anything thrown; `code` is null when it has none. */

@@ -1,18 +1,20 @@
 /**
  * One `corral map` run: start the pool, check the task, stream the input's records through
- * `pool.wrap`, write results and failures, stop cleanly on SIGINT/SIGTERM.
+ * `pool.wrap`, write results and failures. A {@link Runner} runs it, for Ctrl-C: the first
+ * SIGINT/SIGTERM stops the reading and lets the records taken finish, a second one exits.
  *
  * @module
  */
 import { availableParallelism } from 'node:os';
+import { Runner, RunnerInterruptedError, RunnerTaskError } from '../inflight/index.js';
 import { UnknownTaskError } from '../pool/errors.js';
 import { CorralError } from '../util/errors.js';
-import { InputError } from './errors.js';
+import { InputError, type OutputError } from './errors.js';
 import type { PoolOptions } from '../pool/options.js';
 import { Pool } from '../pool/pool.js';
 import type { StreamOptions } from '../pool/stream.js';
 import { InflightGate } from './map-gate.js';
-import { FailureLog, LineWriter, resultLine, type LineSink } from './map-output.js';
+import { FailureLog, LineWriter, isClosedPipe, resultLine, type LineSink } from './map-output.js';
 import { Progress, summaryLine, type Tally } from './progress.js';
 import {
   countLines,
@@ -42,6 +44,8 @@ export interface MapOptions {
   readonly targets: ReadonlyMap<string, number>;
   /** Write results (and failures) in input order rather than completion order. */
   readonly ordered: boolean;
+  /** Write each result as `{"line":N,"result":...}`, with its input line number. */
+  readonly withLine: boolean;
   /** The pool's `maxTries`; `undefined` for its default. */
   readonly maxTries: number | undefined;
   /** The pool's per-job `timeout` in ms; `undefined` for its default (none). */
@@ -62,6 +66,11 @@ export interface MapResult {
   readonly interrupted: NodeJS.Signals | undefined;
   /** Reading the input or writing an output failed midway. */
   readonly error: CorralError | undefined;
+  /**
+   * The reader of an output went away (`corral map ... | head -1`): the run stopped
+   * reading and ends quietly, like other filters, with no error and no summary.
+   */
+  readonly closed: boolean;
 }
 
 /** An error's message, code and cause on one line, for stderr. */
@@ -108,6 +117,12 @@ async function startPool(options: MapOptions, threads: number): Promise<Pool> {
   }
 }
 
+/** A run's outcome but for the signal, which the runner knows. */
+type Mapped = Omit<MapResult, 'interrupted'>;
+
+/** The signals that interrupt a run. */
+const INTERRUPTS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+
 /**
  * Runs `corral map`. Throws (before reading any input) if it cannot start: unreadable
  * input, unopenable output, missing module or task, no per-key targets. Otherwise prints
@@ -115,50 +130,76 @@ async function startPool(options: MapOptions, threads: number): Promise<Pool> {
  */
 export async function runMap(options: MapOptions): Promise<MapResult> {
   const input = await openInput(options.input);
-  const stop = new AbortController();
+  /** What the runner's one task left behind, read once the runner has settled. */
+  const task: { progress?: Progress; outcome?: Mapped; failure?: unknown; settled: boolean } = {
+    settled: false,
+  };
+  const runner = new Runner({ signals: INTERRUPTS });
+  runner.add(async ({ signal }) => {
+    try {
+      task.outcome = await mapRecords(options, input, signal, (p) => (task.progress = p));
+    } catch (error) {
+      task.failure = error;
+      throw error;
+    } finally {
+      task.settled = true;
+    }
+    // Drained after a signal, the run has not mapped all its input: the runner reports
+    // the interruption rather than a finished run.
+    signal.throwIfAborted();
+  });
   let interrupted: NodeJS.Signals | undefined;
-  let progress: Progress | undefined;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (interrupted !== undefined) {
-      progress?.stop();
-      process.stderr.write(`corral map: ${signal} again: exiting without waiting\n`);
+  try {
+    await runner.start();
+  } catch (error) {
+    if (error instanceof RunnerTaskError) throw error.cause;
+    if (!(error instanceof RunnerInterruptedError)) throw error;
+    if (!task.settled) {
+      // A second signal: the runner no longer waits for the records in flight.
+      task.progress?.stop();
+      process.stderr.write('corral map: interrupted again: exiting without waiting\n');
       process.exit(EXIT.interrupted);
     }
-    interrupted = signal;
-    stop.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    const result = await mapRecords(options, input, stop, (p) => (progress = p));
-    if (result.error !== undefined) {
-      process.stderr.write(`corral map: ${describeError(result.error)}\n`);
-    }
-    process.stderr.write(`${summaryLine(result.tally, interrupted)}\n`);
-    return { ...result, interrupted };
+    interrupted = error.signal;
   } finally {
     input.stream.destroy();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
   }
+  // A run that could not start while a signal came reports why it could not start.
+  if (task.outcome === undefined) throw task.failure;
+  const result = { ...task.outcome, interrupted };
+  if (result.closed) return result;
+  if (result.error !== undefined) {
+    process.stderr.write(`corral map: ${describeError(result.error)}\n`);
+  }
+  process.stderr.write(`${summaryLine(result.tally, interrupted)}\n`);
+  return result;
 }
 
+/**
+ * Maps the input until it ends, an output fails or closes, or `interrupt` aborts; then
+ * lets the records taken finish and writes their outcomes.
+ */
 async function mapRecords(
   options: MapOptions,
   input: Input,
-  stop: AbortController,
+  interrupt: AbortSignal,
   started: (progress: Progress) => void,
-): Promise<Omit<MapResult, 'interrupted'>> {
+): Promise<Mapped> {
   let error: CorralError | undefined;
-  const fail = (e: CorralError): void => {
-    error ??= e;
-    stop.abort();
+  let closed = false;
+  /** Aborts when an output fails or closes. */
+  const failed = new AbortController();
+  const stop = AbortSignal.any([interrupt, failed.signal]);
+  const fail = (e: OutputError): void => {
+    if (isClosedPipe(e)) closed = true;
+    else error ??= e;
+    failed.abort();
   };
   await using out = await LineWriter.open(options.output, process.stdout, 'stdout', fail);
   await using errors = await LineWriter.open(options.errors, process.stderr, 'stderr', fail);
   const threads = options.threads ?? availableParallelism();
   await using pool = await startPool(options, threads);
-  const gate = new InflightGate(threads, stop.signal);
+  const gate = new InflightGate(threads, stop);
   const wrapOptions: StreamOptions = {
     task: options.task,
     ordered: options.ordered,
@@ -174,7 +215,7 @@ async function mapRecords(
   const progress = new Progress(process.stderr);
   started(progress);
   if (input.path !== undefined && progress.drawing) {
-    void countLines(input.path, stop.signal).then((lines) => {
+    void countLines(input.path, stop).then((lines) => {
       if (lines !== undefined) progress.setTotal(lines);
     });
   }
@@ -194,7 +235,7 @@ async function mapRecords(
 
   async function* records(): AsyncGenerator {
     try {
-      for await (const { line, text } of readLines(input.stream, stop.signal)) {
+      for await (const { line, text } of readLines(input.stream, stop)) {
         const parsed = parseRecord(text, options.format);
         if (parsed.kind === 'blank') {
           progress.tick(false, false);
@@ -221,7 +262,7 @@ async function mapRecords(
       let written: Promise<void> | undefined;
       if (o.ok) {
         try {
-          written = out.write(resultLine(o.value));
+          written = out.write(resultLine(o.value, options.withLine ? line : undefined));
         } catch (notJson) {
           failed = true;
           written = failures.failed(line, o.input, notJson);
@@ -238,8 +279,9 @@ async function mapRecords(
     }
   } catch (readError) {
     // Only the input throws into the stream; it has settled every record taken before.
-    fail(readError instanceof CorralError ? readError : new InputError(input.name, readError));
+    error ??= readError instanceof CorralError ? readError : new InputError(input.name, readError);
+    failed.abort();
   }
   await failures.end();
-  return { tally: progress.stop(), error };
+  return { tally: progress.stop(), error, closed };
 }

@@ -4,7 +4,8 @@
  *
  * Exit codes: 0 every record succeeded; 1 some failed; 2 a usage error, or the run could
  * not start (module, task, input, output) or could not go on (input or output failed
- * midway); 130 interrupted by SIGINT or SIGTERM.
+ * midway); 130 interrupted by SIGINT or SIGTERM. A closed stdout (`| head -1`) ends the run
+ * quietly with 0 (or 1 if a record had failed).
  *
  * @module
  */
@@ -20,6 +21,7 @@ interface Flags {
   key?: string;
   target?: [string, number][];
   ordered?: boolean;
+  withLine?: boolean;
   maxTries?: number;
   timeout?: number;
   output?: string;
@@ -59,14 +61,21 @@ Records:
   --format lines: each line is a record, passed to the task as a string.
 
 Output:
-  Each result is written as one line of JSON (the task's return value as it is; undefined
-  becomes null), in completion order, or in input order with --ordered. Each failed record
-  is one line of JSON on stderr (or --errors):
+  Each result is written as one line of JSON: the task's return value as it is (undefined
+  becomes null), or with --with-line the value and the number of its input line:
+    {"line": 3, "result": ...}
+  Order: by default results are written in completion order, as records finish, so a fast
+  record overtakes a slow one read before it; use --with-line to match results to inputs.
+  --ordered writes them in input order instead: a slow record then holds back the results
+  read after it (the records taken ahead stay bounded, so the run slows rather than grows).
+  Each failed record is one line of JSON on stderr (or --errors), in the same order:
     {"line": 3, "input": ..., "error": {"name": "...", "message": "...", "code": "..."}}
   At the end a summary goes to stderr (with a progress bar while running, on a terminal):
     corral map: 20000 records, 0 failed, 3.21 s, 6230 records/s
   SIGINT or SIGTERM stops reading; records already taken finish and are written, then the
   summary is printed and corral exits with 130. A second signal exits at once.
+  When the reader of stdout goes away (corral map ... | head -1), corral stops reading and
+  ends quietly, with no error and no summary, and exit code 0 (1 if a record had failed).
 
 Exit codes:
   0 all records succeeded, 1 some failed, 2 usage error or the run could not start or
@@ -98,7 +107,10 @@ export function registerMapCommand(program: Command): void {
       'Run every record of a JSON-lines input (a file or stdin) through a task on a pool ' +
         'of worker threads, and write the results as JSON lines.',
     )
-    .argument('<module>', 'the task module: a path or a file: URL (compiled JavaScript)')
+    .argument(
+      '<module>',
+      'the task module: a path or a file: URL (JavaScript, or TypeScript with tsx installed)',
+    )
     .argument('[input]', 'the input file; stdin when omitted or "-"')
     .option('--task <name>', 'the exported function to run on each record', 'default')
     .option(
@@ -115,7 +127,8 @@ export function registerMapCommand(program: Command): void {
       'run at most N records with this key at once (repeatable; needs --key)',
       target,
     )
-    .option('--ordered', 'write results in input order (default: as they complete)')
+    .option('--ordered', 'write results in input order (default: completion order)')
+    .option('--with-line', 'write each result as {"line":N,"result":...}, N its input line')
     .option(
       '--max-tries <n>',
       'times a record may be started, if its thread dies or it throws retryable() (default: 1)',
@@ -151,6 +164,7 @@ export function registerMapCommand(program: Command): void {
         key: flags.key,
         targets: new Map(flags.target),
         ordered: flags.ordered === true,
+        withLine: flags.withLine === true,
         maxTries: flags.maxTries,
         timeout: flags.timeout,
         output: flags.output,
