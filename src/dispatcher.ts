@@ -109,8 +109,9 @@ export class Dispatcher {
       if (batch.length === 0) continue;
       last = worker;
       for (const [job, error] of worker.send(batch, tasks)) this.#host.unsent(job, error);
-      // Its share taken, the next thread takes one (it stays in the ready-queue while it has room).
-      if (ready.length > 1) ready.push(ready.shift() as WorkerHandle);
+      // Its share taken, the next thread takes the next share. (A lone job keeps going to the
+      // same thread, which polls for its next job for a moment instead of sleeping.)
+      if (this.#queue.length > 0 && ready.length > 1) ready.push(ready.shift() as WorkerHandle);
     }
     if (this.#queue.length === 0) this.#balance();
     this.#host.passed();

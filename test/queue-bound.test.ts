@@ -97,15 +97,23 @@ describe('maxQueue', () => {
 
   describe('0: no waiting', () => {
     it('runs a job at once when a thread has room', async () => {
-      const { pool } = open({ threads: 2, maxQueue: 0, queueFull: 'reject' });
+      const { pool, flags } = open({ threads: 2, maxQueue: 0, queueFull: 'reject' });
       await pool.ready();
       expect(await pool.do(10, { task: 'mark' })).toBe(10);
-      // Two threads with room: two jobs of the same tick run; a third would wait.
-      const two = [pool.do(11, { task: 'mark' }), pool.do(12, { task: 'mark' })];
+      // Two threads with room: two jobs of the same tick both start (neither waits
+      // behind the other); a third would wait, so it is rejected.
+      const two = [
+        pool.do({ started: STARTED, release: RELEASE }, { task: 'hold' }),
+        pool.do({ started: STARTED_2, release: RELEASE }, { task: 'hold' }),
+      ];
       const third = rejection(pool.do(13, { task: 'mark' }));
-      expect(await Promise.all(two)).toEqual([11, 12]);
+      await raised(flags, STARTED);
+      await raised(flags, STARTED_2);
       expect((await third).code).toBe('ERR_QUEUE_FULL');
+      raise(flags, RELEASE);
+      expect(await Promise.all(two)).toEqual(['released', 'released']);
       expect(await pool.do(14, { task: 'mark' })).toBe(14);
+      expect(Atomics.load(flags, 13)).toBe(0);
     });
 
     it('rejects a job when no thread has room, and takes one again once a thread has', async () => {
