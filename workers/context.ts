@@ -44,6 +44,11 @@ export class JobContext implements TaskContext {
     port.postMessage(message);
   }
 
+  /** Whether the pool cancelled the job. */
+  get cancelled(): boolean {
+    return this.#reason !== undefined;
+  }
+
   /** Aborts `signal` (now, or when it is first read). */
   cancel(): void {
     this.#reason = new AbortError('the caller aborted the job');

@@ -6,6 +6,7 @@ import type { Transferable } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { receiveMessageOnPort, threadId, workerData } from 'node:worker_threads';
 import {
+  CANCELS,
   JobFlag,
   RESULT_STRIDE,
   RUN_STRIDE,
@@ -37,7 +38,10 @@ interface Pending {
   meta: number;
 }
 
-/** Results are flushed once a batch has run this long (ms), so a slow job never holds back fast ones. */
+/**
+ * Results are flushed once a batch has run this long (ms), and before a job expected to
+ * take this long (or of unknown cost) starts, so a slow job never holds back fast ones.
+ */
 const FLUSH_AFTER_MS = 1;
 /** How long an idle thread polls for its next job before it sleeps (ms). */
 const SPIN_MS = 0.05;
@@ -63,6 +67,12 @@ let outTransfer: Transferable[] | undefined;
 let batchStart = 0;
 let busy = 0;
 let closing = false;
+/** `cancel` messages taken so far (wraps like the shared counter it is compared with). */
+let cancels = 0;
+/** Running jobs that were cancelled: while any runs, results are sent at once. */
+let cancelledRunning = 0;
+/** Moving average of each task's run time (ms), by task index; unknown until it ran here. */
+const cost: number[] = [];
 
 function post(message: FromWorker, transfer?: Transferable[]): void {
   port.postMessage(message, transfer);
@@ -101,11 +111,37 @@ function finish(id: number, ok: boolean, value: unknown): void {
   out.push(id, ok ? ResultStatus.Ok : ResultStatus.Error, ok ? value : toWire(value));
 }
 
-function settle(ctx: JobContext, ok: boolean, value: unknown, started: number): void {
+function settle(ctx: JobContext, task: number, ok: boolean, value: unknown, started: number): void {
   running.delete(ctx.id);
-  busy += performance.now() - started;
+  ran(task, started);
   finish(ctx.id, ok, value);
   finished(ctx.seq);
+  // The pool may be about to terminate this thread for the cancelled job: nothing may wait here.
+  if (ctx.cancelled) cancelledRunning--;
+  if (ctx.cancelled || cancelledRunning > 0) flush();
+}
+
+/** Counts a run of `task` that began at `started` into the busy time and the task's cost. */
+function ran(task: number, started: number): void {
+  const ms = performance.now() - started;
+  busy += ms;
+  const was = cost[task];
+  cost[task] = was === undefined ? ms : was + (ms - was) / 4;
+}
+
+/**
+ * Whether the results held must go before a job of `task` starts: it may take long (so
+ * they would wait for it), or a cancelled job runs (so the thread may be terminated).
+ */
+function flushFirst(task: number): boolean {
+  return cancelledRunning > 0 || !((cost[task] ?? FLUSH_AFTER_MS) < FLUSH_AFTER_MS);
+}
+
+/** Takes every message waiting in the port now (cancels among them). */
+function takeMessages(): void {
+  for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) {
+    onMessage(m.message as ToWorker);
+  }
 }
 
 /** Moves the finished watermark once nothing started before `seq` is still running. */
@@ -135,10 +171,25 @@ function pump(): void {
     }
     if (running.size >= boot.concurrency) break;
     const job = pending[pendingHead] as Pending;
+    // Claim the job, then look for cancels the pool counted (in this order: see
+    // BootData.progress). A cancel that is counted is already in the port.
+    Atomics.store(boot.progress, STARTED, job.seq);
+    if (Atomics.load(boot.progress, CANCELS) !== cancels) {
+      takeMessages();
+      if (pending[pendingHead] !== job) {
+        // Cancelled (answered Dropped) or given back by a steal: it never starts.
+        finished(job.seq);
+        continue;
+      }
+    }
     pending[pendingHead++] = undefined as unknown as Pending;
     if (pendingHead === pending.length) {
       pending.length = 0;
       pendingHead = 0;
+    }
+    if (out.length > 0 && flushFirst(job.task)) {
+      flush();
+      batchStart = performance.now();
     }
     run(job);
     if (out.length >= FLUSH_AFTER_RESULTS || performance.now() - batchStart >= FLUSH_AFTER_MS) {
@@ -169,7 +220,6 @@ function spin(): boolean {
 function run(job: Pending): void {
   const { tries, flags } = unpackMeta(job.meta);
   const ctx = new JobContext(job.id, tries, (flags & JobFlag.Progress) !== 0, boot.workerData);
-  Atomics.store(boot.progress, STARTED, job.seq);
   if ((flags & JobFlag.Timed) !== 0) {
     // This job may be killed for its timeout: send what is done first, so nothing else is lost with it.
     flush();
@@ -185,13 +235,13 @@ function run(job: Pending): void {
   try {
     result = fn(job.input, ctx);
   } catch (error) {
-    busy += performance.now() - started;
+    ran(job.task, started);
     finish(job.id, false, error);
     finished(job.seq);
     return;
   }
   if (typeof (result as PromiseLike<unknown> | null)?.then !== 'function') {
-    busy += performance.now() - started;
+    ran(job.task, started);
     finish(job.id, true, result);
     finished(job.seq);
     return;
@@ -200,29 +250,36 @@ function run(job: Pending): void {
   ctx.seq = job.seq;
   Promise.resolve(result).then(
     (value) => {
-      settle(ctx, true, value, started);
+      settle(ctx, job.task, true, value, started);
       pump();
     },
     (error: unknown) => {
-      settle(ctx, false, error, started);
+      settle(ctx, job.task, false, error, started);
       pump();
     },
   );
 }
 
+/**
+ * Drops a job that has not started, or aborts the signal of one that runs. Either way the
+ * results held go out now: the pool gives a running cancelled job `abortGrace` before it
+ * terminates the thread, and one that already finished may have its result here.
+ */
 function cancel(id: number): void {
   const ctx = running.get(id);
   if (ctx !== undefined) {
+    if (!ctx.cancelled) cancelledRunning++;
     ctx.cancel();
+    flush();
     return;
   }
   for (let i = pendingHead; i < pending.length; i++) {
     if (pending[i]?.id !== id) continue;
     pending.splice(i, 1);
     out.push(id, ResultStatus.Dropped, undefined);
-    flush();
-    return;
+    break;
   }
+  flush();
 }
 
 /** Gives back up to `count` unstarted jobs, newest first. */
@@ -268,6 +325,7 @@ function onMessage(message: ToWorker): void {
       return;
     }
     case 'cancel':
+      cancels = (cancels + 1) | 0;
       cancel(message.id);
       return;
     case 'steal':

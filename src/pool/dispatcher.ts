@@ -72,8 +72,11 @@ export class Dispatcher {
     const tasks = this.#host.tasks();
     if (tasks === undefined) return;
     const ready = this.#threads.ready;
+    const concurrency = this.#options.concurrency;
     let more = true;
     let last: WorkerHandle | undefined;
+    /** Threads passed over in a row because they could only prefetch. */
+    let passed = 0;
     while (more && this.#queue.length > 0 && ready.length > 0) {
       const worker = ready.peek() as WorkerHandle;
       const room =
@@ -83,6 +86,14 @@ export class Dispatcher {
         worker.inReady = false;
         continue;
       }
+      // A thread with a free place starts a job at once; one without would only hold it:
+      // go round the others first, so no job waits on a busy thread while one has room.
+      if (worker.load >= concurrency && passed < ready.length - 1) {
+        ready.push(ready.shift() as WorkerHandle);
+        passed++;
+        continue;
+      }
+      passed = 0;
       // Split what is queued across the threads with room, rather than filling the first.
       const limit = Math.min(room, Math.ceil(this.#queue.length / ready.length));
       const batch: Job[] = [];
@@ -98,6 +109,9 @@ export class Dispatcher {
       if (batch.length === 0) continue;
       last = worker;
       for (const [job, error] of worker.send(batch, tasks)) this.#host.unsent(job, error);
+      // Its share taken, the next thread takes the next share. (A lone job keeps going to the
+      // same thread, which polls for its next job for a moment instead of sleeping.)
+      if (this.#queue.length > 0 && ready.length > 1) ready.push(ready.shift() as WorkerHandle);
     }
     if (this.#queue.length === 0) this.#balance();
     this.#host.passed();

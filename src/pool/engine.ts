@@ -241,10 +241,38 @@ export class Engine {
       return new UnknownTaskError(job.task, [...this.#tasks.keys()]);
     }
     if (job.signal?.aborted === true) return new AbortError(job.signal.reason);
-    if (job.queueFull === 'reject' && this.#queue.length >= this.#options.maxQueue) {
+    if (job.queueFull === 'reject' && this.#wouldWait() > this.#options.maxQueue) {
       return new QueueFullError(this.#options.maxQueue);
     }
     return undefined;
+  }
+
+  /**
+   * Jobs that would be waiting (not started) if one more job came now: the queue and the
+   * jobs threads hold unstarted, less what the threads' free places can start at once.
+   */
+  #wouldWait(): number {
+    const queued = this.#queue.length + 1;
+    // At most this many: cheap, and enough unless the bound is near.
+    if (queued + this.#inFlight <= this.#options.maxQueue) return queued + this.#inFlight;
+    const concurrency = this.#options.concurrency;
+    let parked = 0; // held unstarted where the thread has no free place for them
+    let free = 0; // free places left for queued jobs
+    for (const w of this.#threads) {
+      const unstarted = w.prefetched();
+      // Started jobs still held take a place (an aborted one that still runs included).
+      const places = Math.max(0, concurrency - (w.load - unstarted));
+      parked += Math.max(0, unstarted - places);
+      if (w.state === 'ready' || w.state === 'starting') free += Math.max(0, places - unstarted);
+    }
+    return parked + Math.max(0, queued - free);
+  }
+
+  /** Jobs threads hold and have not started. */
+  #prefetched(): number {
+    let n = 0;
+    for (const w of this.#threads) n += w.prefetched();
+    return n;
   }
 
   /** Aborts an owner's jobs: the queued ones at once, the running ones through their signal. */
@@ -266,11 +294,13 @@ export class Engine {
   }
 
   snapshot(): PoolStats {
+    const prefetched = Math.min(this.#prefetched(), this.#inFlight);
+    const unstarted = this.#queue.length + prefetched;
     return this.stats.snapshot({
       threads: this.#threads.size,
-      queued: Math.min(this.#queue.length, this.#options.maxQueue),
-      waiting: Math.max(0, this.#queue.length - this.#options.maxQueue),
-      running: this.#inFlight,
+      queued: Math.min(unstarted, this.#options.maxQueue),
+      waiting: Math.max(0, unstarted - this.#options.maxQueue),
+      running: this.#inFlight - prefetched,
     });
   }
 
@@ -324,16 +354,33 @@ export class Engine {
     this.#settle(job, false, new AbortError(reason));
     if (holder === undefined) return;
     holder.cancel(job.id);
+    // Read after the cancel was counted: a job not started by now never starts (the thread
+    // checks the count before each job), so it leaves its thread at once, key unit and all.
+    const phase = holder.phase(job);
+    if (phase === 'unstarted') {
+      holder.forget(job);
+      this.#leave(holder, job);
+      return;
+    }
+    if (phase === 'finished') return; // its result is on its way
     // The task may ignore its signal: past the grace period its thread is replaced.
     job.timer = setTimeout(() => {
-      if (holder.jobs.has(job.id)) {
-        holder.terminate(
-          new WorkerCrashedError(
-            `terminated: an aborted job did not settle within abortGrace (${this.#options.abortGrace} ms)`,
-          ),
-        );
-      }
+      this.#graceOver(holder, job);
     }, this.#options.abortGrace);
+  }
+
+  /** An aborted job's grace is over: terminates its thread if the job still runs there. */
+  #graceOver(holder: WorkerHandle, job: Job): void {
+    job.timer = undefined;
+    if (!holder.jobs.has(job.id)) return;
+    // Its result (and others') may wait in the port while this thread was busy.
+    holder.drain();
+    if (!holder.jobs.has(job.id) || holder.phase(job) === 'finished') return;
+    holder.terminate(
+      new WorkerCrashedError(
+        `terminated: an aborted job did not settle within abortGrace (${this.#options.abortGrace} ms)`,
+      ),
+    );
   }
 
   #checkIdle(): void {
@@ -415,6 +462,8 @@ export class Engine {
       const id = batch[i] as number;
       const job = worker.jobs.get(id);
       if (job === undefined) continue;
+      const status = batch[i + 1] as ResultStatus;
+      if (status === ResultStatus.Dropped) worker.forget(job);
       this.#leave(worker, job);
       // Given up on this thread (it overran its timeout and went on elsewhere): its timer
       // and its outcome belong to where it is now.
@@ -422,7 +471,6 @@ export class Engine {
       if (job.timer !== undefined) clearTimeout(job.timer);
       job.timer = undefined;
       if (job.settled) continue;
-      const status = batch[i + 1] as ResultStatus;
       if (status === ResultStatus.Ok) {
         counted++;
         this.#settle(job, true, batch[i + 2]);
@@ -506,8 +554,10 @@ export class Engine {
       if (phase === 'unstarted') {
         job.tries--; // it never ran: the attempt is given back
         back.push(job);
-      } else if (phase === 'finished' && job.maxTries > 1) {
+      } else if (phase === 'finished' && (job.maxTries > 1 || worker.killReason !== undefined)) {
         // It ran to the end but its result died with the thread: run it again, uncharged.
+        // With maxTries 1 only when the pool terminated the thread (an aborted or timed-out
+        // job of another): that thread's end is the pool's doing, never this job's.
         job.tries--;
         this.stats.retried++;
         back.push(job);

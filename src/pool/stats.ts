@@ -17,11 +17,14 @@ export interface Latency {
 export interface PoolStats {
   /** Worker threads alive (starting, ready or finishing their jobs). */
   threads: number;
-  /** Jobs in the queue, up to `maxQueue`. */
+  /**
+   * Jobs not started yet, up to `maxQueue`: in the pool's queue, or sent to a thread
+   * that holds them until it has room (prefetched).
+   */
   queued: number;
-  /** Jobs beyond `maxQueue`, waiting for room in the queue. */
+  /** Jobs not started beyond `maxQueue` (with `queueFull: 'wait'`). */
   waiting: number;
-  /** Jobs sent to a thread and not yet settled. */
+  /** Jobs a thread has started and that have not settled. */
   running: number;
   /** Jobs that resolved. */
   completed: number;

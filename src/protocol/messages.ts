@@ -35,6 +35,9 @@ export type ResultStatus = (typeof ResultStatus)[keyof typeof ResultStatus];
 /** Slots of {@link BootData.progress}. */
 export const STARTED = 0;
 export const FINISHED = 1;
+export const CANCELS = 2;
+/** Bytes of {@link BootData.progress}. */
+export const PROGRESS_BYTES = 12;
 
 // ---------------------------------------------------------------- main -> worker
 
@@ -44,7 +47,11 @@ export interface RunMessage {
   batch: unknown[];
 }
 
-/** Stop a job: drop it if it has not started, abort its `ctx.signal` if it has. */
+/**
+ * Stop a job: drop it if it has not started, abort its `ctx.signal` if it has. The pool
+ * counts each one in {@link CANCELS} right after posting it, so that a thread too busy to
+ * read its port still sees it before it starts another job.
+ */
 export interface CancelMessage {
   type: 'cancel';
   id: number;
@@ -169,10 +176,15 @@ export interface BootData {
   /** The port jobs and results travel on. */
   port: MessagePort;
   /**
-   * Written by the thread, read by the pool after a crash. Index 0 ({@link STARTED}):
-   * the sequence number (1-based order of receipt) of the last job started; jobs start
-   * in order of receipt, so later ones never ran. Index 1 ({@link FINISHED}): every job
-   * up to this sequence number has finished (its result may have been lost with the thread).
+   * Shared counters. Index 0 ({@link STARTED}), written by the thread: the sequence number
+   * (1-based order of receipt) of the last job it started (or was about to start: it stores
+   * this, then checks for cancels); jobs start in order of receipt, so later ones never
+   * ran. Index 1 ({@link FINISHED}), written by the thread: every job up to this sequence
+   * number has finished (its result may not have reached the pool). Index 2
+   * ({@link CANCELS}), written by the pool: `cancel` messages posted so far. The thread
+   * stores STARTED before it loads CANCELS, the pool adds to CANCELS before it loads
+   * STARTED (all sequentially consistent), so for every cancelled job either the pool
+   * sees it started or the thread sees the cancel before starting it.
    */
   progress: Int32Array;
   /** Jobs one thread runs at once. */

@@ -9,8 +9,10 @@ import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_thread
 import type { MessagePort } from 'node:worker_threads';
 import type { Job } from '../pool/job.js';
 import {
+  CANCELS,
   FINISHED,
   JobFlag,
+  PROGRESS_BYTES,
   STARTED,
   packMeta,
   unknownMessage,
@@ -62,6 +64,12 @@ export class WorkerHandle {
   killReason: Error | undefined;
   /** Sequence number of the last job sent. */
   #sent = 0;
+  /**
+   * Sequence numbers of jobs that left this thread before it started them (given back, or
+   * cancelled): with {@link #sent} and the STARTED counter they tell how many jobs the
+   * thread holds unstarted. Those at or below STARTED no longer matter and are pruned.
+   */
+  #dropped: number[] = [];
   /** The thread's progress counters (see {@link BootData.progress}). */
   readonly #progress: Int32Array;
   readonly #worker: Worker;
@@ -80,7 +88,7 @@ export class WorkerHandle {
     this.#listener = listener;
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
-    this.#progress = new Int32Array(new SharedArrayBuffer(8));
+    this.#progress = new Int32Array(new SharedArrayBuffer(PROGRESS_BYTES));
     const boot: BootData = {
       module: options.module,
       port: port2,
@@ -125,6 +133,31 @@ export class WorkerHandle {
   phase(job: Job): 'unstarted' | 'running' | 'finished' {
     if (job.seq > Atomics.load(this.#progress, STARTED)) return 'unstarted';
     return job.seq <= Atomics.load(this.#progress, FINISHED) ? 'finished' : 'running';
+  }
+
+  /**
+   * Jobs this thread holds and has not started (prefetched), in O(jobs given back
+   * meanwhile) rather than O(jobs held). (A job answered `Ok` has started: the thread
+   * stores STARTED before it posts the result.)
+   */
+  prefetched(): number {
+    const last = Atomics.load(this.#progress, STARTED);
+    let n = this.#sent - last;
+    const dropped = this.#dropped;
+    for (let i = dropped.length - 1; i >= 0; i--) {
+      if ((dropped[i] as number) > last) n--;
+      else {
+        dropped[i] = dropped[dropped.length - 1] as number;
+        dropped.pop();
+      }
+    }
+    return Math.max(0, n);
+  }
+
+  /** A job held here leaves before the thread started it (see {@link prefetched}). */
+  forget(job: Job): void {
+    this.#dropped.push(job.seq);
+    if (this.#dropped.length > 64) this.prefetched(); // prunes
   }
 
   /** Jobs held here that the thread has not started (and that are not already asked back). */
@@ -217,10 +250,26 @@ export class WorkerHandle {
     return false;
   }
 
-  /** Asks the thread to drop or abort a job it holds. */
+  /**
+   * Asks the thread to drop or abort a job it holds. Posted, then counted: a thread that
+   * sees the count finds the message already in its port (see `BootData.progress`).
+   */
   cancel(id: number): void {
     const message: ToWorker = { type: 'cancel', id };
     this.#port.postMessage(message);
+    Atomics.add(this.#progress, CANCELS, 1);
+  }
+
+  /** Takes every message the thread has posted and this thread has not read yet. */
+  drain(): void {
+    if (this.state === 'exited') return;
+    for (
+      let m = receiveMessageOnPort(this.#port);
+      m !== undefined;
+      m = receiveMessageOnPort(this.#port)
+    ) {
+      this.#onMessage(m.message as FromWorker);
+    }
   }
 
   /** Tells the thread about a new key (and the counters' new buffer, if they grew). */
@@ -319,13 +368,7 @@ export class WorkerHandle {
 
   #onExit(code: number): void {
     // Results the thread posted just before it died may still wait in the port.
-    for (
-      let m = receiveMessageOnPort(this.#port);
-      m !== undefined;
-      m = receiveMessageOnPort(this.#port)
-    ) {
-      this.#onMessage(m.message as FromWorker);
-    }
+    this.drain();
     // Asked to close (cleanup ran) or terminated with no reason (the pool is done with it).
     const planned =
       this.killReason === undefined && (this.state === 'closing' || this.state === 'terminating');
