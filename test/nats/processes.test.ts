@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Governor, GovernorManager } from '../../src/nats/index.js';
+import { maxConcurrent } from './observer.js';
 import { uniqueName, useNatsServer } from './setup.js';
 
 const nats = useNatsServer();
@@ -25,30 +26,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-/** The most slots held at once according to an enter/leave log; `+1` first on equal times. */
-function maxConcurrent(log: string): { max: number; enters: number; leaves: number } {
-  const events = log
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => {
-      const [time = '', delta = ''] = line.trim().split(' ');
-      if (delta !== '+1' && delta !== '-1') throw new Error(`bad log line: ${line}`);
-      return { time: BigInt(time), delta: delta === '+1' ? 1 : -1 };
-    })
-    .sort((a, b) => (a.time === b.time ? b.delta - a.delta : a.time < b.time ? -1 : 1));
-  let held = 0;
-  let max = 0;
-  for (const { delta } of events) {
-    held += delta;
-    max = Math.max(max, held);
-  }
-  return {
-    max,
-    enters: events.filter((e) => e.delta === 1).length,
-    leaves: events.filter((e) => e.delta === -1).length,
-  };
-}
 
 interface Campaigner {
   /** Resolves to the exit code once the process ends, with what it wrote. */
