@@ -48,8 +48,8 @@ export interface GovernorOptions {
    */
   readonly retryInterval?: number;
   /**
-   * The longest wait between tries of the `'exponential'` policy, in ms; at least
-   * `retryInterval`.
+   * The longest wait between tries of the `'exponential'` policy, in ms; with it, at least
+   * `retryInterval` (CLI: `--max-interval`).
    * @default the larger of 2000 and retryInterval
    */
   readonly maxRetryInterval?: number;
@@ -161,11 +161,12 @@ export class Governor implements ConcurrencyGovernor {
       maxRetry === undefined
         ? Math.max(2000, this.#retryInterval)
         : positiveInteger('maxRetryInterval', maxRetry);
-    if (this.#maxRetryInterval < this.#retryInterval) {
-      const expected = `at least retryInterval (${this.#retryInterval} ms)`;
+    this.#backoff = backoffPolicy(options.backoff ?? 'exponential');
+    // Only the exponential policy grows the wait towards this cap.
+    if (this.#backoff === 'exponential' && this.#maxRetryInterval < this.#retryInterval) {
+      const expected = `at least retryInterval (${this.#retryInterval} ms) with the exponential backoff`;
       throw new InvalidOptionError('maxRetryInterval', expected, maxRetry);
     }
-    this.#backoff = backoffPolicy(options.backoff ?? 'exponential');
     const refresh = options.refreshInterval;
     this.#refreshInterval =
       refresh === undefined || refresh === false
@@ -174,8 +175,9 @@ export class Governor implements ConcurrencyGovernor {
     this.#timeout =
       options.timeout === undefined ? undefined : positiveInteger('timeout', options.timeout);
     const leave = options.leaveOnFinish ?? true;
-    if (typeof leave !== 'boolean')
+    if (typeof leave !== 'boolean') {
       throw new InvalidOptionError('leaveOnFinish', 'a boolean', leave);
+    }
     this.#leaveOnFinish = leave;
     this.#stream = new GovernorStream(nc, name, { timeout: this.#timeout, cutOnReconnect: true });
   }
