@@ -22,7 +22,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { StreamInfo } from '@nats-io/jetstream';
+import type { PubAck, StreamInfo } from '@nats-io/jetstream';
 import { InvalidOptionError } from '../errors.js';
 import { backoffDelay, BACKOFF_POLICIES, sleep, type BackoffPolicy } from './backoff.js';
 import {
@@ -212,33 +212,11 @@ export class Governor implements ConcurrencyGovernor {
     for (let refusals = 0; ;) {
       if (isAborted(signal)) return this.#abandon(id, mayHaveStored, signal?.reason);
       let sentAt: number | undefined;
+      let ack: PubAck;
       try {
         timing ??= this.#timing(await this.#stream.info());
         sentAt = performance.now();
-        const ack = await this.#stream.publish(id, payload, msgID, {
-          timeout: timing.tryTimeout,
-        });
-        if (ack.duplicate) {
-          // Stored by an earlier try, at a time we cannot know: rewrite it (see the module notes).
-          mayHaveStored = true;
-          msgID = `${id}.${writes++}`;
-          continue;
-        }
-        // The signal may have aborted while the try was in flight.
-        if (isAborted(signal)) return await this.#abandon(id, true, signal?.reason);
-        return new NatsSlot({
-          stream: this.#stream,
-          id,
-          payload,
-          seq: ack.seq,
-          // Not a duplicate: this very try stored the entry, so not before it was sent.
-          writtenAt: sentAt,
-          writes,
-          timing,
-          retryInterval: this.#retryInterval,
-          maxRetryInterval: this.#maxRetryInterval,
-          leaveOnFinish: this.#leaveOnFinish,
-        });
+        ack = await this.#stream.publish(id, payload, msgID, { timeout: timing.tryTimeout });
       } catch (error) {
         if (isStreamFull(error)) {
           // Refused, so not stored; and had an entry of this campaign been there, the try would have replaced it.
@@ -248,16 +226,45 @@ export class Governor implements ConcurrencyGovernor {
           // The server is back and the reply will not come: try again at once.
           if (error instanceof NatsReconnectedError) continue;
         } else {
+          if (mayHaveStored) await this.#discard(id);
           throw error;
         }
+        let wait: number;
+        try {
+          wait = backoffDelay(
+            this.#backoff,
+            refusals++,
+            this.#retryInterval,
+            this.#maxRetryInterval,
+          );
+        } catch (policyError) {
+          if (mayHaveStored) await this.#discard(id);
+          throw policyError;
+        }
+        await sleep(wait, signal).catch(() => undefined);
+        continue;
       }
-      const wait = backoffDelay(
-        this.#backoff,
-        refusals++,
-        this.#retryInterval,
-        this.#maxRetryInterval,
-      );
-      await sleep(wait, signal).catch(() => undefined);
+      if (ack.duplicate) {
+        // Stored by an earlier try, at a time we cannot know: rewrite it (see the module notes).
+        mayHaveStored = true;
+        msgID = `${id}.${writes++}`;
+        continue;
+      }
+      // The signal may have aborted while the try was in flight.
+      if (isAborted(signal)) return this.#abandon(id, true, signal?.reason);
+      return new NatsSlot({
+        stream: this.#stream,
+        id,
+        payload,
+        seq: ack.seq,
+        // Not a duplicate: this very try stored the entry, so not before it was sent.
+        writtenAt: sentAt,
+        writes,
+        timing,
+        retryInterval: this.#retryInterval,
+        maxRetryInterval: this.#maxRetryInterval,
+        leaveOnFinish: this.#leaveOnFinish,
+      });
     }
   }
 
@@ -317,7 +324,12 @@ export class Governor implements ConcurrencyGovernor {
 
   /** Gives up an aborted campaign, removing any entry a try of unknown outcome may have stored. */
   async #abandon(id: string, mayHaveStored: boolean, reason: unknown): Promise<never> {
-    if (mayHaveStored) await this.#stream.purgeEntry(id).catch(() => undefined);
+    if (mayHaveStored) await this.#discard(id);
     throw new CampaignAbortedError(this.name, reason);
+  }
+
+  /** Removes the entry of a campaign that ends without a slot; if that fails, it expires after maxAge. */
+  async #discard(id: string): Promise<void> {
+    await this.#stream.purgeEntry(id).catch(() => undefined);
   }
 }

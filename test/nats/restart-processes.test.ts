@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GovernorManager } from '../../src/nats/index.js';
-import { maxConcurrent } from './observer.js';
+import { maxConcurrent, parseLog } from './observer.js';
 import { uniqueName, useNatsServer, waitFor } from './setup.js';
 
 const nats = useNatsServer();
@@ -70,17 +70,19 @@ describe('corral governor run across a nats-server restart', () => {
     const limit = 8;
     const maxAge = 6000;
     await GovernorManager.create(nats.nc, governor, { limit, maxAge });
-    const log = join(dir, `${governor}.log`);
-    await writeFile(log, '');
+    const logFile = join(dir, `${governor}.log`);
+    await writeFile(logFile, '');
     const runs = Array.from({ length: 24 }, (_, i) =>
-      runUnderGovernor(governor, `p${i}`, log, 6500),
+      runUnderGovernor(governor, `p${i}`, logFile, 6500),
     );
     // Every slot held, and the others waiting: then take the server away for 2 s.
     const starts = async (): Promise<number> =>
-      (await readFile(log, 'utf8')).split('\n').filter((l) => l.endsWith('+1')).length;
+      (await readFile(logFile, 'utf8')).split('\n').filter((l) => l.endsWith('+1')).length;
     await waitFor(async () => (await starts()) >= limit, 120_000);
     await new Promise((resolve) => setTimeout(resolve, 1000));
+    const stopped = process.hrtime.bigint();
     await nats.server.restart(2000);
+    const restarted = process.hrtime.bigint();
 
     const exits = await Promise.all(runs);
     const failed = exits.filter((e) => e.code !== 0);
@@ -88,8 +90,15 @@ describe('corral governor run across a nats-server restart', () => {
       failed.map((e) => `${e.name}: exit ${e.code}: ${e.stderr.trim()}`),
       `${failed.length} of ${exits.length} lost their slot or failed`,
     ).toEqual([]);
-    const observed = maxConcurrent(await readFile(log, 'utf8'));
+    const log = await readFile(logFile, 'utf8');
+    const observed = maxConcurrent(log);
     expect(observed).toMatchObject({ enters: 24, leaves: 24 });
     expect(observed.max).toBeLessThanOrEqual(limit);
+    // The outage fell where it hurts: slots held through it, and waiters granted after it.
+    const events = parseLog(log);
+    const heldBefore = events.filter((e) => e.delta === 1 && e.time < stopped).length;
+    const leftBefore = events.filter((e) => e.delta === -1 && e.time < restarted).length;
+    expect(heldBefore - leftBefore).toBeGreaterThan(0);
+    expect(events.filter((e) => e.delta === 1 && e.time > restarted).length).toBeGreaterThan(0);
   }, 300_000);
 });
