@@ -77,6 +77,7 @@ const EXPORTED = {
     [nats.GovernorLimitBelowActiveError, ['g', 1, 2], 'ERR_GOVERNOR_LIMIT_BELOW_ACTIVE'],
     [nats.GovernorSlotLostError, ['g', 1, 'why'], 'ERR_GOVERNOR_SLOT_LOST'],
     [nats.NatsConnectError, ['s'], 'ERR_NATS_CONNECT'],
+    [nats.NatsReconnectedError, ['s'], 'ERR_NATS_RECONNECTED'],
     [nats.UnknownGovernorError, ['g'], 'ERR_UNKNOWN_GOVERNOR'],
   ],
   'corral/worker': [[worker.OutsidePoolError, ['f()'], 'ERR_OUTSIDE_POOL']],

@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { constants, hostname } from 'node:os';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   Runner,
   RunnerInterruptedError,
@@ -17,10 +17,11 @@ import {
   RunnerTimeoutError,
 } from '../inflight/index.js';
 import { CorralError } from '../util/errors.js';
+import { BACKOFF_POLICIES } from '../nats/backoff.js';
 import { connectNats, DEFAULT_SERVER } from '../nats/connect.js';
 import { formatDuration, parseDuration } from '../nats/duration.js';
 import { isNatsClientMissing, NatsClientMissingError } from '../nats/errors.js';
-import type { GovernorInfo, NatsSlot } from '../nats/index.js';
+import type { GovernorInfo, GovernorOptions, NatsSlot } from '../nats/index.js';
 
 /** `run` exits with this when no slot came within `--max-wait` (EX_TEMPFAIL: try again later). */
 const EXIT_NO_SLOT = 75;
@@ -149,6 +150,7 @@ async function view(
     `  limit:       ${info.limit}`,
     `  max age:     ${formatDuration(info.maxAge)}`,
     `  replicas:    ${info.replicas}`,
+    `  subject:     ${info.subject}.*`,
     `  active:      ${info.active}`,
     `  last active: ${ago(info.lastActive)}`,
     '',
@@ -189,6 +191,21 @@ async function list({ GovernorManager }: Nats, nc: NatsConnection, json: boolean
 interface RunOptions extends ServerOptions {
   maxWait?: number;
   name?: string;
+  interval?: number;
+  maxInterval?: number;
+  backoff?: (typeof BACKOFF_POLICIES)[number];
+  maxPerPeriod?: true;
+}
+
+/** The campaign options that `run`'s flags ask for. */
+function campaignOptions(options: RunOptions): GovernorOptions {
+  const { interval, maxInterval, backoff, maxPerPeriod } = options;
+  return {
+    ...(interval === undefined ? {} : { retryInterval: interval }),
+    ...(maxInterval === undefined ? {} : { maxRetryInterval: maxInterval }),
+    ...(backoff === undefined ? {} : { backoff }),
+    ...(maxPerPeriod === true ? { leaveOnFinish: false } : {}),
+  };
 }
 
 function signalExitCode(signal: NodeJS.Signals): number {
@@ -224,7 +241,10 @@ async function run(governorName: string, argv: string[], options: RunOptions): P
       );
     }
     const holder = options.name ?? `${hostname()}:${process.pid} ${command}`;
-    const won = await new Governor(nc, governorName).start({ name: holder, signal });
+    const won = await new Governor(nc, governorName, campaignOptions(options)).start({
+      name: holder,
+      signal,
+    });
     if (signal.aborted) {
       await won.finish().catch(() => undefined);
       signal.throwIfAborted();
@@ -315,16 +335,25 @@ export function registerGovernorCommand(program: Command): Command {
     .option('-r, --replicas <n>', 'stream replicas in a cluster', positiveInteger('replicas'), 1)
     .option('-u, --update', 'change the governor if it exists with another configuration')
     .option('-f, --force', 'with --update, lower the limit even below the slots held')
+    .option(
+      '--subject <subject>',
+      'publish entries as <subject>.<id> (default: corral.governor.<name>); cannot be changed later',
+    )
     .action(
       async (
         name: string,
         limit: number,
         maxAge: number,
-        opts: ServerOptions & { replicas: number; update?: true; force?: true },
+        opts: ServerOptions & { replicas: number; update?: true; force?: true; subject?: string },
       ) =>
         withNats(opts, async ({ GovernorManager }, nc) => {
           const flags = { update: opts.update === true, force: opts.force === true };
-          const config = { limit, maxAge, replicas: opts.replicas };
+          const config = {
+            limit,
+            maxAge,
+            replicas: opts.replicas,
+            ...(opts.subject === undefined ? {} : { subject: opts.subject }),
+          };
           const manager = await GovernorManager.create(nc, name, config, flags);
           const info = await manager.info();
           process.stdout.write(`governor ${name}: ${describeGovernor(info)}\n`);
@@ -377,6 +406,28 @@ export function registerGovernorCommand(program: Command): Command {
     .argument('<command...>', 'the command and its arguments, after --')
     .option('-w, --max-wait <duration>', 'give up if no slot comes within this long', maxWait)
     .option('-n, --name <holder>', 'the name shown in the governor (default: host:pid command)')
+    .option(
+      '-i, --interval <duration>',
+      'wait this long before trying again while the governor is full (default: 250ms)',
+      duration,
+    )
+    .addOption(
+      new Option(
+        '--backoff <policy>',
+        'how the wait grows: exponential doubles it up to --max-interval',
+      )
+        .choices(BACKOFF_POLICIES)
+        .default('exponential'),
+    )
+    .option(
+      '--max-interval <duration>',
+      'the longest exponential wait (default: the larger of 2s and --interval)',
+      duration,
+    )
+    .option(
+      '--max-per-period',
+      'leave the entry to expire instead of freeing it at exit: at most LIMIT runs start per max age',
+    )
     .usage('[options] <name> -- <command> [args...]')
     .action(async (name: string, argv: string[], opts: RunOptions) => {
       try {

@@ -22,7 +22,7 @@ export interface ConnectOptions {
 }
 
 /** The servers {@link connectNats} would use. */
-export function resolveServers(server?: string): string {
+function resolveServers(server?: string): string {
   const chosen = server ?? process.env['NATS_URL'];
   return chosen === undefined || chosen.trim() === '' ? DEFAULT_SERVER : chosen;
 }

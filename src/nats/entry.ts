@@ -26,6 +26,7 @@ export const {
   GovernorLimitBelowActiveError,
   GovernorSlotLostError,
   NatsConnectError,
+  NatsReconnectedError,
   UnknownGovernorError,
   Governor,
   GovernorManager,

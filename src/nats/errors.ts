@@ -99,6 +99,22 @@ export class NatsConnectError extends CorralError {
 }
 
 /**
+ * The connection to NATS dropped and came back while a request waited for its reply: the
+ * request may or may not have reached the server, and its reply will not come. The governor
+ * sends such requests again itself; this reaches callers only when every try of a
+ * `finish()` was cut this way (the entry then expires after `maxAge`).
+ */
+export class NatsReconnectedError extends CorralError {
+  constructor(subject: string, options?: ErrorOptions) {
+    super(
+      'ERR_NATS_RECONNECTED',
+      `the connection to NATS was re-established while waiting for a reply to ${subject}; the request may not have reached the server`,
+      options,
+    );
+  }
+}
+
+/**
  * A campaign for a slot was given up because its `signal` aborted. Like every abort in
  * corral it has code `ABORT_ERR`, name `'AbortError'`, and the signal's reason as `cause`.
  */

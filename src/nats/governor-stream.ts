@@ -3,11 +3,12 @@
  * configuration, and the few requests the governor and its manager make. Everything that
  * knows JetStream's shapes lives here; the rest speaks in governors, entries and slots.
  *
- * Layout: stream `GOVERNOR_<name>` captures `corral.governor.<name>.*`, one subject per
- * campaign (`corral.governor.<name>.<campaign id>`), with `max_msgs_per_subject = 1`. Each
- * holder's entry is the single message on its own subject, so re-publishing to that subject
- * replaces the entry (a refresh) instead of adding one, and is accepted even when the
- * stream is full.
+ * Layout: stream `GOVERNOR_<name>` captures `<subject>.*` (by default
+ * `corral.governor.<name>.*`), one subject per campaign (`<subject>.<campaign id>`), with
+ * `max_msgs_per_subject = 1`. Each holder's entry is the single message on its own subject,
+ * so re-publishing to that subject replaces the entry (a refresh) instead of adding one, and
+ * is accepted even when the stream is full. The stream's description marks it as a governor,
+ * so one with a custom subject is told apart from other streams named `GOVERNOR_*`.
  *
  * @module
  */
@@ -27,6 +28,7 @@ import {
 import { InvalidOptionError } from '../util/errors.js';
 import { UnknownGovernorError } from './errors.js';
 import { apiCode, ApiCode, isNoResponders } from './jetstream-errors.js';
+import { untilReconnect } from './reconnects.js';
 
 /**
  * A connection to NATS, from any transport (`@nats-io/transport-node`, WebSockets, Deno).
@@ -36,18 +38,37 @@ export type NatsConnection = Parameters<typeof jetstream>[0];
 
 /** Names the stream of every governor starts with, as in choria's governor. */
 export const STREAM_PREFIX = 'GOVERNOR_';
-/** Subjects of every governor start with this. */
-export const SUBJECT_PREFIX = 'corral.governor';
+/** The description of every governor's stream starts with this: how a governor is recognised. */
+const DESCRIPTION = 'corral governor';
 
 /** The longest window in which a repeated message id is recognised, in ms. */
 const DUPLICATE_WINDOW = 120_000;
 
 const NAME = /^[A-Za-z0-9_-]{1,200}$/;
 
+/** Tokens without wildcards or spaces, joined by dots. */
+const SUBJECT = /^[^\s.*>]+(\.[^\s.*>]+)*$/;
+
 /** Throws {@link InvalidOptionError} unless `name` can name a stream and a subject token. */
-export function validateGovernorName(name: unknown): asserts name is string {
+function validateGovernorName(name: unknown): asserts name is string {
   if (typeof name !== 'string' || !NAME.test(name)) {
     throw new InvalidOptionError('name', 'a governor name of 1-200 letters, digits, - or _', name);
+  }
+}
+
+/** The subject under which a governor's entries live unless it was created with another. */
+export function defaultSubject(governor: string): string {
+  return `corral.governor.${governor}`;
+}
+
+/** Throws {@link InvalidOptionError} unless `subject` can prefix the subjects of entries. */
+export function validateSubject(subject: unknown): asserts subject is string {
+  if (typeof subject !== 'string' || subject.length > 200 || !SUBJECT.test(subject)) {
+    throw new InvalidOptionError(
+      'subject',
+      'a NATS subject of up to 200 characters without wildcards or spaces (e.g. jobs.deploys)',
+      subject,
+    );
   }
 }
 
@@ -75,15 +96,17 @@ export function decodeEntry(message: StoredMsg): EntryPayload {
   return { name: text };
 }
 
-/** The stream configuration of a governor. */
+/** The stream configuration of a governor whose entries live under `subject`. */
 export function streamConfig(
   governor: string,
   limit: number,
   maxAge: number,
   replicas: number,
+  subject = defaultSubject(governor),
 ): Pick<
   StreamConfig,
   | 'name'
+  | 'description'
   | 'subjects'
   | 'retention'
   | 'storage'
@@ -96,7 +119,8 @@ export function streamConfig(
 > {
   return {
     name: STREAM_PREFIX + governor,
-    subjects: [`${SUBJECT_PREFIX}.${governor}.*`],
+    description: `${DESCRIPTION} ${governor}`,
+    subjects: [`${subject}.*`],
     retention: RetentionPolicy.Limits,
     // Memory storage would forget every slot on a restart and over-admit.
     storage: StorageType.File,
@@ -110,12 +134,42 @@ export function streamConfig(
   };
 }
 
-/** Whether `info` describes a governor's stream (and not another stream with the prefix). */
-export function isGovernorStream(info: StreamInfo): boolean {
-  const { name, subjects } = info.config;
-  if (!name.startsWith(STREAM_PREFIX)) return false;
+/**
+ * The subject under which the entries of the governor `info` describes live, or `undefined`
+ * if `info` describes another stream named `GOVERNOR_*`. Streams made before governors had
+ * a description are recognised by their default subject.
+ */
+export function governorSubject(info: StreamInfo): string | undefined {
+  const { name, subjects, description } = info.config;
+  if (!name.startsWith(STREAM_PREFIX) || subjects.length !== 1) return undefined;
   const governor = name.slice(STREAM_PREFIX.length);
-  return subjects.length === 1 && subjects[0] === `${SUBJECT_PREFIX}.${governor}.*`;
+  const [pattern = ''] = subjects;
+  if (!pattern.endsWith('.*')) return undefined;
+  const subject = pattern.slice(0, -2);
+  const marked = description === `${DESCRIPTION} ${governor}`;
+  return marked || subject === defaultSubject(governor) ? subject : undefined;
+}
+
+/** Options of a {@link GovernorStream}. */
+export interface StreamOptions {
+  /** The default request timeout, in ms; the client's own default if not given. */
+  readonly timeout?: number | undefined;
+  /**
+   * End a request at the connection's next reconnection (see `reconnects.ts`). For the
+   * governor's requests, which retry; the manager's would then fail instead of waiting.
+   */
+  readonly cutOnReconnect?: boolean;
+}
+
+/** Options of {@link GovernorStream.publish}. */
+export interface PublishOptions {
+  /**
+   * Makes it a refresh: the server refuses it (10071) unless the subject's last entry is
+   * still this one, so a slot that lost its entry can never quietly take a new one.
+   */
+  readonly expectSeq?: number | undefined;
+  /** How long to wait for the reply, in ms. */
+  readonly timeout?: number | undefined;
 }
 
 /** JetStream requests about one governor, with its errors translated. */
@@ -124,16 +178,30 @@ export class GovernorStream {
   readonly governor: string;
   /** The stream's name, `GOVERNOR_<governor>`. */
   readonly stream: string;
+  /** The connection, watched for reconnections if {@link StreamOptions.cutOnReconnect}. */
+  readonly #nc: NatsConnection;
   /** Publishes entries. */
   readonly #js: JetStreamClient;
+  /** Whether requests end at a reconnection. */
+  readonly #cutOnReconnect: boolean;
   /** Manages the stream and its messages; made on first use. */
   #jsm: Promise<JetStreamManager> | undefined;
+  /** Where entries live, as last read from the stream (the default until then). */
+  #subject: string;
 
-  constructor(nc: NatsConnection, governor: string, timeout?: number) {
+  constructor(nc: NatsConnection, governor: string, options: StreamOptions = {}) {
     validateGovernorName(governor);
     this.governor = governor;
     this.stream = STREAM_PREFIX + governor;
-    this.#js = jetstream(nc, timeout === undefined ? {} : { timeout });
+    this.#nc = nc;
+    this.#js = jetstream(nc, options.timeout === undefined ? {} : { timeout: options.timeout });
+    this.#cutOnReconnect = options.cutOnReconnect === true;
+    this.#subject = defaultSubject(governor);
+  }
+
+  /** The subject under which entries live (`<subject>.<campaign id>`), as last read. */
+  get subjectPrefix(): string {
+    return this.#subject;
   }
 
   /** The JetStream manager, without the account check that would cost a request. */
@@ -144,7 +212,7 @@ export class GovernorStream {
 
   /** The subject of the campaign `id`. */
   subject(id: string): string {
-    return `${SUBJECT_PREFIX}.${this.governor}.${id}`;
+    return `${this.#subject}.${id}`;
   }
 
   /**
@@ -153,33 +221,41 @@ export class GovernorStream {
    */
   async call<T>(request: (jsm: JetStreamManager, stream: string) => Promise<T>): Promise<T> {
     const jsm = await this.manager();
-    return request(jsm, this.stream).catch((error: unknown) => this.#translate(error));
-  }
-
-  /** The stream's configuration and state. */
-  info(): Promise<StreamInfo> {
-    return this.call((jsm, stream) => jsm.streams.info(stream));
+    return this.#cut(request(jsm, this.stream), `$JS.API.*.${this.stream}`).catch(
+      (error: unknown) => this.#translate(error),
+    );
   }
 
   /**
-   * Writes the entry of campaign `id`. `expectSeq` makes it a refresh: the server refuses
-   * it (10071) unless the subject's last entry is still `expectSeq`, so a slot that lost
-   * its entry can never quietly take a new one.
+   * The stream's configuration and state. Remembers the governor's subject if the stream is
+   * a governor's; whether it is, {@link governorSubject} tells.
    */
+  async info(): Promise<StreamInfo> {
+    const info = await this.call((jsm, stream) => jsm.streams.info(stream));
+    const subject = governorSubject(info);
+    if (subject !== undefined) this.#subject = subject;
+    return info;
+  }
+
+  /** Writes the entry of campaign `id`, with the message id `msgID`. */
   async publish(
     id: string,
     payload: EntryPayload,
     msgID: string,
-    expectSeq?: number,
+    options: PublishOptions = {},
   ): Promise<PubAck> {
+    const { expectSeq, timeout } = options;
+    const subject = this.subject(id);
     try {
-      return await this.#js.publish(this.subject(id), JSON.stringify(payload), {
+      const ack = this.#js.publish(subject, JSON.stringify(payload), {
         msgID,
         expect:
           expectSeq === undefined
             ? { streamName: this.stream }
             : { streamName: this.stream, lastSubjectSequence: expectSeq },
+        ...(timeout === undefined ? {} : { timeout }),
       });
+      return await this.#cut(ack, subject);
     } catch (error) {
       if (isNoResponders(error)) await this.info(); // throws UnknownGovernorError if it is gone
       throw error;
@@ -204,9 +280,14 @@ export class GovernorStream {
     // it for direct gets, which would need allow_direct on the stream.
     const query: SeqMsgRequest & { next_by_subj: string } = {
       seq,
-      next_by_subj: `${SUBJECT_PREFIX}.${this.governor}.*`,
+      next_by_subj: `${this.#subject}.*`,
     };
     return this.call((jsm, stream) => jsm.streams.getMessage(stream, query));
+  }
+
+  /** `request`, ended at the next reconnection if this stream is asked to. */
+  #cut<T>(request: Promise<T>, subject: string): Promise<T> {
+    return this.#cutOnReconnect ? untilReconnect(this.#nc, request, subject) : request;
   }
 
   /** Rethrows `error`, as {@link UnknownGovernorError} if it says the stream does not exist. */

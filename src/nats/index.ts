@@ -23,9 +23,14 @@
  * - **Work longer than `maxAge`**: a held slot rewrites its entry every `maxAge / 3`, so only
  *   a holder that died (or cannot reach the server for `maxAge`) loses its slot to expiry; a
  *   live one that loses it anyway is told through `signal`, and `run()` passes that signal on.
+ * - **A server restart** shorter than about a third of `maxAge` costs no slot: replies are
+ *   waited for no longer than an entry has left, a request cut by a reconnection is sent
+ *   again at once, and a slot's age starts at a write whose reply came back.
  * - **Unknown governors** are `ERR_UNKNOWN_GOVERNOR`, not 'jetstream is not enabled'.
  * - When full, a campaign retries after 250 ms, doubling to at most 2 s, each wait jittered
- *   within its upper half, until its `signal` aborts.
+ *   within its upper half, until its `signal` aborts (`backoff`, `retryInterval`).
+ * - **Max per period**: with `leaveOnFinish: false`, entries are left to expire, so at most
+ *   `limit` slots are granted per `maxAge` window.
  *
  * @module
  */
@@ -43,12 +48,15 @@ export {
   GovernorLimitBelowActiveError,
   GovernorSlotLostError,
   NatsConnectError,
+  NatsReconnectedError,
   UnknownGovernorError,
 } from './errors.js';
+export type { BackoffPolicy } from './backoff.js';
 export { Governor, type GovernorOptions } from './governor.js';
 export type { NatsConnection } from './governor-stream.js';
 export {
   GovernorManager,
+  type ConfigChanges,
   type CreateOptions,
   type GovernorConfig,
   type GovernorEntry,

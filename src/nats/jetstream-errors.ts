@@ -6,6 +6,7 @@
  * @module
  */
 import { JetStreamApiError } from '@nats-io/jetstream';
+import { NatsReconnectedError } from './errors.js';
 
 /** The JetStream API error codes the governor relies on (checked against nats-server 2.9). */
 export const ApiCode = {
@@ -17,6 +18,8 @@ export const ApiCode = {
   StreamNameInUse: 10058,
   /** "stream not found". */
   StreamNotFound: 10059,
+  /** "subjects overlap with an existing stream". */
+  SubjectsOverlap: 10065,
   /** "wrong last sequence": an expected-sequence condition failed. */
   WrongLastSequence: 10071,
   /** "maximum messages exceeded", but also other store failures (max bytes, disk). */
@@ -50,13 +53,19 @@ export function isNoResponders(error: unknown): boolean {
   return error.name === 'RequestError' && isNoResponders(error.cause);
 }
 
+/** The reply did not come within the request's timeout. */
+export function isTimeout(error: unknown): boolean {
+  return error instanceof Error && error.name === 'TimeoutError';
+}
+
 /**
  * Trouble that may pass: a timeout (the server or the link is slow, down or restarting),
- * a request cut by a disconnection, or JetStream saying it is briefly unavailable.
- * A closed connection is final.
+ * a request cut by a disconnection or a reconnection, or JetStream saying it is briefly
+ * unavailable. A closed connection is final.
  */
 export function isTransient(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
+  if (error instanceof NatsReconnectedError) return true;
   switch (error.name) {
     case 'TimeoutError':
       return true;

@@ -13,10 +13,12 @@ import {
 } from './errors.js';
 import {
   decodeEntry,
+  defaultSubject,
   GovernorStream,
-  isGovernorStream,
+  governorSubject,
   streamConfig,
   STREAM_PREFIX,
+  validateSubject,
   type NatsConnection,
 } from './governor-stream.js';
 import { apiCode, ApiCode } from './jetstream-errors.js';
@@ -36,6 +38,14 @@ export interface GovernorConfig {
    * @default 1
    */
   readonly replicas?: number;
+  /**
+   * The subject under which entries are published (`<subject>.<campaign id>`; the stream
+   * captures `<subject>.*`), as choria's `WithSubject`: e.g. to fit an account's subject
+   * permissions. Stored with the governor, so {@link Governor}, the manager and the CLI
+   * find it by the governor's name; it cannot be changed afterwards.
+   * @default `corral.governor.<name>`
+   */
+  readonly subject?: string;
 }
 
 /** A governor's configuration and state. */
@@ -45,6 +55,8 @@ export interface GovernorInfo {
   /** In ms. */
   readonly maxAge: number;
   readonly replicas: number;
+  /** The subject under which entries are published, `<subject>.<campaign id>`. */
+  readonly subject: string;
   /** Slots held now. */
   readonly active: number;
   /** When an entry was last written (a grant or a refresh); `undefined` if never. */
@@ -96,15 +108,18 @@ function validateConfig(config: Partial<GovernorConfig>, complete = false): void
     check('maxAge', config.maxAge, MIN_MAX_AGE, Math.floor(Number.MAX_SAFE_INTEGER / 1e6), ' ms');
   }
   if (config.replicas !== undefined) check('replicas', config.replicas, 1, 5);
+  if (config.subject !== undefined) validateSubject(config.subject);
 }
 
 function toInfo(info: StreamInfo): GovernorInfo {
   const last = Date.parse(info.state.last_ts);
+  const name = info.config.name.slice(STREAM_PREFIX.length);
   return {
-    name: info.config.name.slice(STREAM_PREFIX.length),
+    name,
     limit: info.config.max_msgs,
     maxAge: Math.round(info.config.max_age / 1_000_000),
     replicas: info.config.num_replicas,
+    subject: governorSubject(info) ?? defaultSubject(name),
     active: info.state.messages,
     // An empty stream reports year 1.
     lastActive: Number.isNaN(last) || last <= 0 ? undefined : new Date(last),
@@ -114,6 +129,9 @@ function toInfo(info: StreamInfo): GovernorInfo {
 function describeConfig(info: GovernorInfo): string {
   return `limit ${info.limit}, maxAge ${formatDuration(info.maxAge)}, replicas ${info.replicas}`;
 }
+
+/** A governor's configuration changes that {@link GovernorManager.update} takes. */
+export type ConfigChanges = Partial<Omit<GovernorConfig, 'subject'>>;
 
 /**
  * Manages one governor: its limit, max age and replicas, its entries, evictions and resets.
@@ -148,36 +166,47 @@ export class GovernorManager {
     options: CreateOptions = {},
   ): Promise<GovernorManager> {
     validateConfig(config, true);
-    const replicas = config.replicas ?? 1;
+    const { limit, maxAge, replicas = 1, subject = defaultSubject(name) } = config;
     const stream = new GovernorStream(nc, name);
     let existing: StreamInfo;
     try {
       existing = await stream.info();
     } catch (error) {
       if (!(error instanceof UnknownGovernorError)) throw error;
-      const wanted = streamConfig(name, config.limit, config.maxAge, replicas);
+      const wanted = streamConfig(name, limit, maxAge, replicas, subject);
       const info = await stream
         .call((jsm) => jsm.streams.add(wanted))
         .catch((cause: unknown) => {
+          if (apiCode(cause) === ApiCode.SubjectsOverlap) {
+            const expected = `a subject whose entries (${subject}.*) no other stream captures`;
+            throw new InvalidOptionError('subject', expected, subject);
+          }
           if (apiCode(cause) !== ApiCode.StreamNameInUse) throw cause;
           // Created meanwhile by someone else, differently.
           throw new GovernorExistsError(name, 'a different configuration');
         });
       return new GovernorManager(stream, info);
     }
-    if (!isGovernorStream(existing)) {
+    if (governorSubject(existing) === undefined) {
       const what = `a stream ${stream.stream} that is not a governor (other subjects)`;
       throw new GovernorExistsError(name, what, false);
     }
     const manager = new GovernorManager(stream, existing);
     const current = manager.#info;
+    if (current.subject !== subject) {
+      const what = `subject ${current.subject} (a subject cannot be changed: remove the governor and add it again)`;
+      throw new GovernorExistsError(name, what, false);
+    }
     const same =
       current.limit === config.limit &&
       current.maxAge === config.maxAge &&
       current.replicas === replicas;
     if (same) return manager;
     if (options.update !== true) throw new GovernorExistsError(name, describeConfig(current));
-    await manager.update({ ...config, replicas }, options.force === true ? { force: true } : {});
+    await manager.update(
+      { limit, maxAge, replicas },
+      options.force === true ? { force: true } : {},
+    );
     return manager;
   }
 
@@ -185,7 +214,7 @@ export class GovernorManager {
   static async open(nc: NatsConnection, name: string): Promise<GovernorManager> {
     const stream = new GovernorStream(nc, name);
     const info = await stream.info();
-    if (!isGovernorStream(info)) throw new UnknownGovernorError(name);
+    if (governorSubject(info) === undefined) throw new UnknownGovernorError(name);
     return new GovernorManager(stream, info);
   }
 
@@ -194,7 +223,7 @@ export class GovernorManager {
     const jsm = await jetstream(nc).jetstreamManager(false);
     const governors: GovernorInfo[] = [];
     for await (const info of jsm.streams.list()) {
-      if (isGovernorStream(info)) governors.push(toInfo(info));
+      if (governorSubject(info) !== undefined) governors.push(toInfo(info));
     }
     return governors.sort((a, b) => a.name.localeCompare(b.name));
   }
@@ -217,6 +246,11 @@ export class GovernorManager {
   /** The stream's replicas, as last read. */
   get replicas(): number {
     return this.#info.replicas;
+  }
+
+  /** The subject under which entries are published, `<subject>.<campaign id>`. */
+  get subject(): string {
+    return this.#info.subject;
   }
 
   /** Reads the configuration and state afresh. */
@@ -305,10 +339,7 @@ export class GovernorManager {
   }
 
   /** Changes any of limit, max age and replicas; lowering the limit is checked as in {@link setLimit}. */
-  async update(
-    changes: Partial<GovernorConfig>,
-    options: LimitOptions = {},
-  ): Promise<GovernorInfo> {
+  async update(changes: ConfigChanges, options: LimitOptions = {}): Promise<GovernorInfo> {
     validateConfig(changes);
     const current = await this.#stream.info();
     const limit = changes.limit ?? current.config.max_msgs;

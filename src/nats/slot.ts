@@ -16,13 +16,28 @@
  * (the server cannot have expired the entry any sooner), so the work is told when the limit
  * stops covering it; whether it stops is up to the work.
  *
+ * Across a server restart: a refresh sent while the server is away gets no reply, so each
+ * try waits at most the time its entry has left (and the governor's reply timeout), and a
+ * reconnection cuts it short so it is sent again at once. A restart shorter than
+ * `maxAge - refreshInterval`, less the time to reconnect, therefore costs no slot.
+ *
  * @module
  */
 import type { Slot } from '../governor/governor.js';
 import { retryDelay, sleep } from './backoff.js';
-import { GovernorSlotLostError, UnknownGovernorError } from './errors.js';
+import { GovernorSlotLostError, NatsReconnectedError, UnknownGovernorError } from './errors.js';
 import type { EntryPayload, GovernorStream } from './governor-stream.js';
-import { apiCode, ApiCode, isStreamFull, isTransient } from './jetstream-errors.js';
+import { apiCode, ApiCode, isStreamFull, isTimeout, isTransient } from './jetstream-errors.js';
+
+/** The governor's timing, as the campaign worked it out from its `maxAge`. */
+export interface SlotTiming {
+  /** The governor's `maxAge` when the slot was granted, in ms. */
+  readonly maxAge: number;
+  /** How often to rewrite the entry; `false`: never, so it expires `maxAge` after the grant. */
+  readonly refreshInterval: number | false;
+  /** The longest wait for one reply, in ms. */
+  readonly tryTimeout: number;
+}
 
 /** What a slot needs from the campaign that won it. */
 export interface SlotInit {
@@ -31,14 +46,15 @@ export interface SlotInit {
   readonly id: string;
   readonly payload: EntryPayload;
   readonly seq: number;
-  /** `performance.now()` when the entry was (or may first have been) sent. */
+  /** `performance.now()` when the entry was sent: it cannot expire before this + maxAge. */
   readonly writtenAt: number;
   /** The number of message ids the campaign used; refreshes continue from there. */
   readonly writes: number;
-  readonly maxAge: number;
-  readonly refreshInterval: number | false;
+  readonly timing: SlotTiming;
   readonly retryInterval: number;
   readonly maxRetryInterval: number;
+  /** Whether `finish()` removes the entry; `false`: it is left to expire. */
+  readonly leaveOnFinish: boolean;
 }
 
 /** How many times `finish()` asks before giving up and leaving the entry to expire. */
@@ -56,6 +72,10 @@ export class NatsSlot implements Slot {
   readonly #maxAge: number;
   /** How often to rewrite the entry; `false`: never, so it expires `maxAge` after the grant. */
   readonly #refreshInterval: number | false;
+  /** The longest wait for one reply, in ms. */
+  readonly #tryTimeout: number;
+  /** Whether `finish()` removes the entry; `false`: it is left to expire. */
+  readonly #leaveOnFinish: boolean;
   /** Retry pacing for refreshes that fail for passing reasons. */
   readonly #retry: { readonly interval: number; readonly max: number };
   /** The sequence of the current entry; each refresh moves it. */
@@ -83,8 +103,10 @@ export class NatsSlot implements Slot {
     this.#stream = init.stream;
     this.#id = init.id;
     this.#payload = { ...init.payload, granted: Date.now() };
-    this.#maxAge = init.maxAge;
-    this.#refreshInterval = init.refreshInterval;
+    this.#maxAge = init.timing.maxAge;
+    this.#refreshInterval = init.timing.refreshInterval;
+    this.#tryTimeout = init.timing.tryTimeout;
+    this.#leaveOnFinish = init.leaveOnFinish;
     this.#retry = { interval: init.retryInterval, max: init.maxRetryInterval };
     this.#seq = init.seq;
     this.#writtenAt = init.writtenAt;
@@ -103,7 +125,8 @@ export class NatsSlot implements Slot {
   }
 
   /**
-   * Removes the slot's entry. Idempotent: later calls return the first call's promise.
+   * Removes the slot's entry, or with `leaveOnFinish: false` stops refreshing it and leaves
+   * it to expire. Idempotent: later calls return the first call's promise.
    * Rejects with {@link GovernorSlotLostError} if the slot had been lost or its entry was
    * already gone. If the server cannot be reached, rejects with that error; the entry is no
    * longer refreshed and expires after `maxAge`.
@@ -148,14 +171,22 @@ export class NatsSlot implements Slot {
   /** Rewrites the entry, retrying passing failures until it would have expired. Never rejects. */
   async #refresh(): Promise<void> {
     const msgID = `${this.#id}.${this.#writes++}`;
-    // The earliest send of this msgID whose outcome is unknown: if it landed, the entry's age counts from there.
-    let unknownSince: number | undefined;
-    for (let attempt = 0; !this.#stop.signal.aborted && !this.#lost.signal.aborted; attempt++) {
+    // The first send of msgID: an entry answered as a duplicate was stored no sooner.
+    let firstSent: number | undefined;
+    for (let attempt = 0; !this.#stop.signal.aborted && !this.#lost.signal.aborted;) {
       const sentAt = performance.now();
+      firstSent ??= sentAt;
+      // Waiting for a reply past the entry's expiry is no use: the expiry timer decides then.
+      const left = this.#writtenAt + this.#maxAge - sentAt;
+      if (left < 1) return;
       try {
-        const ack = await this.#stream.publish(this.#id, this.#payload, msgID, this.#seq);
+        const ack = await this.#stream.publish(this.#id, this.#payload, msgID, {
+          expectSeq: this.#seq,
+          timeout: Math.min(this.#tryTimeout, Math.floor(left)),
+        });
         this.#seq = ack.seq;
-        this.#writtenAt = unknownSince ?? sentAt;
+        // Not a duplicate: this very send stored it. A duplicate is no younger than the first send.
+        this.#writtenAt = ack.duplicate ? firstSent : sentAt;
         this.#lastError = undefined;
         this.#schedule();
         return;
@@ -169,10 +200,15 @@ export class NatsSlot implements Slot {
           return;
         }
         // Anything else may pass; the expiry timer decides when it is too late.
-        if (isTransient(error)) unknownSince ??= sentAt;
         this.#lastError = error;
+        // Reconnected, or already waited a whole timeout: send it again at once.
+        if (error instanceof NatsReconnectedError || isTimeout(error)) continue;
       }
-      const wait = retryDelay(attempt, this.#retry.interval, this.#retry.max);
+      const remaining = this.#writtenAt + this.#maxAge - performance.now();
+      const wait = Math.min(
+        retryDelay(attempt++, this.#retry.interval, this.#retry.max),
+        Math.max(0, remaining / 4),
+      );
       await sleep(wait, this.#stop.signal).catch(() => undefined);
     }
   }
@@ -187,6 +223,10 @@ export class NatsSlot implements Slot {
     this.#clearTimers();
     this.#stop.abort();
     await this.#refreshing;
+    if (!this.#leaveOnFinish) {
+      if (this.#lost.signal.aborted) throw this.#lost.signal.reason as Error;
+      return;
+    }
     const purged = await this.#purge();
     if (this.#lost.signal.aborted) throw this.#lost.signal.reason as Error;
     if (purged === 0) {

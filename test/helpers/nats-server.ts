@@ -23,8 +23,8 @@ export interface NatsServer {
   stop(): Promise<void>;
   /** Starts it again on the same port and store. */
   start(): Promise<void>;
-  /** Stops and starts it. */
-  restart(): Promise<void>;
+  /** Stops it, waits `downFor` ms (default 0) with no server listening, and starts it again. */
+  restart(downFor?: number): Promise<void>;
   /** Stops it and deletes the store. */
   close(): Promise<void>;
 }
@@ -150,8 +150,9 @@ export async function startNatsServer(): Promise<NatsServer> {
     log: () => output,
     stop,
     start,
-    restart: async () => {
+    restart: async (downFor = 0) => {
       await stop();
+      if (downFor > 0) await new Promise((resolve) => setTimeout(resolve, downFor));
       await start();
     },
     close: async () => {

@@ -57,6 +57,25 @@ function start(args: string[], env: Record<string, string> = {}): Running {
 
 const corral = (...args: string[]): Promise<Result> => start(['governor', ...args]).done;
 
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Counts the messages published on `subject` (campaign tries and refreshes) from now on. */
+async function countPublished(subject: string): Promise<{ count(): number; stop(): void }> {
+  let count = 0;
+  const sub = nats.nc.subscribe(subject, {
+    callback: () => {
+      count += 1;
+    },
+  });
+  await nats.nc.flush();
+  return {
+    count: () => count,
+    stop: () => {
+      sub.unsubscribe();
+    },
+  };
+}
+
 /** A `node -e` command line for `corral governor run ... --`. */
 const node = (script: string): string[] => [process.execPath, '-e', script];
 
@@ -154,6 +173,24 @@ describe('corral governor', () => {
     expect(ok.code).toBe(0);
   });
 
+  it('add --subject keeps entries under that subject; view shows it and run finds it', async () => {
+    const name = uniqueName('cli');
+    const subject = `jobs.${name}`;
+    expect(await corral('add', name, '1', '1m', '--subject', subject)).toMatchObject({ code: 0 });
+    const viewed = await corral('view', name);
+    expect(viewed.stdout).toContain(`subject:     ${subject}.*`);
+    const published = await countPublished(`${subject}.*`);
+    expect(await corral('run', name, '--', ...node('1'))).toMatchObject({ code: 0 });
+    expect(published.count()).toBeGreaterThanOrEqual(1);
+    published.stop();
+    const refused = await corral('add', name, '1', '1m');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('subject cannot be changed');
+    const bad = await corral('add', uniqueName('cli'), '1', '1m', '--subject', 'a.*');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("option 'subject'");
+  });
+
   describe('run', () => {
     it('holds a slot while the command runs, passes stdio through, and exits with its code', async () => {
       const name = uniqueName('run');
@@ -221,6 +258,100 @@ describe('corral governor', () => {
       expect(result.code).toBe(1);
       expect(result.stdout).toBe('ready\nstopped\n');
       expect(result.stderr).toMatch(/lost slot \d+ of governor .*; stopping the command/);
+    });
+
+    it('--max-per-period leaves the entry to expire: the next run waits for it', async () => {
+      const name = uniqueName('run');
+      const manager = await GovernorManager.create(nats.nc, name, { limit: 1, maxAge: 60_000 });
+      const first = await corral(
+        'run',
+        name,
+        '--max-per-period',
+        '--name',
+        'once',
+        '--',
+        ...node('1'),
+      );
+      expect(first).toMatchObject({ code: 0, stderr: '' });
+      expect(await manager.entries()).toMatchObject([{ name: 'once' }]);
+      const second = await corral(
+        'run',
+        name,
+        '--max-wait',
+        '1s',
+        '--',
+        ...node("console.log('ran')"),
+      );
+      expect(second).toMatchObject({ code: 75, stdout: '' });
+      await manager.reset();
+    });
+
+    it('--interval sets how often a waiting run tries again', async () => {
+      const name = uniqueName('run');
+      await GovernorManager.create(nats.nc, name, { limit: 1, maxAge: 60_000 });
+      const holder = await new Governor(nats.nc, name, { refreshInterval: false }).start();
+      const tries = await countPublished(`corral.governor.${name}.*`);
+      const running = start([
+        'governor',
+        'run',
+        name,
+        '--interval',
+        '6s',
+        '--backoff',
+        'constant',
+        '--',
+        ...node('1'),
+      ]);
+      await waitFor(() => tries.count() >= 1, 30_000);
+      // The default policy would have tried again after 125-250 ms, and several times since.
+      await sleep(2000);
+      expect(tries.count()).toBe(1);
+      await waitFor(() => tries.count() >= 2, 30_000);
+      running.kill('SIGINT');
+      expect((await running.done).code).toBe(130);
+      tries.stop();
+      await holder.finish();
+    });
+
+    it('rejects bad campaign flags, naming them', async () => {
+      const name = uniqueName('run');
+      const manager = await GovernorManager.create(nats.nc, name, { limit: 1, maxAge: 60_000 });
+      const policy = await corral('run', name, '--backoff', 'linear', '--', ...node('1'));
+      expect(policy.code).toBe(1);
+      expect(policy.stderr).toContain('Allowed choices are exponential, constant');
+      const intervals = await corral(
+        'run',
+        name,
+        '--interval',
+        '5s',
+        '--max-interval',
+        '1s',
+        '--',
+        ...node("console.log('ran')"),
+      );
+      expect(intervals).toMatchObject({ code: 1, stdout: '' });
+      expect(intervals.stderr).toContain(
+        "option 'maxRetryInterval' must be at least retryInterval (5000 ms) with the exponential backoff",
+      );
+      // The cap means nothing to the constant policy: --backoff reaches the governor.
+      const holder = await new Governor(nats.nc, name).start();
+      const constant = await corral(
+        'run',
+        name,
+        '--backoff',
+        'constant',
+        '--interval',
+        '5s',
+        '--max-interval',
+        '1s',
+        '--max-wait',
+        '1s',
+        '--',
+        ...node("console.log('ran')"),
+      );
+      expect(constant).toMatchObject({ code: 75, stdout: '' });
+      await holder.finish();
+      expect(await manager.active()).toBe(0);
     });
 
     it('says when the command cannot be started (exit 127)', async () => {

@@ -1,6 +1,6 @@
 /** Durations as the CLI reads and prints them, and the retry pacing. */
 import { describe, expect, it } from 'vitest';
-import { retryDelay, sleep } from '../../src/nats/backoff.js';
+import { backoffDelay, retryDelay, sleep } from '../../src/nats/backoff.js';
 import { formatDuration, parseDuration } from '../../src/nats/duration.js';
 
 describe('parseDuration', () => {
@@ -60,6 +60,38 @@ describe('retryDelay', () => {
   it('spreads campaigners refused together', () => {
     const delays = new Set(Array.from({ length: 20 }, () => retryDelay(3, 250, 2000)));
     expect(delays.size).toBeGreaterThan(15);
+  });
+});
+
+describe('backoffDelay', () => {
+  it("'exponential' is retryDelay; 'constant' is the interval give or take 10%", () => {
+    for (let i = 0; i < 200; i++) {
+      const third = backoffDelay('exponential', 2, 250, 2000);
+      expect(third).toBeGreaterThanOrEqual(500);
+      expect(third).toBeLessThanOrEqual(1000);
+      for (const attempt of [0, 5, 40]) {
+        const constant = backoffDelay('constant', attempt, 1000, 2000);
+        expect(constant).toBeGreaterThanOrEqual(900);
+        expect(constant).toBeLessThanOrEqual(1100);
+      }
+    }
+  });
+
+  it('asks a policy function, and refuses an answer that is not a wait', () => {
+    const asked: number[] = [];
+    const policy = (attempt: number): number => {
+      asked.push(attempt);
+      return attempt * 10;
+    };
+    expect([0, 1, 2].map((attempt) => backoffDelay(policy, attempt, 250, 2000))).toEqual([
+      0, 10, 20,
+    ]);
+    expect(asked).toEqual([0, 1, 2]);
+    for (const bad of [-1, Number.NaN, Infinity, '5']) {
+      expect(() => backoffDelay(() => bad as number, 0, 250, 2000)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_OPTION' }) as Error,
+      );
+    }
   });
 });
 

@@ -10,10 +10,13 @@ import {
   Governor,
   GovernorManager,
   type GovernorConfig,
+  type GovernorOptions,
 } from '../../src/nats/index.js';
-import { storedEntries, uniqueName, useNatsServer } from './setup.js';
+import { storedEntries, uniqueName, useNatsServer, waitFor } from './setup.js';
 
 const nats = useNatsServer();
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function governorOf(config: GovernorConfig, name = uniqueName()): Promise<Governor> {
   await GovernorManager.create(nats.nc, name, config);
@@ -62,6 +65,32 @@ function losingFirstReplyAndEntry(nc: NatsConnection, governor: string): NatsCon
             const { seq } = reply.json<{ seq: number }>();
             const jsm = await jetstreamManager(target, { checkAPI: false });
             await jsm.streams.deleteMessage(`GOVERNOR_${governor}`, seq, false);
+            throw new TimeoutError();
+          }
+          return reply;
+        };
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+    },
+  });
+}
+
+/**
+ * The connection, except that the reply to the first request on a governor subject comes
+ * back as a timeout `delay` ms after the server stored the entry: a reply lost in an outage
+ * that lasted longer than the governor's maxAge.
+ */
+function replyingLate(nc: NatsConnection, delay: number): NatsConnection {
+  let late = false;
+  return new Proxy(nc, {
+    get(target, property) {
+      if (property === 'request') {
+        return async (...args: Parameters<NatsConnection['request']>) => {
+          const reply = await target.request(...args);
+          if (args[0].startsWith('corral.governor.') && !late) {
+            late = true;
+            await sleep(delay);
             throw new TimeoutError();
           }
           return reply;
@@ -205,6 +234,86 @@ describe('Governor', () => {
     await slot.finish();
   });
 
+  it('never hands out a slot born expired: its age starts at a write whose reply came back', async () => {
+    const name = uniqueName();
+    await GovernorManager.create(nats.nc, name, { limit: 2, maxAge: 2000 });
+    // The first try is stored, but its reply only comes (as a timeout) after maxAge.
+    const governor = new Governor(replyingLate(nats.nc, 2500), name, { retryInterval: 20 });
+    const slot = await governor.start({ name: 'late' });
+    await sleep(300);
+    expect(slot.signal.aborted, String(slot.signal.reason)).toBe(false);
+    expect((await storedEntries(nats.nc, name)).map((m) => m.seq)).toEqual([slot.seq]);
+    await slot.finish();
+    expect(await storedEntries(nats.nc, name)).toEqual([]);
+  });
+
+  it('refuses a reply timeout too long for the governor maxAge; the default fits it', async () => {
+    const name = uniqueName();
+    await GovernorManager.create(nats.nc, name, { limit: 1, maxAge: 6000 });
+    // A refresh falls due 2 s after a write and must land within 4 s: two tries of 2 s.
+    const tooLong = new Governor(nats.nc, name, { timeout: 5000 }).start();
+    await expect(tooLong).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
+    await expect(tooLong).rejects.toThrow(/option 'timeout' must be at most 2000 ms/);
+    expect(await storedEntries(nats.nc, name)).toEqual([]);
+    for (const options of [
+      {},
+      { timeout: 2000 },
+      { timeout: 5000, refreshInterval: false as const },
+    ]) {
+      const slot = await new Governor(nats.nc, name, options).start();
+      await slot.finish();
+    }
+  });
+
+  it('waits between tries as its backoff policy says', async () => {
+    const name = uniqueName();
+    await GovernorManager.create(nats.nc, name, { limit: 1, maxAge: 60_000 });
+    const holder = await new Governor(nats.nc, name).start({ name: 'holder' });
+    const asked: number[] = [];
+    const backoff = (attempt: number): number => {
+      asked.push(attempt);
+      return 10;
+    };
+    const waiting = new Governor(nats.nc, name, { backoff }).start({ name: 'patient' });
+    await waitFor(() => asked.length >= 5);
+    await holder.finish();
+    const slot = await waiting;
+    expect(asked).toEqual(asked.map((_, i) => i));
+    await slot.finish();
+
+    // A policy that answers no wait ends the campaign, leaving nothing behind.
+    const refill = await new Governor(nats.nc, name).start();
+    const broken = new Governor(nats.nc, name, { backoff: () => -5 }).start();
+    await expect(broken).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
+    await expect(broken).rejects.toThrow(/option 'backoff'/);
+    expect((await storedEntries(nats.nc, name)).map((m) => m.seq)).toEqual([refill.seq]);
+    await refill.finish();
+  });
+
+  it('with leaveOnFinish: false, leaves the entry to expire: the slot comes back only after maxAge', async () => {
+    const name = uniqueName();
+    const maxAge = 2000;
+    const manager = await GovernorManager.create(nats.nc, name, { limit: 1, maxAge });
+    const governor = new Governor(nats.nc, name, {
+      leaveOnFinish: false,
+      retryInterval: 20,
+      maxRetryInterval: 50,
+    });
+    const before = Date.now();
+    const first = await governor.start({ name: 'first run' });
+    await first.finish();
+    await first.finish(); // idempotent
+    expect(await manager.entries()).toMatchObject([{ seq: first.seq, name: 'first run' }]);
+    const second = await governor.start({
+      name: 'second run',
+      signal: AbortSignal.timeout(20_000),
+    });
+    // The first entry was written after `before` and lives maxAge (the server's timer is never early).
+    expect(Date.now() - before).toBeGreaterThanOrEqual(maxAge - 50);
+    await second.finish();
+    expect(await manager.entries()).toMatchObject([{ seq: second.seq, name: 'second run' }]);
+  });
+
   it('run() holds a slot while fn runs and frees it whether fn returns or throws', async () => {
     const name = uniqueName();
     const governor = await governorOf({ limit: 1, maxAge: 60_000 }, name);
@@ -227,6 +336,19 @@ describe('Governor', () => {
   it('rejects invalid names and options with ERR_INVALID_OPTION', async () => {
     expect(() => new Governor(nats.nc, 'has.dot')).toThrow(/name/);
     expect(() => new Governor(nats.nc, 'ok', { retryInterval: 0 })).toThrow(/retryInterval/);
+    const invalid: unknown[] = [
+      { retryInterval: 500, maxRetryInterval: 100 },
+      { backoff: 'linear' },
+      { leaveOnFinish: 'no' },
+      { timeout: 0 },
+    ];
+    for (const options of invalid) {
+      expect(
+        () => new Governor(nats.nc, 'ok', options as GovernorOptions),
+        JSON.stringify(options),
+      ).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }) as Error);
+    }
+    expect(() => new Governor(nats.nc, 'ok', { retryInterval: 5000 })).not.toThrow();
     const governor = new Governor(nats.nc, (await governorOf({ limit: 1, maxAge: 2000 })).name, {
       refreshInterval: 5000,
     });

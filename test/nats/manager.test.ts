@@ -2,7 +2,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { describe, expect, it } from 'vitest';
 import { Governor, GovernorManager } from '../../src/nats/index.js';
-import { uniqueName, useNatsServer } from './setup.js';
+import { storedEntries, uniqueName, useNatsServer, waitFor } from './setup.js';
 
 const nats = useNatsServer();
 
@@ -22,7 +22,74 @@ describe('GovernorManager', () => {
       max_msgs_per_subject: 1,
       max_age: 90_000 * 1_000_000,
       num_replicas: 1,
+      description: `corral governor ${name}`,
     });
+    expect(manager.subject).toBe(`corral.governor.${name}`);
+  });
+
+  it('keeps entries under a custom subject, stored with the governor so that every client finds it', async () => {
+    const name = uniqueName('subject');
+    const subject = `jobs.${name}`;
+    const manager = await GovernorManager.create(nats.nc, name, {
+      limit: 2,
+      maxAge: 60_000,
+      subject,
+    });
+    expect(manager.subject).toBe(subject);
+    const jsm = await jetstreamManager(nats.nc);
+    expect((await jsm.streams.info(`GOVERNOR_${name}`)).config.subjects).toEqual([`${subject}.*`]);
+
+    // A Governor given only the name publishes under the subject, and refreshes there.
+    const slot = await new Governor(nats.nc, name, { refreshInterval: 100 }).start({
+      name: 'custom',
+    });
+    const firstSeq = slot.seq;
+    await waitFor(() => slot.seq > firstSeq);
+    const stored = await storedEntries(nats.nc, name);
+    expect(stored.map((m) => m.subject)).toEqual([expect.stringMatching(`^${subject}\\.`)]);
+    const opened = await GovernorManager.open(nats.nc, name);
+    expect(await opened.entries()).toMatchObject([{ seq: slot.seq, name: 'custom' }]);
+    const listed = await GovernorManager.list(nats.nc);
+    expect(listed.find((g) => g.name === name)).toMatchObject({ subject, active: 1 });
+    await slot.finish();
+    expect(slot.signal.aborted).toBe(false);
+    expect(await manager.active()).toBe(0);
+
+    // The subject is part of the governor: the same one updates, another is refused.
+    await expect(
+      GovernorManager.create(
+        nats.nc,
+        name,
+        { limit: 3, maxAge: 60_000, subject },
+        { update: true },
+      ),
+    ).resolves.toMatchObject({ limit: 3, subject });
+    const other = GovernorManager.create(
+      nats.nc,
+      name,
+      { limit: 3, maxAge: 60_000 },
+      { update: true },
+    );
+    await expect(other).rejects.toMatchObject({ code: 'ERR_GOVERNOR_EXISTS' });
+    await expect(other).rejects.toThrow(/subject cannot be changed/);
+    // No two governors capture the same subjects.
+    const overlapping = GovernorManager.create(nats.nc, uniqueName('subject'), {
+      limit: 1,
+      maxAge: 60_000,
+      subject,
+    });
+    await expect(overlapping).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
+    await expect(overlapping).rejects.toThrow(/option 'subject' must be a subject whose entries/);
+    for (const bad of ['a.*', 'a.>', 'a..b', '.a', 'has space', '', 42]) {
+      await expect(
+        GovernorManager.create(nats.nc, uniqueName(), {
+          limit: 1,
+          maxAge: 60_000,
+          subject: bad as string,
+        }),
+        String(bad),
+      ).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
+    }
   });
 
   it('opens an existing governor with the same config, refuses a different one unless updating', async () => {
@@ -67,21 +134,26 @@ describe('GovernorManager', () => {
     expect(await manager.lastActive()).toBeUndefined();
     expect(await manager.entries()).toEqual([]);
     const governor = new Governor(nats.nc, name);
+    const before = Date.now();
     const a = await governor.start({ name: 'alpha' });
     const b = await governor.start({ name: 'beta' });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    const granted = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 300));
     expect(await manager.active()).toBe(2);
     const last = await manager.lastActive();
     expect(last).toBeInstanceOf(Date);
     expect(Math.abs(Date.now() - (last?.getTime() ?? 0))).toBeLessThan(10_000);
+    const looked = Date.now();
     const entries = await manager.entries();
+    const after = Date.now();
     expect(entries.map((e) => [e.seq, e.name])).toEqual([
       [a.seq, 'alpha'],
       [b.seq, 'beta'],
     ]);
     for (const entry of entries) {
-      expect(entry.age).toBeGreaterThanOrEqual(0);
-      expect(entry.age).toBeLessThan(10_000);
+      // Granted between `before` and `granted`, listed between `looked` and `after`.
+      expect(entry.age).toBeGreaterThanOrEqual(looked - granted);
+      expect(entry.age).toBeLessThanOrEqual(after - before);
       expect(entry.expiresIn).toBeGreaterThan(50_000);
       expect(entry.expiresIn).toBeLessThanOrEqual(60_000);
     }

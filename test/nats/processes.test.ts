@@ -4,17 +4,17 @@
  * append-only log; the most lines "in" at any instant is how many held a slot at once.
  * The server's own count is not evidence. Needs the build (dist/).
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Governor, GovernorManager } from '../../src/nats/index.js';
+import { campaigner } from './campaigner.js';
+import { maxConcurrent } from './observer.js';
 import { uniqueName, useNatsServer } from './setup.js';
 
 const nats = useNatsServer();
-const FIXTURE = new URL('../fixtures/nats-campaigner.mjs', import.meta.url).pathname;
 const BUILT = new URL('../../dist/src/nats/index.js', import.meta.url).pathname;
 
 let dir = '';
@@ -26,68 +26,6 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** The most slots held at once according to an enter/leave log; `+1` first on equal times. */
-function maxConcurrent(log: string): { max: number; enters: number; leaves: number } {
-  const events = log
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => {
-      const [time = '', delta = ''] = line.trim().split(' ');
-      if (delta !== '+1' && delta !== '-1') throw new Error(`bad log line: ${line}`);
-      return { time: BigInt(time), delta: delta === '+1' ? 1 : -1 };
-    })
-    .sort((a, b) => (a.time === b.time ? b.delta - a.delta : a.time < b.time ? -1 : 1));
-  let held = 0;
-  let max = 0;
-  for (const { delta } of events) {
-    held += delta;
-    max = Math.max(max, held);
-  }
-  return {
-    max,
-    enters: events.filter((e) => e.delta === 1).length,
-    leaves: events.filter((e) => e.delta === -1).length,
-  };
-}
-
-interface Campaigner {
-  /** Resolves to the exit code once the process ends, with what it wrote. */
-  readonly exited: Promise<{ code: number | null; signal: string | null; output: string }>;
-  /** Resolves when the process says it holds a slot. */
-  readonly granted: Promise<void>;
-  kill(signal: NodeJS.Signals): void;
-}
-
-function campaigner(
-  governor: string,
-  log: string,
-  holdMs: number,
-  mode: 'refresh' | 'no-refresh',
-): Campaigner {
-  const child = spawn(
-    process.execPath,
-    [FIXTURE, nats.server.url, governor, log, String(holdMs), mode],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let output = '';
-  let onGranted: () => void = () => undefined;
-  const granted = new Promise<void>((resolve) => (onGranted = resolve));
-  child.stdout.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-    if (output.includes('granted')) onGranted();
-  });
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: string | null; output: string }>(
-    (resolve) =>
-      child.once('exit', (code, signal) => {
-        resolve({ code, signal, output });
-      }),
-  );
-  return { exited, granted, kill: (signal) => child.kill(signal) };
-}
-
 async function campaign(
   processes: number,
   config: { limit: number; maxAge: number },
@@ -98,7 +36,9 @@ async function campaign(
   await GovernorManager.create(nats.nc, governor, config);
   const log = join(dir, `${governor}.log`);
   await writeFile(log, '');
-  const children = Array.from({ length: processes }, () => campaigner(governor, log, holdMs, mode));
+  const children = Array.from({ length: processes }, () =>
+    campaigner(nats.server.url, governor, log, holdMs, mode),
+  );
   const results = await Promise.all(children.map((c) => c.exited));
   for (const result of results) expect(result, result.output).toMatchObject({ code: 0 });
   return maxConcurrent(await readFile(log, 'utf8'));
@@ -135,7 +75,7 @@ describe('across OS processes', () => {
     const maxAge = 3000;
     const manager = await GovernorManager.create(nats.nc, governor, { limit: 1, maxAge });
     const log = join(dir, `${governor}.log`);
-    const holder = campaigner(governor, log, 600_000, 'refresh');
+    const holder = campaigner(nats.server.url, governor, log, 600_000, 'refresh');
     await holder.granted;
     holder.kill('SIGKILL');
     const killedAt = Date.now();

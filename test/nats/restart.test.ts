@@ -1,6 +1,8 @@
 /**
  * A nats-server restart in the middle of things. File storage keeps the entries; campaigns
- * that were waiting either get a slot or fail clearly, and no entry is left behind.
+ * that were waiting either get a slot or fail clearly, and no entry is left behind; a held
+ * slot whose refresh falls in the outage keeps its entry. (Many processes across a restart:
+ * restart-processes.test.ts.)
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
@@ -21,7 +23,29 @@ function reconnected(nc: NatsConnection): Promise<void> {
   })();
 }
 
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
 describe('across a nats-server restart', () => {
+  it('a held slot whose refresh falls in a 2 s outage keeps its entry (maxAge 6 s)', async () => {
+    const name = uniqueName('refresh');
+    await GovernorManager.create(nats.nc, name, { limit: 1, maxAge: 6000 });
+    const nc = await nats.connect(RECONNECTING);
+    const slot = await new Governor(nc, name).start({ name: 'through the outage' });
+    const grantedAt = Date.now();
+    // The refresh due 2 s after the grant is sent while the server is down.
+    await sleep(1500);
+    const back = reconnected(nc);
+    await nats.server.restart(2000);
+    await back;
+    // Past the moment the entry expires unless a refresh landed.
+    await sleep(Math.max(0, grantedAt + 7000 - Date.now()));
+    expect(slot.signal.aborted, String(slot.signal.reason)).toBe(false);
+    const manager = await GovernorManager.open(await nats.connect(), name);
+    expect(await manager.entries()).toMatchObject([{ name: 'through the outage' }]);
+    await slot.finish();
+    expect(await manager.active()).toBe(0);
+  }, 60_000);
+
   it('keeps held slots (file storage), and a waiting campaign ends with a slot and no ghosts', async () => {
     const name = uniqueName('restart');
     await GovernorManager.create(nats.nc, name, { limit: 1, maxAge: 30_000 });
