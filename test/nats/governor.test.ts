@@ -11,8 +11,8 @@ import {
   GovernorManager,
   type GovernorConfig,
   type GovernorOptions,
-} from '../../src/nats/index.js';
-import { storedEntries, uniqueName, useNatsServer, waitFor } from './setup.js';
+} from '#internal/nats/index.js';
+import { storedEntries, uniqueName, useNatsServer, waitFor } from '../helpers/nats-setup.js';
 
 const nats = useNatsServer();
 

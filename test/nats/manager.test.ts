@@ -1,8 +1,8 @@
 /** The operator's side: creating, viewing, changing, listing and removing governors. */
 import { jetstreamManager } from '@nats-io/jetstream';
 import { describe, expect, it } from 'vitest';
-import { Governor, GovernorManager } from '../../src/nats/index.js';
-import { storedEntries, uniqueName, useNatsServer, waitFor } from './setup.js';
+import { Governor, GovernorManager } from '#internal/nats/index.js';
+import { storedEntries, uniqueName, useNatsServer, waitFor } from '../helpers/nats-setup.js';
 
 const nats = useNatsServer();
 

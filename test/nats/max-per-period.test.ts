@@ -13,10 +13,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Governor, GovernorManager } from '../../src/nats/index.js';
-import { campaigner, type CampaignerMode } from './campaigner.js';
-import { maxConcurrent, maxStartsPerWindow } from './observer.js';
-import { uniqueName, useNatsServer } from './setup.js';
+import { Governor, GovernorManager } from '#internal/nats/index.js';
+import { campaigner, type CampaignerMode } from '../helpers/nats-campaigner.js';
+import { maxConcurrent, maxStartsPerWindow } from '../helpers/nats-observer.js';
+import { uniqueName, useNatsServer } from '../helpers/nats-setup.js';
 
 const nats = useNatsServer();
 const BUILT = new URL('../../dist/src/nats/index.js', import.meta.url).pathname;

@@ -13,9 +13,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GovernorManager } from '../../src/nats/index.js';
-import { maxConcurrent, parseLog } from './observer.js';
-import { uniqueName, useNatsServer, waitFor } from './setup.js';
+import { GovernorManager } from '#internal/nats/index.js';
+import { maxConcurrent, parseLog } from '../helpers/nats-observer.js';
+import { uniqueName, useNatsServer, waitFor } from '../helpers/nats-setup.js';
 
 const nats = useNatsServer();
 const CLI = new URL('../../dist/src/cli/main.js', import.meta.url).pathname;

@@ -1,0 +1,147 @@
+/**
+ * The package as a user gets it: `npm pack`, then `npm install` of the tarball into a
+ * fresh project (dependencies from the registry, the optional NATS peers left out). It
+ * installs without running or warning about any script, runs a job, and its CLI reports
+ * its version, runs the demo and says that `bench` needs a checkout; `corral/nats` names
+ * the packages it lacks; the source maps point at shipped sources. Needs the build.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { requireBuild } from '../helpers/cli-map.js';
+import { tempDir } from '../helpers/index.js';
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  version: string;
+};
+
+/** The environment without the variables of an enclosing `npm run`, which would steer npm. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+}
+
+interface Outcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to its end, resolving (never rejecting) with its exit code and output. */
+async function sh(file: string, args: string[], cwd: string): Promise<Outcome> {
+  return run(file, args, { cwd, env: cleanEnv(), timeout: 120_000 }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (e: unknown) => {
+      const failure = e as { code: number; stdout: string; stderr: string };
+      return { code: failure.code, stdout: failure.stdout, stderr: failure.stderr };
+    },
+  );
+}
+
+describe('the packed package, installed in a fresh project', () => {
+  let project = '';
+  let install: Outcome;
+  const installed = (...parts: string[]): string =>
+    join(project, 'node_modules', 'corral', ...parts);
+  const corral = (...args: string[]): Promise<Outcome> =>
+    sh(process.execPath, [join(project, 'node_modules', '.bin', 'corral'), ...args], project);
+
+  beforeAll(async () => {
+    requireBuild();
+    const dir = tempDir();
+    // dist/ is built already, and rebuilding it here would pull it from under other tests.
+    const pack = await sh('npm', ['pack', '--ignore-scripts', '--pack-destination', dir], ROOT);
+    expect(pack.code).toBe(0);
+    const tarball = join(dir, pack.stdout.trim().split('\n').at(-1) ?? '');
+    project = join(dir, 'project');
+    await run('mkdir', [project]);
+    writeFileSync(
+      join(project, 'package.json'),
+      '{ "name": "user", "private": true, "type": "module" }\n',
+    );
+    install = await sh(
+      'npm',
+      ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball],
+      project,
+    );
+  }, 120_000);
+
+  it('installs without running a script or warning about one', () => {
+    expect(install.code).toBe(0);
+    expect(`${install.stdout}${install.stderr}`).not.toMatch(/prepare|install-scripts/i);
+    const manifest = JSON.parse(readFileSync(installed('package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+      license: string;
+    };
+    expect(manifest.scripts.prepare).toBeUndefined();
+    expect(manifest.license).toBe('MIT');
+    expect(readFileSync(installed('LICENSE'), 'utf8')).toContain('corral contributors');
+    // The optional NATS peers are not installed: the corral/nats test below relies on it.
+    expect(existsSync(join(project, 'node_modules', '@nats-io'))).toBe(false);
+  });
+
+  it('runs a job on a pool', async () => {
+    writeFileSync(join(project, 'worker.js'), 'export const triple = (n) => n * 3;\n');
+    writeFileSync(
+      join(project, 'main.js'),
+      "import { Pool } from 'corral';\n" +
+        "const pool = new Pool({ module: new URL('./worker.js', import.meta.url), threads: 1 });\n" +
+        "try { console.log(await pool.do(14, { task: 'triple' })); } finally { await pool.shutdown(); }\n",
+    );
+    const r = await sh(process.execPath, ['main.js'], project);
+    expect(r).toMatchObject({ code: 0, stdout: '42\n' });
+  });
+
+  it('corral --version prints the version from package.json', async () => {
+    expect(await corral('--version')).toMatchObject({ code: 0, stdout: `${version}\n` });
+  });
+
+  it('corral demo runs from the installed package', async () => {
+    const r = await corral('demo', '--records', '40', '--rounds', '2');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/results identical: true/);
+  });
+
+  it('corral bench says it needs a checkout', async () => {
+    const r = await corral('bench', '--quick');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/needs a checkout of corral's repository/);
+  });
+
+  it("import 'corral/nats' without the NATS packages names them", async () => {
+    const script =
+      "import('corral/nats').then(() => console.log('loaded'), (e) => " +
+      'console.log(JSON.stringify({ name: e.name, code: e.code, message: e.message })));';
+    const r = await sh(process.execPath, ['--input-type=module', '-e', script], project);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({
+      name: 'NatsClientMissingError',
+      code: 'ERR_NATS_CLIENT_MISSING',
+      message: expect.stringContaining(
+        'npm install @nats-io/transport-node @nats-io/jetstream',
+      ) as unknown,
+    });
+  });
+
+  it('ships the sources its source maps and declaration maps point at', () => {
+    for (const map of ['dist/src/index.js.map', 'dist/src/index.d.ts.map']) {
+      const { sources } = JSON.parse(readFileSync(installed(map), 'utf8')) as {
+        sources: string[];
+      };
+      expect(sources.length).toBeGreaterThan(0);
+      for (const source of sources) {
+        expect(existsSync(resolve(dirname(installed(map)), source))).toBe(true);
+      }
+    }
+  });
+});
+
+it("corral/nats's entry exports every value that src/nats/index.ts exports", async () => {
+  const entry = Object.keys(await import('corral/nats')).sort();
+  const index = Object.keys(await import('../../dist/src/nats/index.js')).sort();
+  expect(entry).toEqual(index);
+});
