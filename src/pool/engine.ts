@@ -21,7 +21,7 @@ import {
 import type { Job, JobOwner } from './job.js';
 import type { ResolvedOptions } from './options.js';
 import { RESULT_STRIDE, ResultStatus } from '../protocol/messages.js';
-import { StatsRecorder, type PoolStats } from './stats.js';
+import { StatsRecorder, timed, type PoolStats } from './stats.js';
 import type { WorkerHandle, WorkerListener } from '../threads/thread.js';
 import { ThreadSet } from '../threads/thread-set.js';
 import { fromWire, type WireError } from '../protocol/wire-error.js';
@@ -430,6 +430,7 @@ export class Engine {
 
   #onReady(worker: WorkerHandle, tasks: string[]): void {
     this.#startFailures = 0;
+    this.stats.threadReady(worker);
     this.#tasks ??= new Map(tasks.map((name, i) => [name, i]));
     this.#life.started();
     this.#emit('threadStart', { threadId: worker.threadId });
@@ -488,6 +489,7 @@ export class Engine {
       else this.#settle(job, false, fromWire(wire));
     }
     this.#dispatcher.observe(busy, counted);
+    this.stats.threadBusy(worker, busy);
     if (worker.state === 'retiring' && worker.load === 0) worker.close();
     else this.#threads.offer(worker);
     this.#dispatcher.run();
@@ -521,6 +523,7 @@ export class Engine {
   #onExited(worker: WorkerHandle, error: unknown): void {
     const wasReady = worker.everReady;
     this.#threads.delete(worker);
+    this.stats.threadExited(worker);
     this.#emit('threadExit', { threadId: worker.threadId });
     // Threads a forced shutdown terminates (reason: PoolClosedError) did not crash.
     const crashed =
@@ -666,10 +669,7 @@ export class Engine {
   }
 }
 
-/**
- * Whether a job's wait and run times are recorded: one in 8 (ids are sequential), which
- * keeps the percentiles and takes the clock reads off the hot path.
- */
+/** Whether a job's wait and run times are recorded (the policy is in stats.ts). */
 function sampled(job: Job): boolean {
-  return (job.id & 7) === 0;
+  return timed(job.id);
 }
