@@ -54,3 +54,9 @@ export {
   type StartOptions,
   type RunOptions,
 } from './governor.js';
+export type {
+  Executor,
+  ExecutorJobOptions,
+  ExecutorStreamOptions,
+  ExecutorStats,
+} from './executor.js';
