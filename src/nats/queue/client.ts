@@ -16,18 +16,11 @@ import {
   type JetStreamManager,
   type JsMsg,
 } from '@nats-io/jetstream';
-import { AbortError, DataCloneError, JobTimeoutError, PoolClosedError } from '../../index.js';
+import { AbortError, JobTimeoutError, PoolClosedError } from '../../index.js';
 import { sleep } from '../backoff.js';
 import type { NatsConnection } from '../governor-stream.js';
-import {
-  decodeError,
-  decodePayload,
-  decodeResults,
-  encodeInput,
-  FRAMING_RESERVE,
-  ResultStatus,
-} from './codec.js';
-import { PayloadTooLargeError, QueueConnectionClosedError } from './errors.js';
+import { decodeResults, FRAMING_RESERVE, ResultStatus } from './codec.js';
+import { QueueConnectionClosedError } from './errors.js';
 import {
   clientConsumerConfig,
   ensureQueue,
@@ -38,10 +31,12 @@ import {
 import { Outbox } from './outbox.js';
 import { DurablePublisher } from './publisher.js';
 import type { RemoteJob, RemoteJobOwner } from './remote-job.js';
-import { fromWire } from './wire-error.js';
+import { fromWire, type WireError } from './wire-error.js';
 
 /** Results pulled at once by the client's consumer. */
 const RESULT_BATCH = 256;
+/** Bytes a message of several jobs may have, at most. */
+const MESSAGE_BYTES = 256 * 1024;
 /** Pause before reading results again after the consumer failed, in ms. */
 const RESUBSCRIBE_DELAY = 250;
 
@@ -71,8 +66,6 @@ export class QueueClient {
   #jsm: Promise<JetStreamManager> | undefined;
   readonly #publisher: DurablePublisher;
   readonly #outbox: Outbox;
-  /** The largest input a job may have, in bytes. */
-  readonly #limit: number;
   /** Jobs not yet settled, by id. */
   readonly #pending = new Map<number, RemoteJob>();
   #nextId = 1;
@@ -93,7 +86,7 @@ export class QueueClient {
     this.#js = jetstream(nc);
     this.#publisher = new DurablePublisher(this.#js, nc);
     const maxPayload = nc.info?.max_payload ?? 1024 * 1024;
-    this.#limit = maxPayload - FRAMING_RESERVE;
+    const limit = maxPayload - FRAMING_RESERVE;
     this.#outbox = new Outbox({
       nc,
       publisher: this.#publisher,
@@ -102,9 +95,10 @@ export class QueueClient {
       subject: layout.jobsSubject,
       cancelSubject: layout.cancelSubject,
       clientId: this.id,
-      maxBytes: Math.min(this.#limit, 256 * 1024),
-      failed: (jobs, error) => {
-        for (const job of jobs) this.#settle(job, false, this.#failure ?? error);
+      maxBytes: Math.min(limit, MESSAGE_BYTES),
+      limit,
+      reject: (job, error) => {
+        this.#settle(job, false, this.#failure ?? error);
       },
     });
     this.#ready = this.#setup(config);
@@ -158,16 +152,6 @@ export class QueueClient {
     if (this.#failure !== undefined) return this.#failure;
     if (this.#state !== 'running') return new PoolClosedError();
     if (job.signal?.aborted === true) return new AbortError(job.signal.reason);
-    try {
-      job.payload = encodeInput(job.input);
-    } catch (error) {
-      return error as Error;
-    }
-    if (job.payload.length > this.#limit) {
-      const size = job.payload.length;
-      job.payload = undefined;
-      return new PayloadTooLargeError('input', size, this.#limit);
-    }
     return undefined;
   }
 
@@ -299,14 +283,8 @@ export class QueueClient {
         this.#counts.duplicates++;
         continue;
       }
-      let ok = result.status === ResultStatus.Ok;
-      let value: unknown;
-      try {
-        value = ok ? decodePayload(result.payload) : fromWire(decodeError(result.payload));
-      } catch (error) {
-        ok = false;
-        value = new DataCloneError('result', { cause: error });
-      }
+      const ok = result.status === ResultStatus.Ok;
+      const value = ok ? result.value : fromWire(result.value as WireError);
       if (result.redelivered && (ok || codeOf(value) !== 'ERR_HOST_LOST')) {
         this.#counts.retried++;
       }

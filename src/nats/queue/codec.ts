@@ -3,39 +3,41 @@
  * jobs of one client; a **result message** (host to that client) carries several results.
  *
  * Inputs and results keep structured-clone semantics through `node:v8` serialisation
- * (typed arrays, Map, Set, Date, BigInt, cycles survive). Each payload is serialised on
- * its own, once, so its size is known before it joins a message (a payload over the limit
- * fails its own job, not the message) and a host or client deserialises only what it uses.
+ * (typed arrays, Map, Set, Date, BigInt, cycles survive). A whole message is one
+ * serialisation: `v8.serialize` has a fixed cost per call many times a tiny job's own, so
+ * one call per job would bound a host at a few thousand jobs a second. A message too large
+ * (or holding a value that cannot be serialised) is split by its sender until each part
+ * fits or holds the one job at fault, which alone fails.
  *
- * Layout of both: a 1-byte kind (`J` or `R`), a 1-byte version, a 4-byte little-endian
- * length of the header, the header (v8-serialised array), then the payloads back to back.
- * - job header: `[clientId, count, (id, task, timeout, maxTries, key | null, bytes) × count]`
- * - result header: `[hostId, runMs, count, (id, status, redelivered, bytes) × count]`
+ * Layout of both: a 1-byte kind (`J` or `R`), a 1-byte version, then one v8-serialised
+ * array:
+ * - job message: `[clientId, (id, task, timeout, maxTries, key | null) × n, inputs]`
+ * - result message: `[hostId, runMs, (id, status, redelivered) × n, values]`
+ *
+ * An error result's value is a {@link WireError}.
  *
  * @module
  */
 import { deserialize, serialize } from 'node:v8';
-import { DataCloneError } from '../../index.js';
 import { toWire, type WireError } from './wire-error.js';
 
 const VERSION = 1;
 const KIND_JOBS = 0x4a; // 'J'
 const KIND_RESULTS = 0x52; // 'R'
-const PREAMBLE = 6;
-const JOB_FIELDS = 6;
-const RESULT_FIELDS = 4;
+const JOB_FIELDS = 5;
+const RESULT_FIELDS = 3;
 
 /**
- * Bytes of a message that are not payload (kind, version, header, the msg-id header of the
- * NATS message): a payload may be at most `max_payload` less this.
+ * Bytes of a NATS message that are not this codec's (the message-id header and the
+ * protocol line): a message's body may be at most `max_payload` less this.
  */
-export const FRAMING_RESERVE = 1024;
+export const FRAMING_RESERVE = 512;
 
 /** How a result ended. */
 export const ResultStatus = { Ok: 0, Error: 1 } as const;
 export type ResultStatus = (typeof ResultStatus)[keyof typeof ResultStatus];
 
-/** One job as it travels: its input already serialised. */
+/** One job as it travels. */
 export interface WireJob {
   /** Unique per client. */
   readonly id: number;
@@ -44,16 +46,16 @@ export interface WireJob {
   readonly timeout: number;
   readonly maxTries: number;
   readonly key: string | undefined;
-  readonly input: Uint8Array;
+  readonly input: unknown;
 }
 
-/** One result as it travels: its value (or wire error) already serialised. */
+/** One result as it travels: the task's value, or a {@link WireError}. */
 export interface WireResult {
   readonly id: number;
   readonly status: ResultStatus;
   /** The job ran again after a host was lost. */
   readonly redelivered: boolean;
-  readonly payload: Uint8Array;
+  readonly value: unknown;
 }
 
 /** A message that this version cannot read (another version, or not corral's). */
@@ -61,56 +63,17 @@ export class MalformedMessageError extends Error {
   override readonly name = 'MalformedMessageError';
 }
 
-/** Serialises a job's input; throws `ERR_DATA_CLONE` if it holds something that cannot be. */
-export function encodeInput(input: unknown): Uint8Array {
-  try {
-    return serialize(input);
-  } catch (error) {
-    throw new DataCloneError('input', { cause: error });
-  }
-}
-
-/** Serialises a task's result; throws `ERR_DATA_CLONE` if it holds something that cannot be. */
-export function encodeValue(value: unknown): Uint8Array {
-  try {
-    return serialize(value);
-  } catch (error) {
-    throw new DataCloneError('result', { cause: error });
-  }
-}
-
-/** Serialises an error as {@link WireError} data. Never throws. */
-export function encodeError(error: unknown): Uint8Array {
-  return serialize(toWire(error));
-}
-
-/** The value or wire error in a payload. */
-export function decodePayload(payload: Uint8Array): unknown {
-  return deserialize(payload);
-}
-
-/** The wire error in an error result's payload. */
-export function decodeError(payload: Uint8Array): WireError {
-  return deserialize(payload) as WireError;
-}
-
-function frame(kind: number, header: unknown[], payloads: Uint8Array[], total: number): Uint8Array {
-  const head = serialize(header);
-  const out = Buffer.allocUnsafe(PREAMBLE + head.length + total);
+function frame(kind: number, body: unknown[]): Uint8Array {
+  const data = serialize(body);
+  const out = Buffer.allocUnsafe(2 + data.length);
   out[0] = kind;
   out[1] = VERSION;
-  out.writeUInt32LE(head.length, 2);
-  head.copy(out, PREAMBLE);
-  let at = PREAMBLE + head.length;
-  for (const p of payloads) {
-    out.set(p, at);
-    at += p.length;
-  }
+  data.copy(out, 2);
   return out;
 }
 
-function unframe(kind: number, data: Uint8Array): { header: unknown[]; body: number } {
-  if (data.length < PREAMBLE || data[0] !== kind) {
+function unframe(kind: number, data: Uint8Array): unknown[] {
+  if (data.length < 2 || data[0] !== kind) {
     throw new MalformedMessageError('not a corral queue message');
   }
   if (data[1] !== VERSION) {
@@ -118,24 +81,24 @@ function unframe(kind: number, data: Uint8Array): { header: unknown[]; body: num
       `queue message version ${data[1]}; this corral reads ${VERSION}`,
     );
   }
-  const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  const length = buffer.readUInt32LE(2);
-  const header = deserialize(buffer.subarray(PREAMBLE, PREAMBLE + length)) as unknown;
-  if (!Array.isArray(header)) throw new MalformedMessageError('bad queue message header');
-  return { header, body: PREAMBLE + length };
+  const body = deserialize(data.subarray(2)) as unknown;
+  if (!Array.isArray(body)) throw new MalformedMessageError('bad queue message');
+  return body;
 }
 
-/** The bytes of a job message carrying `jobs` of client `clientId`. */
+/**
+ * The bytes of a job message carrying `jobs` of client `clientId`. Throws what
+ * `v8.serialize` throws if an input holds something that cannot be serialised.
+ */
 export function encodeJobs(clientId: string, jobs: readonly WireJob[]): Uint8Array {
-  const header: unknown[] = [clientId, jobs.length];
-  const payloads: Uint8Array[] = [];
-  let total = 0;
+  const body: unknown[] = [clientId];
+  const inputs: unknown[] = [];
   for (const job of jobs) {
-    header.push(job.id, job.task, job.timeout, job.maxTries, job.key ?? null, job.input.length);
-    payloads.push(job.input);
-    total += job.input.length;
+    body.push(job.id, job.task, job.timeout, job.maxTries, job.key ?? null);
+    inputs.push(job.input);
   }
-  return frame(KIND_JOBS, header, payloads, total);
+  body.push(inputs);
+  return frame(KIND_JOBS, body);
 }
 
 /** A job message, read. */
@@ -146,45 +109,45 @@ export interface JobBatch {
 
 /** Reads a job message; throws {@link MalformedMessageError} if it is not one this version reads. */
 export function decodeJobs(data: Uint8Array): JobBatch {
-  const { header, body } = unframe(KIND_JOBS, data);
-  const [clientId, count] = header;
-  if (typeof clientId !== 'string' || typeof count !== 'number') {
-    throw new MalformedMessageError('bad job message header');
+  const body = unframe(KIND_JOBS, data);
+  const clientId = body[0];
+  const inputs = body[body.length - 1];
+  if (typeof clientId !== 'string' || !Array.isArray(inputs)) {
+    throw new MalformedMessageError('bad job message');
   }
   const jobs: WireJob[] = [];
-  let at = body;
-  for (let i = 0; i < count; i++) {
-    const f = 2 + i * JOB_FIELDS;
-    const bytes = header[f + 5] as number;
-    const key = header[f + 4] as string | null;
+  for (let i = 0; i < inputs.length; i++) {
+    const f = 1 + i * JOB_FIELDS;
+    const key = body[f + 4] as string | null;
     jobs.push({
-      id: header[f] as number,
-      task: header[f + 1] as string,
-      timeout: header[f + 2] as number,
-      maxTries: header[f + 3] as number,
+      id: body[f] as number,
+      task: body[f + 1] as string,
+      timeout: body[f + 2] as number,
+      maxTries: body[f + 3] as number,
       key: key ?? undefined,
-      input: data.subarray(at, at + bytes),
+      input: inputs[i],
     });
-    at += bytes;
   }
   return { clientId, jobs };
 }
 
-/** The bytes of a result message from host `hostId`; `runMs` is its recent mean run time per job. */
+/**
+ * The bytes of a result message from host `hostId`; `runMs` is its estimate of a job's
+ * cost. Throws what `v8.serialize` throws if a value holds something that cannot be.
+ */
 export function encodeResults(
   hostId: string,
   runMs: number,
   results: readonly WireResult[],
 ): Uint8Array {
-  const header: unknown[] = [hostId, runMs, results.length];
-  const payloads: Uint8Array[] = [];
-  let total = 0;
+  const body: unknown[] = [hostId, runMs];
+  const values: unknown[] = [];
   for (const r of results) {
-    header.push(r.id, r.status, r.redelivered, r.payload.length);
-    payloads.push(r.payload);
-    total += r.payload.length;
+    body.push(r.id, r.status, r.redelivered);
+    values.push(r.value);
   }
-  return frame(KIND_RESULTS, header, payloads, total);
+  body.push(values);
+  return frame(KIND_RESULTS, body);
 }
 
 /** A result message, read. */
@@ -196,30 +159,38 @@ export interface ResultBatch {
 
 /** Reads a result message; throws {@link MalformedMessageError} if it is not one this version reads. */
 export function decodeResults(data: Uint8Array): ResultBatch {
-  const { header, body } = unframe(KIND_RESULTS, data);
-  const [hostId, runMs, count] = header;
-  if (typeof hostId !== 'string' || typeof runMs !== 'number' || typeof count !== 'number') {
-    throw new MalformedMessageError('bad result message header');
+  const body = unframe(KIND_RESULTS, data);
+  const [hostId, runMs] = body;
+  const values = body[body.length - 1];
+  if (typeof hostId !== 'string' || typeof runMs !== 'number' || !Array.isArray(values)) {
+    throw new MalformedMessageError('bad result message');
   }
   const results: WireResult[] = [];
-  let at = body;
-  for (let i = 0; i < count; i++) {
-    const f = 3 + i * RESULT_FIELDS;
-    const bytes = header[f + 3] as number;
+  for (let i = 0; i < values.length; i++) {
+    const f = 2 + i * RESULT_FIELDS;
     results.push({
-      id: header[f] as number,
-      status: header[f + 1] as ResultStatus,
-      redelivered: header[f + 2] === true,
-      payload: data.subarray(at, at + bytes),
+      id: body[f] as number,
+      status: body[f + 1] as ResultStatus,
+      redelivered: body[f + 2] === true,
+      value: values[i],
     });
-    at += bytes;
   }
   return { hostId, runMs, results };
 }
 
-/** Bytes a job adds to a message beyond its input (its share of the header), at most. */
-export function jobOverhead(task: string, key: string | undefined): number {
-  return 48 + task.length * 3 + (key === undefined ? 0 : key.length * 3);
+/** An error as a result's value. */
+export function errorValue(error: unknown): WireError {
+  return toWire(error);
+}
+
+/** Whether `value` can be serialised (and so sent). */
+export function serialisable(value: unknown): boolean {
+  try {
+    serialize(value);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The bytes of a cancel notice: client `clientId` gave up jobs `ids`. */
@@ -237,4 +208,49 @@ export function decodeCancel(data: Uint8Array): { clientId: string; ids: number[
   } catch {
     return undefined;
   }
+}
+
+/** Where {@link pack} puts what it made of the items. */
+export interface PackSink<T> {
+  /** A message holding `items`. */
+  message(items: T[], data: Uint8Array): void;
+  /** An item that alone makes a message larger than the limit. */
+  tooLarge(item: T, size: number): void;
+  /** An item that cannot be serialised. */
+  unserialisable(item: T, error: unknown): void;
+}
+
+/**
+ * Encodes `items` as few messages as fit: each at most `maxBytes`, or `limit` for a message
+ * of a single item. A message too large, or that fails to serialise, is split in halves
+ * until it fits or holds the one item at fault.
+ */
+export function pack<T>(
+  items: T[],
+  encode: (items: T[]) => Uint8Array,
+  maxBytes: number,
+  limit: number,
+  sink: PackSink<T>,
+): void {
+  let data: Uint8Array | undefined;
+  let failure: unknown;
+  try {
+    data = encode(items);
+  } catch (error) {
+    failure = error;
+  }
+  const single = items.length === 1;
+  if (data !== undefined && data.length <= (single ? limit : maxBytes)) {
+    sink.message(items, data);
+    return;
+  }
+  if (single) {
+    const item = items[0] as T;
+    if (data === undefined) sink.unserialisable(item, failure);
+    else sink.tooLarge(item, data.length);
+    return;
+  }
+  const half = Math.ceil(items.length / 2);
+  pack(items.slice(0, half), encode, maxBytes, limit, sink);
+  pack(items.slice(half), encode, maxBytes, limit, sink);
 }

@@ -13,16 +13,9 @@
  */
 import { setMaxListeners } from 'node:events';
 import type { JsMsg } from '@nats-io/jetstream';
-import { DataCloneError, type Pool } from '../../index.js';
-import {
-  decodePayload,
-  encodeError,
-  encodeValue,
-  ResultStatus,
-  type WireJob,
-  type WireResult,
-} from './codec.js';
-import { HostLostError, PayloadTooLargeError } from './errors.js';
+import type { Pool } from '../../index.js';
+import { errorValue, ResultStatus, type WireJob, type WireResult } from './codec.js';
+import { HostLostError } from './errors.js';
 import type { ResultOwner, ResultSink } from './result-sink.js';
 import { MessageTimes, type RunClock } from './run-clock.js';
 
@@ -80,8 +73,6 @@ export class JobRunner {
   readonly #sink: ResultSink;
   /** Measures what a job costs, for the clients' message sizes. */
   readonly #clock: RunClock;
-  /** The largest result payload a message may carry, in bytes. */
-  readonly #limit: number;
   /** The message of each job on the pool, by client and job id, for cancel notices. */
   readonly #running = new Map<string, Map<number, HeldMessage>>();
   /** Ids of jobs given up by their clients, by client, while on the pool. */
@@ -90,17 +81,10 @@ export class JobRunner {
   /** Told of every job error, to notice a pool that has failed. */
   readonly #onError: (error: unknown) => void;
 
-  constructor(
-    pool: Pool,
-    sink: ResultSink,
-    clock: RunClock,
-    limit: number,
-    onError: (error: unknown) => void,
-  ) {
+  constructor(pool: Pool, sink: ResultSink, clock: RunClock, onError: (error: unknown) => void) {
     this.#pool = pool;
     this.#sink = sink;
     this.#clock = clock;
-    this.#limit = limit;
     this.#onError = onError;
   }
 
@@ -137,13 +121,6 @@ export class JobRunner {
       this.#report(held, job.id, false, new HostLostError(charged, job.maxTries), redelivered);
       return;
     }
-    let input: unknown;
-    try {
-      input = decodePayload(job.input);
-    } catch (error) {
-      this.#report(held, job.id, false, new DataCloneError('input', { cause: error }), redelivered);
-      return;
-    }
     let jobs = this.#running.get(held.clientId);
     if (jobs === undefined) {
       jobs = new Map();
@@ -173,7 +150,7 @@ export class JobRunner {
       if (!ok) this.#onError(value);
       this.#report(held, job.id, ok, value, redelivered);
     };
-    this.#pool.do(input, options).then(
+    this.#pool.do(job.input, options).then(
       (value) => {
         settle(true, value);
       },
@@ -184,27 +161,13 @@ export class JobRunner {
   }
 
   #report(held: HeldMessage, id: number, ok: boolean, value: unknown, redelivered: boolean): void {
-    let status: ResultStatus = ok ? ResultStatus.Ok : ResultStatus.Error;
-    let payload: Uint8Array;
-    if (ok) {
-      try {
-        payload = encodeValue(value);
-      } catch (error) {
-        status = ResultStatus.Error;
-        payload = encodeError(error);
-      }
-    } else {
-      payload = encodeError(value);
-    }
-    if (payload.length > this.#limit) {
-      status = ResultStatus.Error;
-      payload = encodeError(new PayloadTooLargeError('result', payload.length, this.#limit));
-    }
-    if (status === ResultStatus.Ok) this.counts.completed++;
+    if (ok) this.counts.completed++;
     else this.counts.failed++;
     held.open--;
     held.unstored++;
-    const result: WireResult = { id, status, redelivered, payload };
+    const result: WireResult = ok
+      ? { id, status: ResultStatus.Ok, redelivered, value }
+      : { id, status: ResultStatus.Error, redelivered, value: errorValue(value) };
     this.#sink.add(held.clientId, held, result, held.open === 0);
   }
 }

@@ -182,21 +182,16 @@ export class Host {
       subject: (clientId) => init.layout.resultsSubject(clientId),
       hostId: this.id,
       maxBytes: Math.min(limit - FRAMING_RESERVE, 256 * 1024),
+      limit: limit - FRAMING_RESERVE,
       runMs: () => this.#clock.estimate,
       onFailed: (error) => {
         this.#fail(error);
       },
     });
-    this.#runner = new JobRunner(
-      init.pool,
-      this.#sink,
-      this.#clock,
-      limit - FRAMING_RESERVE,
-      (error) => {
-        // A pool that failed (its threads cannot start) would fail every job it is given.
-        if (init.pool.state === 'failed') this.#fail(error);
-      },
-    );
+    this.#runner = new JobRunner(init.pool, this.#sink, this.#clock, (error) => {
+      // A pool that failed (its threads cannot start) would fail every job it is given.
+      if (init.pool.state === 'failed') this.#fail(error);
+    });
     this.#presence = new PresenceWriter(js, init.layout, this.id, () => this.#presence_());
     this.#presence.start();
     this.#cancels = init.nc.subscribe(init.layout.cancelSubject, {

@@ -15,7 +15,9 @@
  */
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '../governor-stream.js';
-import { encodeCancel, encodeJobs, jobOverhead, type WireJob } from './codec.js';
+import { DataCloneError } from '../../index.js';
+import { encodeCancel, encodeJobs, pack, type WireJob } from './codec.js';
+import { PayloadTooLargeError } from './errors.js';
 import type { DurablePublisher } from './publisher.js';
 import type { RemoteJob } from './remote-job.js';
 
@@ -65,10 +67,12 @@ export interface OutboxInit {
   readonly subject: string;
   readonly cancelSubject: string;
   readonly clientId: string;
-  /** Payload bytes one message carries, at most (a larger single job goes alone). */
+  /** Bytes one message of several jobs may have, at most. */
   readonly maxBytes: number;
-  /** Told when a message could not be published: its jobs fail with `error`. */
-  readonly failed: (jobs: readonly RemoteJob[], error: unknown) => void;
+  /** Bytes a message of one job may have, at most: larger, the job fails `ERR_PAYLOAD_TOO_LARGE`. */
+  readonly limit: number;
+  /** Fails a job that cannot be sent (too large, not serialisable, publish failed for good). */
+  readonly reject: (job: RemoteJob, error: unknown) => void;
 }
 
 export class Outbox {
@@ -91,6 +95,8 @@ export class Outbox {
   #probes = 0;
   /** Ends the probe if no estimate came. */
   #probeTimer: NodeJS.Timeout | undefined;
+  /** Bytes per job in recent messages, to size the next by bytes too. */
+  #bytesPerJob = 64;
   /** Ids given up since the last cancel notice. */
   #cancelled: number[] = [];
 
@@ -109,7 +115,7 @@ export class Outbox {
     this.#schedule();
   }
 
-  /** Queues a job (its payload already serialised) for the next message. */
+  /** Queues a job for the next message. */
   add(job: RemoteJob): void {
     this.#queue.push(job);
     this.#schedule();
@@ -178,7 +184,7 @@ export class Outbox {
       }
       const jobs = this.#take();
       if (this.#perMessage === undefined && jobs.length > 0) this.#probes++;
-      if (jobs.length > 0) this.#publish(jobs);
+      if (jobs.length > 0) this.#send(jobs);
     }
     if (this.#head === this.#queue.length) {
       this.#queue = [];
@@ -189,47 +195,52 @@ export class Outbox {
     }
   }
 
-  /** The next message's jobs: unsettled ones from the head, within count and bytes. */
+  /** The next message's jobs: unsettled ones from the head, as many as fit by count and bytes. */
   #take(): RemoteJob[] {
     const jobs: RemoteJob[] = [];
-    let bytes = 0;
-    const most = this.#perMessage ?? 1;
+    const byBytes = Math.max(1, Math.floor(this.#init.maxBytes / this.#bytesPerJob));
+    const most = Math.min(this.#perMessage ?? 1, byBytes);
     while (this.#head < this.#queue.length && jobs.length < most) {
-      const job = this.#queue[this.#head] as RemoteJob;
-      if (job.settled || job.payload === undefined) {
-        this.#head++;
-        continue;
-      }
-      const size = job.payload.length + jobOverhead(job.task, job.key);
-      if (jobs.length > 0 && bytes + size > this.#init.maxBytes) break;
-      this.#head++;
-      jobs.push(job);
-      bytes += size;
+      const job = this.#queue[this.#head++] as RemoteJob;
+      if (!job.settled) jobs.push(job);
     }
     return jobs;
   }
 
-  #publish(jobs: RemoteJob[]): void {
+  /** Encodes jobs as messages (split if too large) and publishes them. */
+  #send(jobs: RemoteJob[]): void {
     const { clientId } = this.#init;
-    const wire: WireJob[] = [];
+    pack(
+      jobs,
+      (part) => encodeJobs(clientId, part.map(wireJob)),
+      this.#init.maxBytes,
+      this.#init.limit,
+      {
+        message: (part, data) => {
+          const per = data.length / part.length;
+          this.#bytesPerJob = this.#bytesPerJob * 0.7 + per * 0.3;
+          this.#publish(part, data);
+        },
+        tooLarge: (job, size) => {
+          this.#init.reject(job, new PayloadTooLargeError('input', size, this.#init.limit));
+        },
+        unserialisable: (job, error) => {
+          this.#init.reject(job, new DataCloneError('input', { cause: error }));
+        },
+      },
+    );
+  }
+
+  #publish(jobs: RemoteJob[], data: Uint8Array): void {
     const message = new OutMessage(jobs.length);
     for (const job of jobs) {
-      wire.push({
-        id: job.id,
-        task: job.task,
-        timeout: job.timeout,
-        maxTries: job.maxTries,
-        key: job.key,
-        input: job.payload as Uint8Array,
-      });
-      job.payload = undefined;
       job.state = 'sent';
       job.message = message;
     }
-    const data = encodeJobs(clientId, wire);
     this.#publishing++;
     this.#unanswered++;
-    this.#init.publisher.publish(this.#init.subject, data, `${clientId}.${++this.#sent}`).then(
+    const msgID = `${this.#init.clientId}.${++this.#sent}`;
+    this.#init.publisher.publish(this.#init.subject, data, msgID).then(
       (ack) => {
         message.seq = ack.seq;
         this.#published();
@@ -238,7 +249,7 @@ export class Outbox {
       (error: unknown) => {
         this.#answered(message);
         this.#published();
-        this.#init.failed(jobs, error);
+        for (const job of jobs) this.#init.reject(job, error);
       },
     );
   }
@@ -270,4 +281,15 @@ export class Outbox {
       // Too many ids for one message or a closed connection: the jobs run and are dropped.
     }
   }
+}
+
+function wireJob(job: RemoteJob): WireJob {
+  return {
+    id: job.id,
+    task: job.task,
+    timeout: job.timeout,
+    maxTries: job.maxTries,
+    key: job.key,
+    input: job.input,
+  };
 }

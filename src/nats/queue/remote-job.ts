@@ -32,8 +32,6 @@ export class RemoteJob {
   key: string | undefined;
   readonly signal: AbortSignal | undefined;
   state: RemoteJobState = 'queued';
-  /** The serialised input, until the job is sent. */
-  payload: Uint8Array | undefined;
   /** The job message it went out in. */
   message: OutMessage | undefined;
   /** The timeout's timer. */
@@ -76,7 +74,6 @@ export class RemoteJob {
     this.timer = undefined;
     this.unlisten?.();
     this.unlisten = undefined;
-    this.payload = undefined;
     if (this.owner !== undefined) this.owner.settled(this, ok, value);
     else if (ok) this.#resolve?.(value);
     else this.#reject?.(value);
