@@ -62,7 +62,8 @@ export type { NatsSlot } from './slot.js';
 // (the API of a local Pool), the host `serve()`, and `queueInfo()`.
 export { RemotePool, type RemotePoolOptions } from './queue/remote-pool.js';
 export type { RemotePoolStats } from './queue/client.js';
-export { serve, Host, type ServeOptions, type HostState, type HostStats } from './queue/host.js';
+export { serve, type ServeOptions } from './queue/serve.js';
+export { Host, type HostState, type HostStats } from './queue/host.js';
 export { queueInfo, type QueueInfo } from './queue/info.js';
 export type { HostPresence } from './queue/presence.js';
 export type { QueueConfig } from './queue/layout.js';

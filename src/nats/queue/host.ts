@@ -1,54 +1,25 @@
 /**
- * A host: a local `Pool` of a task module serving a queue. It claims job messages as its
- * threads have room, runs them, stores their results, then acks them; while it holds a
- * message it renews the claim (in-progress acks) every third of the ack wait.
+ * A host: a local `Pool` of a task module serving a queue (started by `serve()`). It claims
+ * job messages as its threads have room, runs them, stores their results, then acks them;
+ * while it holds a message it renews the claim (in-progress acks) every third of the ack
+ * wait.
  *
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import { jetstream, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
-import { Pool, type PoolOptions } from '../../index.js';
+import type { Pool } from '../../index.js';
 import type { NatsConnection } from '../governor-stream.js';
 import { Claimer } from './claimer.js';
-import { decodeCancel, decodeJobs, FRAMING_RESERVE } from './codec.js';
+import { decodeCancel, decodeJobs, FRAMING_RESERVE, type WireJob } from './codec.js';
+import { sleep } from '../backoff.js';
 import { QueueConnectionClosedError } from './errors.js';
 import { HeldMessage, JobRunner } from './host-runner.js';
-import {
-  ensureQueue,
-  HOSTS_CONSUMER,
-  queueLayout,
-  resolveQueueConfig,
-  type QueueConfig,
-  type QueueLayout,
-} from './layout.js';
+import type { QueueLayout } from './layout.js';
 import { PresenceWriter, type HostPresence } from './presence.js';
 import { DurablePublisher } from './publisher.js';
 import { ResultSink } from './result-sink.js';
 import { RunClock } from './run-clock.js';
-
-/** Options of {@link serve}: the local pool's, and the host's own. */
-export interface ServeOptions extends Pick<
-  PoolOptions,
-  | 'module'
-  | 'threads'
-  | 'concurrency'
-  | 'governor'
-  | 'defaultTarget'
-  | 'workerData'
-  | 'resourceLimits'
-  | 'execArgv'
-  | 'abortGrace'
-> {
-  /** Per-key targets of the local pool (see `pool.setTarget`): limits on this host only. */
-  readonly targets?: Readonly<Record<string, number>>;
-  /** How the host names itself in `corral queue info`. @default `hostname:pid` */
-  readonly name?: string;
-  /** Used if the queue does not exist yet. */
-  readonly queue?: QueueConfig;
-  /** Aborting it drains the host (like {@link Host.drain}). */
-  readonly signal?: AbortSignal;
-}
 
 /** Where a host is in its life. */
 export type HostState = 'running' | 'draining' | 'closed' | 'failed';
@@ -73,60 +44,8 @@ export interface HostStats {
 /** Held messages per thread slot: one running, one ready, so no thread waits for a pull. */
 const HELD_PER_SLOT = 2;
 
-/**
- * Starts a host: loads the module on a local pool, then serves the queue. Resolves once it
- * takes jobs; rejects (having taken none) if the module cannot load (`ERR_MODULE_LOAD`,
- * `ERR_MODULE_NOT_FOUND`, `ERR_WORKER_INIT`) or the queue cannot be set up.
- *
- * @example
- * ```ts
- * const nc = await connect({ servers: process.env.NATS_URL });
- * const host = await serve(nc, 'thumbnails', { module: './resize.js', threads: 4 });
- * process.once('SIGTERM', () => void host.drain());
- * await host.closed();
- * ```
- */
-export async function serve(
-  nc: NatsConnection,
-  queue: string,
-  options: ServeOptions,
-): Promise<Host> {
-  const layout = queueLayout(queue);
-  const { targets, name, queue: queueConfig, signal, ...poolOptions } = options;
-  const config = resolveQueueConfig(queueConfig);
-  const pool = new Pool(poolOptions);
-  try {
-    await pool.ready();
-    for (const [key, target] of Object.entries(targets ?? {})) pool.setTarget(key, target);
-    const tasks = await pool.tasks();
-    const js = jetstream(nc);
-    const jsm = await js.jetstreamManager(false);
-    const { ackWait } = await ensureQueue(jsm, layout, config);
-    const consumer = await js.consumers.get(layout.jobsStream, HOSTS_CONSUMER);
-    const host = new Host({
-      nc,
-      jsm,
-      layout,
-      pool,
-      tasks,
-      ackWait,
-      name: name ?? `${hostname()}:${process.pid}`,
-      threads: pool.stats().threads,
-      slots: (poolOptions.threads ?? pool.stats().threads) * (poolOptions.concurrency ?? 1),
-      consumer,
-    });
-    if (signal !== undefined) {
-      if (signal.aborted) void host.drain();
-      else signal.addEventListener('abort', () => void host.drain(), { once: true });
-    }
-    return host;
-  } catch (error) {
-    await pool.shutdown({ force: true });
-    throw error;
-  }
-}
-
-interface HostInit {
+/** What {@link serve} hands a new host. */
+export interface HostInit {
   readonly nc: NatsConnection;
   readonly jsm: JetStreamManager;
   readonly layout: QueueLayout;
@@ -343,7 +262,38 @@ export class Host {
     const deliveries = message.info.deliveryCount;
     if (deliveries > 1) this.#redelivered++;
     if (batch.jobs.length === 0) this.#acked(seq, held);
-    else this.#runner.run(held, batch.jobs, deliveries);
+    else if (batch.jobs.some((job) => deliveries - 1 >= job.maxTries)) {
+      void this.#checkLost(seq, held, batch.jobs, deliveries);
+    } else this.#runner.run(held, batch.jobs, deliveries);
+  }
+
+  /**
+   * Some jobs of a redelivered message have no tries left: they would be reported lost. But
+   * the host that held it may be alive and merely cut off for a while (a server restart):
+   * then it reports them and acks the message late, and JetStream removes it from the
+   * work-queue stream. So wait one ack wait (renewing the claim), and report only if the
+   * message is still there; if it is gone, its jobs were reported by their first host.
+   */
+  async #checkLost(
+    seq: number,
+    held: HeldMessage,
+    jobs: readonly WireJob[],
+    deliveries: number,
+  ): Promise<void> {
+    await sleep(this.#init.ackWait);
+    let present = true;
+    try {
+      present =
+        (await this.#init.jsm.streams.getMessage(this.#init.layout.jobsStream, { seq })) !== null;
+    } catch {
+      // Cannot tell: report them, as if it were there.
+    }
+    if (this.#state === 'failed') return;
+    if (present) this.#runner.run(held, jobs, deliveries);
+    else {
+      held.open = 0;
+      this.#acked(seq, held);
+    }
   }
 
   /** Every result of a held message is stored: ack it, and make room for another. */
