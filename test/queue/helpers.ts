@@ -48,7 +48,13 @@ process.once('exit', () => {
 export function startHost(
   url: string,
   queue: string,
-  options: { threads?: number; log?: string; module?: string; args?: string[] } = {},
+  options: {
+    threads?: number;
+    log?: string;
+    spans?: string;
+    module?: string;
+    args?: string[];
+  } = {},
 ): HostProcess {
   const args = [
     CLI,
@@ -65,6 +71,7 @@ export function startHost(
   const env = {
     ...process.env,
     ...(options.log === undefined ? {} : { CORRAL_RUN_LOG: options.log }),
+    ...(options.spans === undefined ? {} : { CORRAL_SPAN_LOG: options.spans }),
   };
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
   running.add(child);
@@ -180,4 +187,23 @@ export interface Logged {
 /** Inputs of the `logged` task: jobs 0..count-1, each busy `ms`. */
 export function loggedJobs(count: number, ms = 0): { n: number; ms: number }[] {
   return Array.from({ length: count }, (_, n) => ({ n, ms }));
+}
+
+/** The most spans open at once in a `hold` log (`<hrtime> +1` / `<hrtime> -1` lines). */
+export function mostAtOnce(log: string): { most: number; spans: number } {
+  const events = readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => {
+      const [time = '0', delta = ''] = line.split(' ');
+      return { time: BigInt(time), delta: delta === '+1' ? 1 : -1 };
+    })
+    .sort((a, b) => (a.time === b.time ? b.delta - a.delta : a.time < b.time ? -1 : 1));
+  let open = 0;
+  let most = 0;
+  for (const { delta } of events) {
+    open += delta;
+    most = Math.max(most, open);
+  }
+  return { most, spans: events.filter((e) => e.delta === 1).length };
 }
