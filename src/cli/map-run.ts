@@ -9,7 +9,9 @@ import { CorralError, UnknownTaskError } from '../errors.js';
 import type { PoolOptions } from '../options.js';
 import { Pool } from '../pool.js';
 import type { StreamOptions } from '../stream.js';
+import type { Executor } from '../index.js';
 import { InflightGate } from './map-gate.js';
+import { startRemote } from './map-remote.js';
 import { FailureLog, LineWriter, resultLine, type LineSink } from './map-output.js';
 import { Progress, summaryLine, type Tally } from './progress.js';
 import {
@@ -51,6 +53,11 @@ export interface MapOptions {
   readonly errors: string | undefined;
   /** JSON lines, or plain lines as strings. */
   readonly format: RecordFormat;
+  // -- work queue (issue 10) --
+  /** Run the records on the hosts serving this queue instead of on a local pool. */
+  readonly queue?: string | undefined;
+  /** The NATS server of `queue`; `$NATS_URL` or the default when undefined. */
+  readonly server?: string | undefined;
 }
 
 /** How a run ended. */
@@ -107,6 +114,12 @@ async function startPool(options: MapOptions, threads: number): Promise<Pool> {
   }
 }
 
+/** Starts the local pool of a run, with `--threads` or one thread per core. */
+async function startLocal(options: MapOptions): Promise<{ pool: Pool; threads: number }> {
+  const threads = options.threads ?? availableParallelism();
+  return { pool: await startPool(options, threads), threads };
+}
+
 /**
  * Runs `corral map`. Throws (before reading any input) if it cannot start: unreadable
  * input, unopenable output, missing module or task, no per-key targets. Otherwise prints
@@ -155,8 +168,14 @@ async function mapRecords(
   };
   await using out = await LineWriter.open(options.output, process.stdout, 'stdout', fail);
   await using errors = await LineWriter.open(options.errors, process.stderr, 'stderr', fail);
-  const threads = options.threads ?? availableParallelism();
-  await using pool = await startPool(options, threads);
+  // -- work queue (issue 10): a local pool, or the hosts of --queue, through one interface.
+  const executor: { pool: Executor & AsyncDisposable; threads: number } =
+    options.queue === undefined
+      ? await startLocal(options)
+      : await startRemote({ ...options, queue: options.queue, server: options.server });
+  const threads = executor.threads;
+  await using pool = executor.pool;
+  // -- end of work queue --
   const gate = new InflightGate(threads, stop.signal);
   const wrapOptions: StreamOptions = {
     task: options.task,

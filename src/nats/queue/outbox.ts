@@ -19,7 +19,7 @@ import { DataCloneError } from '../../index.js';
 import { encodeCancel, encodeJobs, pack, type WireJob } from './codec.js';
 import { PayloadTooLargeError } from './errors.js';
 import type { DurablePublisher } from './publisher.js';
-import type { RemoteJob } from './remote-job.js';
+import { OutMessage, type RemoteJob } from './remote-job.js';
 
 /** A thread's work one job message should hold, in ms. */
 const TARGET_MS = 5;
@@ -42,22 +42,6 @@ const MAX_PUBLISHING = 64;
  * many ms each would want it larger.
  */
 const MAX_UNANSWERED = 256;
-
-/** A job message, once sent. */
-export class OutMessage {
-  /** Its stream sequence, once stored. */
-  seq: number | undefined;
-  /** Jobs of it not yet settled. */
-  open: number;
-  /** Jobs of it settled by a result: some host has taken it. */
-  answered = 0;
-  /** Counted among the messages no host has answered yet. */
-  waiting = true;
-
-  constructor(jobs: number) {
-    this.open = jobs;
-  }
-}
 
 export interface OutboxInit {
   readonly nc: NatsConnection;

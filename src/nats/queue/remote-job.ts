@@ -5,7 +5,22 @@
  * @module
  */
 import { InvalidOptionError, type ExecutorJobOptions } from '../../index.js';
-import type { OutMessage } from './outbox.js';
+
+/** A job message, once sent. */
+export class OutMessage {
+  /** Its stream sequence, once stored. */
+  seq: number | undefined;
+  /** Jobs of it not yet settled. */
+  open: number;
+  /** Jobs of it settled by a result: some host has taken it. */
+  answered = 0;
+  /** Counted among the messages no host has answered yet. */
+  waiting = true;
+
+  constructor(jobs: number) {
+    this.open = jobs;
+  }
+}
 
 /** Who hears a job's outcome, when it is not a plain promise (the stream adapter). */
 export interface RemoteJobOwner {
