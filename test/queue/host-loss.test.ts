@@ -102,9 +102,11 @@ describe('a host killed mid-run', () => {
         expect(pids.every((pid) => pid === victim.pid)).toBe(true);
       }
     }
-    // The victim held something when it died, and at most its claim: 2 threads x 2 messages.
+    // The victim held something when it died, and at most its claim: messages with jobs to
+    // run, one per thread and one spare, and as many more whose results were being stored;
+    // each message holds at most 256 jobs.
     expect(lost.length).toBeGreaterThan(0);
-    expect(lost.length).toBeLessThanOrEqual(4 * 256);
+    expect(lost.length).toBeLessThanOrEqual(2 * (2 + 1) * 256);
     const neverRan = lost.filter((o) => !runs.has(SECOND + o.index)).length;
     console.log(`maxTries 1: ${lost.length} jobs lost, ${neverRan} of them had not started`);
   }, 120_000);

@@ -1,8 +1,11 @@
 /**
- * A host's side of the shared pull consumer: it asks for job messages only while it holds
- * fewer than its limit, counting the messages it has asked for and not yet received as
- * held. So a host claims what its threads have room for, and a host that dies puts little
- * in doubt; a host started mid-run has a pull request waiting at once and takes its share.
+ * A host's side of the shared pull consumer: it asks for job messages only while it has
+ * fewer than its limit with jobs still to run, counting the messages it has asked for and
+ * not yet received among them. So a host claims what its threads have room for, and a host
+ * that dies puts little in doubt; a host started mid-run has a pull request waiting at
+ * once and takes its share. A message whose jobs are done but whose results are still
+ * being stored no longer takes room (its threads are free), but the host holds at most
+ * twice its limit in all.
  *
  * A pull request is never cut short: messages the server sends to a request the host no
  * longer listened to would come back only after the ack wait, as redeliveries that count
@@ -22,12 +25,14 @@ const PULL_RETRY = 250;
 /** Pulls messages while there is room; hands each to `take`. */
 export class Claimer {
   readonly #consumer: Consumer;
-  /** Messages the host may hold (received and not yet released), requests included. */
-  readonly #limit: number;
+  /** Messages with jobs to run the host may hold now, requests included. */
+  readonly #limit: () => number;
   readonly #take: (message: JsMsg) => void;
   readonly #onError: (error: unknown) => void;
-  /** Messages received and not yet released. */
+  /** Messages received whose jobs are not all done. */
   #held = 0;
+  /** Messages whose jobs are done, not yet acked. */
+  #storing = 0;
   /** Messages asked for in open pull requests and not yet received. */
   #requested = 0;
   /** Open pull requests. */
@@ -41,7 +46,7 @@ export class Claimer {
 
   constructor(
     consumer: Consumer,
-    limit: number,
+    limit: () => number,
     take: (message: JsMsg) => void,
     onError: (error: unknown) => void,
   ) {
@@ -53,14 +58,22 @@ export class Claimer {
     void this.#loop();
   }
 
-  /** Messages held (received, not released). */
-  get held(): number {
-    return this.#held;
+  /** A message received was let go at once (a second delivery of one held, or unreadable). */
+  dropped(): void {
+    this.#held--;
+    this.#signal();
   }
 
-  /** A held message was acked (or given up): there is room for another. */
-  release(): void {
+  /** A held message's jobs are all done: there is room for another. */
+  finished(): void {
     this.#held--;
+    this.#storing++;
+    this.#signal();
+  }
+
+  /** A finished message was acked (or let go). */
+  acked(): void {
+    this.#storing--;
     this.#signal();
   }
 
@@ -79,7 +92,11 @@ export class Claimer {
 
   async #loop(): Promise<void> {
     while (!this.#stopped) {
-      const want = this.#limit - this.#held - this.#requested;
+      const limit = this.#limit();
+      const want = Math.min(
+        limit - this.#held - this.#requested,
+        2 * limit - this.#held - this.#storing - this.#requested,
+      );
       if (want <= 0) {
         await new Promise<void>((resolve) => (this.#wake = resolve));
         continue;

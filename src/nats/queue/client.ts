@@ -248,7 +248,11 @@ export class QueueClient {
     while (this.#reading()) {
       try {
         const consumer = await this.#js.consumers.get(this.#layout.resultsStream, name);
-        const messages = await consumer.consume({ max_messages: RESULT_BATCH });
+        const messages = await consumer.consume({
+          max_messages: RESULT_BATCH,
+          // End (and make it again, below) rather than wait forever for a consumer that is gone.
+          abort_on_missing_resource: true,
+        });
         this.#results = messages;
         for await (const message of messages) {
           this.#receive(message);

@@ -38,15 +38,33 @@ export class HeldMessage implements ResultOwner {
   readonly controller = new AbortController();
   /** Jobs of it on the pool that its client gave up. */
   cancelled = 0;
+  /** It no longer counts against the host's claim (its jobs are done, or it was let go). */
+  released = false;
+  /** Told when every job has settled: the threads have room again. */
+  readonly #finished: (held: HeldMessage) => void;
+  /** Told when every result is stored: the message may be acked. */
   readonly #done: (held: HeldMessage) => void;
 
-  constructor(message: JsMsg, clientId: string, jobs: number, done: (held: HeldMessage) => void) {
+  constructor(
+    message: JsMsg,
+    clientId: string,
+    jobs: number,
+    finished: (held: HeldMessage) => void,
+    done: (held: HeldMessage) => void,
+  ) {
     this.message = message;
     this.clientId = clientId;
     this.open = jobs;
+    this.#finished = finished;
     this.#done = done;
     // The pool listens once per job: a message's worth of listeners is expected, not a leak.
     setMaxListeners(0, this.controller.signal);
+  }
+
+  /** One of its jobs settled (its result is on its way to the sink). */
+  settled(): void {
+    this.unstored++;
+    if (--this.open === 0) this.#finished(this);
   }
 
   stored(): void {
@@ -88,9 +106,34 @@ export class JobRunner {
     this.#onError = onError;
   }
 
-  /** Runs (or reports lost) every job of `held`, a message delivered `deliveries` times. */
+  /**
+   * Runs (or reports lost) every job of `held`, a message delivered `deliveries` times.
+   * Jobs alike (task, timeout, tries) go to the pool as one `execute`: one stream and one
+   * abort listener per message rather than a promise and a listener per job.
+   */
   run(held: HeldMessage, jobs: readonly WireJob[], deliveries: number): void {
-    for (const job of jobs) this.#runJob(held, job, deliveries);
+    const charged = deliveries - 1;
+    const redelivered = charged > 0;
+    const groups = new Map<string, WireJob[]>();
+    let running = this.#running.get(held.clientId);
+    for (const job of jobs) {
+      if (charged >= job.maxTries) {
+        this.counts.lost++;
+        this.#report(held, job.id, false, new HostLostError(charged, job.maxTries), redelivered);
+        continue;
+      }
+      if (running === undefined) {
+        running = new Map();
+        this.#running.set(held.clientId, running);
+      }
+      running.set(job.id, held);
+      this.counts.running++;
+      const alike = `${job.task}\0${job.timeout}\0${job.maxTries}`;
+      const group = groups.get(alike);
+      if (group === undefined) groups.set(alike, [job]);
+      else group.push(job);
+    }
+    for (const group of groups.values()) void this.#runGroup(held, group, charged, redelivered);
   }
 
   /** A client gave these jobs up: abort them if they are still on the pool. */
@@ -113,58 +156,65 @@ export class JobRunner {
     }
   }
 
-  #runJob(held: HeldMessage, job: WireJob, deliveries: number): void {
-    const charged = deliveries - 1;
-    const redelivered = charged > 0;
-    if (charged >= job.maxTries) {
-      this.counts.lost++;
-      this.#report(held, job.id, false, new HostLostError(charged, job.maxTries), redelivered);
-      return;
-    }
-    let jobs = this.#running.get(held.clientId);
-    if (jobs === undefined) {
-      jobs = new Map();
-      this.#running.set(held.clientId, jobs);
-    }
-    jobs.set(job.id, held);
-    this.counts.running++;
-    const options = {
-      task: job.task,
-      timeout: job.timeout,
-      maxTries: job.maxTries - charged,
-      signal: held.controller.signal,
-      ...(job.key === undefined ? {} : { key: job.key }),
+  async #runGroup(
+    held: HeldMessage,
+    group: readonly WireJob[],
+    charged: number,
+    redelivered: boolean,
+  ): Promise<void> {
+    const first = group[0] as WireJob;
+    const settled = new Uint8Array(group.length);
+    const settle = (index: number, ok: boolean, value: unknown): void => {
+      settled[index] = 1;
+      this.#settled(held, group[index] as WireJob, ok, value, redelivered);
     };
-    const settle = (ok: boolean, value: unknown): void => {
-      this.counts.running--;
-      held.times.finished();
-      if (held.open === 1) this.#clock.observe(held.times);
-      const client = this.#running.get(held.clientId);
-      client?.delete(job.id);
-      if (client?.size === 0) this.#running.delete(held.clientId);
-      const cancelled = this.#cancelled.get(held.clientId);
-      if (cancelled?.delete(job.id) === true) {
-        held.cancelled--;
-        if (cancelled.size === 0) this.#cancelled.delete(held.clientId);
-      }
-      if (!ok) this.#onError(value);
-      this.#report(held, job.id, ok, value, redelivered);
-    };
-    this.#pool.do(job.input, options).then(
-      (value) => {
-        settle(true, value);
-      },
-      (error: unknown) => {
-        settle(false, error);
-      },
-    );
+    try {
+      const keyed = group.some((job) => job.key !== undefined);
+      const outcomes = this.#pool.execute(
+        group.map((job) => job.input),
+        {
+          task: first.task,
+          timeout: first.timeout,
+          maxTries: first.maxTries - charged,
+          signal: held.controller.signal,
+          ...(keyed ? { key: (_: unknown, index: number) => group[index]?.key } : {}),
+        },
+      );
+      for await (const o of outcomes) settle(o.index, o.ok, o.ok ? o.value : o.error);
+    } catch (error) {
+      // An abort (the client gave these jobs up) ends the stream without their outcomes;
+      // so does the pool failing. Either way, each job left gets the error.
+      for (let i = 0; i < group.length; i++) if (settled[i] === 0) settle(i, false, error);
+    }
+  }
+
+  /** A job on the pool settled. */
+  #settled(
+    held: HeldMessage,
+    job: WireJob,
+    ok: boolean,
+    value: unknown,
+    redelivered: boolean,
+  ): void {
+    this.counts.running--;
+    held.times.finished();
+    if (held.open === 1) this.#clock.observe(held.times);
+    const client = this.#running.get(held.clientId);
+    client?.delete(job.id);
+    if (client?.size === 0) this.#running.delete(held.clientId);
+    const cancelled = this.#cancelled.get(held.clientId);
+    if (cancelled?.delete(job.id) === true) {
+      held.cancelled--;
+      if (cancelled.size === 0) this.#cancelled.delete(held.clientId);
+    }
+    if (!ok) this.#onError(value);
+    this.#report(held, job.id, ok, value, redelivered);
   }
 
   #report(held: HeldMessage, id: number, ok: boolean, value: unknown, redelivered: boolean): void {
     if (ok) this.counts.completed++;
     else this.counts.failed++;
-    held.open--;
-    held.unstored++;
+    held.settled();
     const result: WireResult = ok
       ? { id, status: ResultStatus.Ok, redelivered, value }
       : { id, status: ResultStatus.Error, redelivered, value: errorValue(value) };

@@ -15,7 +15,7 @@ import { decodeCancel, decodeJobs, FRAMING_RESERVE, type WireJob } from './codec
 import { sleep } from '../backoff.js';
 import { QueueConnectionClosedError } from './errors.js';
 import { HeldMessage, JobRunner } from './host-runner.js';
-import type { QueueLayout } from './layout.js';
+import { ensureQueue, isMissing, type QueueLayout, type ResolvedQueueConfig } from './layout.js';
 import { PresenceWriter, type HostPresence } from './presence.js';
 import { DurablePublisher } from './publisher.js';
 import { ResultSink } from './result-sink.js';
@@ -41,8 +41,12 @@ export interface HostStats {
   readonly redelivered: number;
 }
 
-/** Held messages per thread slot: one running, one ready, so no thread waits for a pull. */
-const HELD_PER_SLOT = 2;
+/**
+ * Messages with jobs to run a host holds beyond those its thread slots are busy with: one
+ * ready while the others run, so that no thread waits for a pull, and few that a lost host
+ * had not started.
+ */
+const SPARE_MESSAGES = 1;
 
 /** What {@link serve} hands a new host. */
 export interface HostInit {
@@ -52,6 +56,8 @@ export interface HostInit {
   readonly pool: Pool;
   readonly tasks: readonly string[];
   readonly ackWait: number;
+  /** Used to make the queue again if it is removed while the host serves it. */
+  readonly config: ResolvedQueueConfig;
   readonly name: string;
   readonly threads: number;
   readonly slots: number;
@@ -74,7 +80,14 @@ export class Host {
   readonly #clock: RunClock;
   readonly #keepAlive: NodeJS.Timeout;
   readonly #cancels: { unsubscribe(): void };
+  /** The connection's status events, watched for reconnections. */
+  readonly #statuses: AsyncIterable<{ type: string }>;
   #redelivered = 0;
+  /**
+   * Jobs per message lately (a moving average): a message of many small jobs keeps every
+   * slot busy by itself, one of a single job only one slot; the claim is sized by it.
+   */
+  #jobsPerMessage = 1;
   /** Acks confirmed one by one while draining. */
   readonly #acking = new Set<Promise<unknown>>();
   /** Wakes {@link Host.drain} when the last held message is acked. */
@@ -111,7 +124,7 @@ export class Host {
       // A pool that failed (its threads cannot start) would fail every job it is given.
       if (init.pool.state === 'failed') this.#fail(error);
     });
-    this.#presence = new PresenceWriter(js, init.layout, this.id, () => this.#presence_());
+    this.#presence = new PresenceWriter(js, init.layout, this.id, () => this.#describe());
     this.#presence.start();
     this.#cancels = init.nc.subscribe(init.layout.cancelSubject, {
       callback: (_error, message) => {
@@ -125,14 +138,19 @@ export class Host {
       },
       Math.max(250, Math.floor(init.ackWait / 3)),
     );
+    this.#statuses = init.nc.status();
     void this.#watch();
     this.#claimer = new Claimer(
       init.consumer,
-      Math.max(2, init.slots * HELD_PER_SLOT),
+      () => Math.ceil(init.slots / this.#jobsPerMessage) + SPARE_MESSAGES,
       (message) => {
         this.#take(message);
       },
-      () => undefined, // a failed pull is retried; the connection's own status tells the rest
+      (error) => {
+        // Someone removed the queue's consumer (or stream): put it back, then pull again.
+        if (isMissing(error))
+          void ensureQueue(init.jsm, init.layout, init.config).catch(() => undefined);
+      },
     );
   }
 
@@ -202,6 +220,8 @@ export class Host {
   /** Releases everything the host holds open (but the connection, which is the caller's). */
   async #stop(): Promise<void> {
     clearInterval(this.#keepAlive);
+    // The connection outlives the host: stop listening to it (QueuedIterator's stop()).
+    (this.#statuses as { stop?: () => void }).stop?.();
     this.#cancels.unsubscribe();
     await this.#presence.stop(this.#init.jsm, this.#init.layout.hostsStream);
     await this.#init.pool.shutdown();
@@ -225,7 +245,7 @@ export class Host {
     void nc.closed().then((error) => {
       this.#fail(new QueueConnectionClosedError(error === undefined ? {} : { cause: error }));
     });
-    for await (const status of nc.status()) {
+    for await (const status of this.#statuses) {
       if (status.type === 'reconnect') this.#renew();
     }
   }
@@ -243,7 +263,7 @@ export class Host {
       // Our own claim lapsed (a disconnection) and came back to us: keep running it once.
       known.message = message;
       message.working();
-      this.#claimer.release();
+      this.#claimer.dropped();
       return;
     }
     let batch;
@@ -252,13 +272,22 @@ export class Host {
     } catch {
       // Not a job message this version can read: no client to report to, and no host could run it.
       message.term();
-      this.#claimer.release();
+      this.#claimer.dropped();
       return;
     }
-    const held = new HeldMessage(message, batch.clientId, batch.jobs.length, (h) => {
-      this.#acked(seq, h);
-    });
+    const held = new HeldMessage(
+      message,
+      batch.clientId,
+      batch.jobs.length,
+      (h) => {
+        this.#release(h);
+      },
+      (h) => {
+        this.#acked(seq, h);
+      },
+    );
     this.#held.set(seq, held);
+    this.#jobsPerMessage = 0.8 * this.#jobsPerMessage + 0.2 * Math.max(1, batch.jobs.length);
     const deliveries = message.info.deliveryCount;
     if (deliveries > 1) this.#redelivered++;
     if (batch.jobs.length === 0) this.#acked(seq, held);
@@ -296,6 +325,16 @@ export class Host {
     }
   }
 
+  /**
+   * A held message's jobs are done: the threads have room for another message, which is
+   * pulled while this one's results are being stored (it stays held until acked).
+   */
+  #release(held: HeldMessage): void {
+    if (held.released) return;
+    held.released = true;
+    this.#claimer.finished();
+  }
+
   /** Every result of a held message is stored: ack it, and make room for another. */
   #acked(seq: number, held: HeldMessage): void {
     if (this.#held.get(seq) !== held) return;
@@ -310,7 +349,8 @@ export class Host {
         .finally(() => this.#acking.delete(acking));
       this.#acking.add(acking);
     }
-    this.#claimer.release();
+    this.#release(held);
+    this.#claimer.acked();
     if (this.#held.size === 0) {
       const emptied = this.#emptied;
       this.#emptied = undefined;
@@ -318,7 +358,8 @@ export class Host {
     }
   }
 
-  #presence_(): HostPresence {
+  /** The host's presence record. */
+  #describe(): HostPresence {
     const c = this.#runner.counts;
     return {
       id: this.id,

@@ -77,6 +77,7 @@ export async function serve(
       pool,
       tasks,
       ackWait,
+      config,
       name: name ?? `${hostname()}:${process.pid}`,
       threads: pool.stats().threads,
       slots: (poolOptions.threads ?? pool.stats().threads) * (poolOptions.concurrency ?? 1),
