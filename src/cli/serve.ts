@@ -25,6 +25,7 @@ interface Flags {
   server?: string;
   name?: string;
   ackWait?: number;
+  replicas?: number;
   target?: [string, number][];
   governor?: [string, string][];
 }
@@ -109,7 +110,10 @@ async function runServe(module: string, flags: Flags): Promise<number> {
       ...(flags.threads === undefined ? {} : { threads: flags.threads }),
       ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency }),
       ...(flags.name === undefined ? {} : { name: flags.name }),
-      ...(flags.ackWait === undefined ? {} : { queue: { ackWait: flags.ackWait } }),
+      queue: {
+        ...(flags.ackWait === undefined ? {} : { ackWait: flags.ackWait }),
+        ...(flags.replicas === undefined ? {} : { replicas: flags.replicas }),
+      },
       ...(governor === undefined ? {} : { governor }),
       targets: Object.fromEntries(flags.target ?? []),
     });
@@ -202,6 +206,11 @@ export function registerServeCommand(program: Command): void {
       '--ack-wait <duration>',
       'if the queue is new: how long a lost host keeps its jobs before others get them (default: 5s)',
       duration,
+    )
+    .option(
+      '--replicas <n>',
+      'if the queue is new: copies of its streams in a JetStream cluster, 1, 3 or 5 (default: 1)',
+      integer('--replicas', 1),
     )
     .option(
       '--target <key=n>',

@@ -34,7 +34,7 @@ export const SUBJECT_PREFIX = 'corral.queue';
 /** The consumer all hosts share. */
 export const HOSTS_CONSUMER = 'hosts';
 /** How long a host's presence lasts without being rewritten, in ms. */
-export const PRESENCE_TTL = 30_000;
+export const PRESENCE_TTL = 10_000;
 
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 

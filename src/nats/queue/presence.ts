@@ -32,7 +32,7 @@ export interface HostPresence {
 }
 
 /** How often a host rewrites its record, in ms. */
-export const PRESENCE_INTERVAL = Math.floor(PRESENCE_TTL / 3);
+export const PRESENCE_INTERVAL = Math.floor(PRESENCE_TTL / 5);
 
 /** Writes a host's record now and every {@link PRESENCE_INTERVAL}, until stopped. */
 export class PresenceWriter {
