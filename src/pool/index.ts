@@ -20,4 +20,11 @@ export {
   ModuleLoadError,
   WorkerInitError,
   WorkerStartupError,
+  StartupTimeoutError,
 } from './errors.js';
+export type {
+  Executor,
+  ExecutorJobOptions,
+  ExecutorStreamOptions,
+  ExecutorStats,
+} from './executor.js';

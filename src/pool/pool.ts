@@ -14,6 +14,7 @@ import { Coalescer } from './coalesce.js';
 import { InvalidOptionError } from '../util/errors.js';
 import { makeProxy, type PoolProxy } from './proxy.js';
 import { OutcomeStream, type Outcome, type StreamOptions } from './stream.js';
+import type { Executor } from './executor.js';
 
 /** Options for {@link Pool.shutdown}. */
 export interface ShutdownOptions {
@@ -34,7 +35,7 @@ export interface ShutdownOptions {
  * }
  * ```
  */
-export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
+export class Pool extends EventEmitter<PoolEvents> implements Executor<PoolStats>, AsyncDisposable {
   readonly #options: ResolvedOptions;
   readonly #engine: Engine;
   /** Executions shared by jobs with the same `dedupe` id. */
