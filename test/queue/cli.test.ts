@@ -6,7 +6,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { map, summary, TASKS as MAP_TASKS, tempDir, writeJsonl } from '../helpers/cli-map.js';
 import { useNatsServer } from '../helpers/nats-setup.js';
-import { CLI, killAll, requireBuild, startHost, uniqueQueue, type HostProcess } from '../helpers/queue.js';
+import {
+  CLI,
+  killAll,
+  requireBuild,
+  startHost,
+  uniqueQueue,
+  type HostProcess,
+} from '../helpers/queue.js';
 import { spawn } from 'node:child_process';
 
 const nats = useNatsServer();
