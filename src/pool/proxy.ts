@@ -53,12 +53,10 @@ type Unwrap<R> = R extends Transfer<infer T> ? T : R;
 export type TaskJobOptions<M, K extends TaskName<M>> = ProxyCallOptions & { task?: K };
 
 /**
- * `T` on an untyped pool (`Pool`, i.e. `Pool<unknown>`: a module type without tasks), `never`
- * on a typed one: shuts the untyped overloads of `do`, `execute` and `wrap` to a typed pool.
- * Tested on the task names rather than as `unknown extends M`, which TypeScript measures
- * as contravariance in `M`: a typed pool then could not even be passed as `Pool<any>`.
+ * `T` on an untyped pool (`Pool`, i.e. `Pool<unknown>`, or `Pool<any>`), `never` on a typed
+ * one: shuts the untyped overloads of `do`, `execute` and `wrap` to a typed pool.
  */
-export type Untyped<M, T> = [TaskName<M>] extends [never] ? T : never;
+export type Untyped<M, T> = unknown extends M ? T : never;
 
 /** The task a typed pool runs when none is named: `'default'`, or `never` if `M` has no default export. */
 export type DefaultTask<M> = TaskName<M> & 'default';
