@@ -10,7 +10,7 @@ import type { ResourceLimits } from 'node:worker_threads';
 import { InvalidOptionError } from '../util/errors.js';
 import { ModuleNotFoundError } from './errors.js';
 import { checkTarget } from '../keyed/key-table.js';
-import type { GovernorFor } from '../governor/gate.js';
+import type { GovernorFor } from '../governor/governor.js';
 
 /** What to do when a job arrives and the queue already holds `maxQueue` jobs. */
 export type QueueFullPolicy = 'wait' | 'reject';

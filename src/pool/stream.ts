@@ -319,19 +319,28 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
       return;
     }
     const input = r.value;
-    const job = new Job(this.#engine.nextId(), input, this.#jobOptions, this.#pool);
-    job.index = this.#taken++;
-    if (this.#transfer !== undefined) job.transfer = this.#transfer(input);
-    job.ownedBy(this);
+    const index = this.#taken++;
+    const transfer = this.#transfer === undefined ? {} : { transfer: this.#transfer(input) };
     this.#inFlight++;
+    let key: string | undefined;
+    let keyError: { error: unknown } | undefined;
     if (this.#key !== undefined) {
       try {
-        const key = this.#key(input, job.index);
-        job.key = key === undefined ? undefined : checkKey(key);
+        const k = this.#key(input, index);
+        key = k === undefined ? undefined : checkKey(k);
       } catch (error) {
-        job.settle(false, error); // this input's outcome, not the stream's end
-        return;
+        keyError = { error };
       }
+    }
+    const job = new Job(this.#engine.nextId(), input, this.#jobOptions, this.#pool, {
+      index,
+      owner: this,
+      ...transfer,
+      ...(this.#key === undefined ? {} : { key }),
+    });
+    if (keyError !== undefined) {
+      job.settle(false, keyError.error); // this input's outcome, not the stream's end
+      return;
     }
     this.#engine.submit(job);
   }
