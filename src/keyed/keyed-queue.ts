@@ -100,6 +100,13 @@ export class KeyedQueue<J extends QueuedJob = QueuedJob> {
     return undefined;
   }
 
+  /** Calls `fn` on every unsettled queued job of one key. */
+  forEachOf(state: KeyState, fn: (job: J) => void): void {
+    state.jobs.forEach((job) => {
+      if (!job.settled) fn(job as J);
+    });
+  }
+
   /** Calls `fn` on every unsettled queued job. */
   forEach(fn: (job: J) => void): void {
     const live = (job: QueuedJob): void => {

@@ -126,9 +126,7 @@ export class Keyed {
     const out: Job[] = [];
     for (const state of this.table.states()) {
       if (this.table.target(state) !== 0) continue;
-      state.jobs.forEach((job) => {
-        if (!job.settled) out.push(job as Job);
-      });
+      this.queue.forEachOf(state, (job) => out.push(job));
     }
     return out;
   }

@@ -72,3 +72,28 @@ export class DispatchPolicy {
     }
   }
 }
+
+/**
+ * Jobs that would be waiting (not started) with `queued` jobs queued (the one that asks
+ * included): the queue and the jobs threads hold unstarted, less what the threads' free
+ * places can start at once. Bounds `maxQueue` for `queueFull: 'reject'`.
+ */
+export function wouldWait(
+  threads: Iterable<ThreadHandle>,
+  options: ResolvedOptions,
+  queued: number,
+  inFlight: number,
+): number {
+  // At most this many: cheap, and enough unless the bound is near.
+  if (queued + inFlight <= options.maxQueue) return queued + inFlight;
+  let parked = 0; // held unstarted where the thread has no free place for them
+  let free = 0; // free places left for queued jobs
+  for (const w of threads) {
+    const unstarted = w.prefetched();
+    // Started jobs still held take a place (an aborted one that still runs included).
+    const places = Math.max(0, options.concurrency - (w.load - unstarted));
+    parked += Math.max(0, unstarted - places);
+    if (w.state === 'ready' || w.state === 'starting') free += Math.max(0, places - unstarted);
+  }
+  return parked + Math.max(0, queued - free);
+}

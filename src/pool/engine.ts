@@ -110,7 +110,7 @@ export class Engine {
 
   setTarget(key: string, target: number): void {
     this.#scheduler.keyed.setTarget(checkKey(key), target);
-    if (target === 0 && this.#life.state === 'closing') this.#scheduler.rejectPaused();
+    if (target === 0 && this.#life.state === 'closing') this.#rejectPaused();
   }
 
   counts(key: string): KeyCounts {
@@ -358,6 +358,12 @@ export class Engine {
 
   // ------------------------------------------------------------- lifecycle
 
+  /** Queued jobs of paused keys would wait forever once the pool is closing. */
+  #rejectPaused(): void {
+    const error = new PoolClosedError("the pool closed while the job's key was paused");
+    for (const job of this.#scheduler.keyed.pausedJobs()) this.#scheduler.settle(job, false, error);
+  }
+
   #fail(error: Error): void {
     if (!this.#life.fail(error)) return;
     this.#gate?.close();
@@ -376,7 +382,7 @@ export class Engine {
       this.#scheduler.rejectAll(error);
       this.#threads.terminateAll(error);
     } else {
-      this.#scheduler.rejectPaused();
+      this.#rejectPaused();
       this.#scheduler.checkIdle();
     }
     this.#life.checkClosed();

@@ -18,7 +18,7 @@ import type { ResolvedOptions } from './options.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { StatsRecorder } from './stats.js';
 import type { Emit } from './events.js';
-import { DispatchPolicy, LONE_POLL_MS } from './dispatch-policy.js';
+import { DispatchPolicy, LONE_POLL_MS, wouldWait } from './dispatch-policy.js';
 import type { GovernorGate } from '../governor/gate.js';
 import type { ThreadHandle } from '../threads/thread.js';
 import type { ThreadSet } from '../threads/thread-set.js';
@@ -139,25 +139,8 @@ export class Scheduler {
     return undefined;
   }
 
-  /**
-   * Jobs that would be waiting (not started) if one more job came now: the queue and the
-   * jobs threads hold unstarted, less what the threads' free places can start at once.
-   */
   #wouldWait(): number {
-    const queued = this.#queue.length + 1;
-    // At most this many: cheap, and enough unless the bound is near.
-    if (queued + this.#inFlight <= this.#options.maxQueue) return queued + this.#inFlight;
-    const concurrency = this.#options.concurrency;
-    let parked = 0; // held unstarted where the thread has no free place for them
-    let free = 0; // free places left for queued jobs
-    for (const w of this.#threads) {
-      const unstarted = w.prefetched();
-      // Started jobs still held take a place (an aborted one that still runs included).
-      const places = Math.max(0, concurrency - (w.load - unstarted));
-      parked += Math.max(0, unstarted - places);
-      if (w.state === 'ready' || w.state === 'starting') free += Math.max(0, places - unstarted);
-    }
-    return parked + Math.max(0, queued - free);
+    return wouldWait(this.#threads, this.#options, this.#queue.length + 1, this.#inFlight);
   }
 
   /** Jobs in flight and, of those, the ones threads hold and have not started. */
@@ -394,17 +377,6 @@ export class Scheduler {
   }
 
   // ------------------------------------------------------------- ending
-
-  /** Queued jobs of paused keys would wait forever once the pool is closing. */
-  rejectPaused(): void {
-    for (const job of this.keyed.pausedJobs()) {
-      this.settle(
-        job,
-        false,
-        new PoolClosedError("the pool closed while the job's key was paused"),
-      );
-    }
-  }
 
   /** Rejects the queued jobs. */
   rejectQueued(error: Error): void {

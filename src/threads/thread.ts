@@ -9,12 +9,11 @@ import { performance } from 'node:perf_hooks';
 import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import type { Job } from '../pool/job.js';
-import { phaseOf, type Phase } from './triage.js';
+import type { Phase } from './triage.js';
+import { HeldJobs } from './held-jobs.js';
 import {
   CANCELS,
-  FINISHED,
   PROGRESS_BYTES,
-  STARTED,
   unknownMessage,
   type BootData,
   type FromWorker,
@@ -41,15 +40,6 @@ export type ThreadEvent =
 /** Hears a handle's events. */
 export type ThreadEvents = (thread: ThreadHandle, event: ThreadEvent) => void;
 
-/** A job sent to this thread: its place in the thread's stream, and whether it was asked back. */
-interface Held {
-  readonly job: Job;
-  /** Position in the thread's stream of jobs, to tell started jobs from bystanders after a crash. */
-  seq: number;
-  /** Asked back by a steal; it may or may not have started. */
-  stolen: boolean;
-}
-
 /** What a new thread is told about keyed targets. */
 export interface KeySource {
   readonly counters: Int32Array;
@@ -60,7 +50,7 @@ export class ThreadHandle {
   readonly threadId: number;
   #state: WorkerState = 'starting';
   /** Jobs sent to this thread and not yet answered, by id. */
-  readonly #jobs = new Map<number, Held>();
+  readonly #jobs: HeldJobs;
   /** Whether the thread ever became ready (a death before that is a start-up failure). */
   #everReady = false;
   /** Lease requests from this thread still waiting: request id -> withdraw. */
@@ -69,14 +59,6 @@ export class ThreadHandle {
   #killReason: Error | undefined;
   /** Fires if the thread has not finished starting within `startupTimeout`. */
   #startTimer: NodeJS.Timeout | undefined;
-  /** Sequence number of the last job sent. */
-  #sent = 0;
-  /**
-   * Sequence numbers of jobs that left this thread before it started them (given back, or
-   * cancelled): with {@link #sent} and the STARTED counter they tell how many jobs the
-   * thread holds unstarted. Those at or below STARTED no longer matter and are pruned.
-   */
-  #dropped: number[] = [];
   /** The thread's progress counters (see {@link BootData.progress}). */
   readonly #progress: Int32Array;
   readonly #worker: Worker;
@@ -96,6 +78,7 @@ export class ThreadHandle {
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
     this.#progress = new Int32Array(new SharedArrayBuffer(PROGRESS_BYTES));
+    this.#jobs = new HeldJobs(this.#progress);
     const boot: BootData = {
       module: options.module,
       port: port2,
@@ -158,17 +141,17 @@ export class ThreadHandle {
 
   /** The job of that id, if this thread holds it. */
   job(id: number): Job | undefined {
-    return this.#jobs.get(id)?.job;
+    return this.#jobs.get(id);
   }
 
   /** Whether this thread holds the job. */
   holds(job: Job): boolean {
-    return this.#jobs.get(job.id)?.job === job;
+    return this.#jobs.holds(job);
   }
 
   /** The jobs this thread holds, in the order they were sent. */
-  *jobs(): IterableIterator<Job> {
-    for (const held of this.#jobs.values()) yield held.job;
+  jobs(): IterableIterator<Job> {
+    return this.#jobs.jobs();
   }
 
   /** An idle thread is being let go (resize): it takes no more jobs. */
@@ -176,69 +159,29 @@ export class ThreadHandle {
     if (this.#state === 'ready' || this.#state === 'starting') this.#state = 'retiring';
   }
 
-  /**
-   * How far the thread got with a job sent here, from the shared counters. (A job given
-   * back by a steal whose `Dropped` answer is still in transit when the thread dies is
-   * judged by the counters too: at worst it is charged a try it did not use.)
-   */
+  /** How far the thread got with a job it holds (see {@link HeldJobs.phase}). */
   phase(job: Job): Phase {
-    const seq = this.#jobs.get(job.id)?.seq ?? 0;
-    return phaseOf(
-      seq,
-      Atomics.load(this.#progress, STARTED),
-      Atomics.load(this.#progress, FINISHED),
-    );
+    return this.#jobs.phase(job);
   }
 
-  /**
-   * Jobs this thread holds and has not started (prefetched), in O(jobs given back
-   * meanwhile) rather than O(jobs held). (A job answered `Ok` has started: the thread
-   * stores STARTED before it posts the result.)
-   */
+  /** Jobs this thread holds and has not started. */
   prefetched(): number {
-    const last = Atomics.load(this.#progress, STARTED);
-    let n = this.#sent - last;
-    const dropped = this.#dropped;
-    for (let i = dropped.length - 1; i >= 0; i--) {
-      if ((dropped[i] as number) > last) n--;
-      else {
-        dropped[i] = dropped[dropped.length - 1] as number;
-        dropped.pop();
-      }
-    }
-    return Math.max(0, n);
+    return this.#jobs.prefetched();
   }
 
-  /** A job held here leaves before the thread started it (see {@link prefetched}). */
+  /** A job held here leaves before the thread started it. */
   forget(job: Job): void {
-    const held = this.#jobs.get(job.id);
-    if (held === undefined) return;
-    this.#dropped.push(held.seq);
-    if (this.#dropped.length > 64) this.prefetched(); // prunes
+    this.#jobs.forget(job);
   }
 
   /** Jobs held here that the thread has not started (and that are not already asked back). */
   unstarted(): number {
-    const last = Atomics.load(this.#progress, STARTED);
-    let n = 0;
-    for (const held of this.#jobs.values()) {
-      if (held.seq > last && !held.stolen && !held.job.settled) n++;
-    }
-    return n;
+    return this.#jobs.unstarted();
   }
 
   /** Asks the thread to give back its newest `count` unstarted jobs. */
   steal(count: number): void {
-    const last = Atomics.load(this.#progress, STARTED);
-    const held = [...this.#jobs.values()];
-    let marked = 0;
-    for (let i = held.length - 1; i >= 0 && marked < count; i--) {
-      const h = held[i] as Held;
-      if (h.seq <= last) break;
-      if (h.stolen || h.job.settled) continue;
-      h.stolen = true;
-      marked++;
-    }
+    this.#jobs.markStolen(count);
     const message: ToWorker = { type: 'steal', count };
     this.#port.postMessage(message);
   }
@@ -284,7 +227,7 @@ export class ThreadHandle {
     }
     const message: ToWorker = { type: 'run', batch };
     this.#port.postMessage(message, transfer);
-    for (const job of jobs) this.#jobs.set(job.id, { job, seq: ++this.#sent, stolen: false });
+    this.#jobs.add(jobs);
     this.#updateRef();
   }
 
