@@ -3,8 +3,15 @@
  * the outcome. A job settles exactly once; every later attempt is ignored.
  */
 import type { Transferable } from 'node:worker_threads';
-import { InvalidOptionError } from '../util/errors.js';
-import { checkInteger } from './options.js';
+import {
+  check,
+  checkFunction,
+  checkInteger,
+  checkNonEmptyString,
+  checkObject,
+  checkOneOf,
+  checkSignal,
+} from '../util/validate.js';
 import type { QueueFullPolicy, ResolvedOptions } from './options.js';
 import { checkKey, type KeyState } from '../keyed/key-table.js';
 
@@ -252,28 +259,17 @@ export class Job {
 /** Checks the per-job options that do not depend on the pool. */
 export function checkJobOptions(options: unknown): JobOptions {
   if (options === undefined) return {};
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidOptionError('options', 'an object', options);
+  const o = checkObject('options', options);
+  if (o.task !== undefined) checkNonEmptyString('task', o.task);
+  if (o.signal !== undefined) checkSignal('signal', o.signal);
+  if (o.transfer !== undefined) {
+    check(Array.isArray(o.transfer), 'transfer', 'an array of transferables', o.transfer);
   }
-  const o = options as Record<string, unknown>;
-  if (o.task !== undefined && (typeof o.task !== 'string' || o.task === '')) {
-    throw new InvalidOptionError('task', 'a non-empty string', o.task);
-  }
-  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
-    throw new InvalidOptionError('signal', 'an AbortSignal', o.signal);
-  }
-  if (o.transfer !== undefined && !Array.isArray(o.transfer)) {
-    throw new InvalidOptionError('transfer', 'an array of transferables', o.transfer);
-  }
-  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') {
-    throw new InvalidOptionError('onProgress', 'a function', o.onProgress);
-  }
+  if (o.onProgress !== undefined) checkFunction('onProgress', o.onProgress);
   if (o.key !== undefined) checkKey(o.key);
   if (o.dedupe !== undefined) checkKey(o.dedupe, 'dedupe');
   if (o.maxTries !== undefined) checkInteger('maxTries', o.maxTries, 1);
   if (o.timeout !== undefined) checkInteger('timeout', o.timeout, 0);
-  if (o.queueFull !== undefined && o.queueFull !== 'wait' && o.queueFull !== 'reject') {
-    throw new InvalidOptionError('queueFull', "'wait' or 'reject'", o.queueFull);
-  }
-  return options;
+  if (o.queueFull !== undefined) checkOneOf('queueFull', o.queueFull, ['wait', 'reject']);
+  return o;
 }
