@@ -195,8 +195,5 @@ export function registerMapCommand(program: Command): void {
         process.stderr.write(`corral map: ${describeError(error)}\n`);
         process.exitCode = EXIT.usage;
       }
-      if (process.env.CORRAL_DEBUG_RSS === '1') {
-        process.stderr.write(`corral map: max RSS ${process.resourceUsage().maxRSS} kB\n`);
-      }
     });
 }

@@ -358,19 +358,27 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
     }
     const input = r.value;
     const index = this.#taken++;
-    const job = new Job(this.#engine.nextId(), input, this.#jobOptionsFor(index), this.#pool);
-    job.index = index;
-    if (this.#transfer !== undefined) job.transfer = this.#transfer(input);
-    job.ownedBy(this);
+    const transfer = this.#transfer === undefined ? {} : { transfer: this.#transfer(input) };
     this.#inFlight++;
+    let key: string | undefined;
+    let keyError: { error: unknown } | undefined;
     if (this.#key !== undefined) {
       try {
-        const key = this.#key(input, job.index);
-        job.key = key === undefined ? undefined : checkKey(key);
+        const k = this.#key(input, index);
+        key = k === undefined ? undefined : checkKey(k);
       } catch (error) {
-        job.settle(false, error); // this input's outcome, not the stream's end
-        return;
+        keyError = { error };
       }
+    }
+    const job = new Job(this.#engine.nextId(), input, this.#jobOptionsFor(index), this.#pool, {
+      index,
+      owner: this,
+      ...transfer,
+      ...(this.#key === undefined ? {} : { key }),
+    });
+    if (keyError !== undefined) {
+      job.settle(false, keyError.error); // this input's outcome, not the stream's end
+      return;
     }
     this.#engine.submit(job);
   }
