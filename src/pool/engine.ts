@@ -28,6 +28,7 @@ import { fromWire, type WireError } from '../protocol/wire-error.js';
 import { Lifecycle } from './lifecycle.js';
 import { Dispatcher, type DispatchHost } from './dispatcher.js';
 import { GovernorGate } from '../governor/gate.js';
+import { Elastic, waitingJobs } from '../threads/elastic.js';
 
 /** Events the pool emits, with their arguments. */
 export interface PoolEvents {
@@ -62,6 +63,8 @@ export class Engine {
   readonly #threads: ThreadSet;
   /** Takes queued jobs to the threads with room. */
   readonly #dispatcher: Dispatcher;
+  /** [elastic] Starts threads for waiting jobs and retires idle ones, between min and max. */
+  readonly #elastic: Elastic<WorkerHandle>;
   /** Task name -> index, once the first thread has reported the module's exports. */
   #tasks: Map<string, number> | undefined;
   #nextId = 1;
@@ -133,6 +136,26 @@ export class Engine {
       },
     );
     this.#dispatcher = new Dispatcher(options, this.#queue, this.#threads, this.#dispatchHost);
+    // [elastic] The policy's view of the pool.
+    const limits = { min: options.minThreads, max: options.maxThreads };
+    this.#elastic = new Elastic<WorkerHandle>(
+      { ...limits, idleTimeout: options.idleTimeout, perThread: options.concurrency },
+      {
+        threads: () => this.#threads,
+        idle: (w) => w.state === 'ready' && w.load === 0,
+        live: () => this.#threads.live(),
+        alive: () => this.#threads.size,
+        backlog: () =>
+          waitingJobs(this.#threads, options.concurrency, () => this.#queue.runnable()),
+        active: () => this.#life.state === 'running',
+        spawn: () => {
+          this.#threads.spawn();
+        },
+        retire: (w) => {
+          w.close();
+        },
+      },
+    );
     this.#life = new Lifecycle(
       () => this.#threads.size,
       () => this.#threads.starting() === 0,
@@ -423,6 +446,7 @@ export class Engine {
     inFlight: () => this.#inFlight,
     passed: () => {
       this.#checkIdle();
+      this.#elastic.check(); // [elastic]
     },
   };
 
@@ -438,7 +462,8 @@ export class Engine {
       worker.terminate();
       return;
     }
-    if (worker.state === 'retiring' || this.#threads.live() > this.#threads.target) {
+    // [elastic] Up to max: a thread started for a backlog is wanted above the target (min).
+    if (worker.state === 'retiring' || this.#threads.live() > this.#elastic.max) {
       worker.close();
       return;
     }
@@ -523,6 +548,7 @@ export class Engine {
   #onExited(worker: WorkerHandle, error: unknown): void {
     const wasReady = worker.everReady;
     this.#threads.delete(worker);
+    this.#elastic.gone(worker); // [elastic]
     this.stats.threadExited(worker);
     this.#emit('threadExit', { threadId: worker.threadId });
     // Threads a forced shutdown terminates (reason: PoolClosedError) did not crash.
@@ -630,6 +656,7 @@ export class Engine {
 
   /** Changes the number of threads; extra threads finish their jobs, run `cleanup()` and exit. */
   resize(threads: number): void {
+    this.#elastic.resize(threads); // [elastic] resize pins the count: min = max = threads
     if (this.#life.accepting) this.#threads.resize(threads);
     else this.#threads.target = threads;
   }
