@@ -103,8 +103,11 @@ describe('elastic thread count', () => {
     expect(pool.stats().threads).toBe(1);
     pool.setTarget('held', 1);
     expect(await Promise.all(jobs)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    // One key unit at a time: one thread had room for all of it, and no thread started
+    // (a thread starting counts in stats().threads from the moment it is asked for).
+    expect(pool.stats().threads).toBe(1);
     seen.stop();
-    // One key unit at a time: one thread had room for all of it.
+    expect(seen.most()).toBe(1);
     expect(seen.starts()).toBe(0);
     await pool.shutdown();
   });
