@@ -257,7 +257,11 @@ function resolveThreads(o: Record<string, unknown>): {
   );
   const minThreads = min ?? 1;
   if (minThreads > max) {
-    throw new InvalidOptionError('minThreads', `an integer from 1 to maxThreads (${max})`, minThreads);
+    throw new InvalidOptionError(
+      'minThreads',
+      `an integer from 1 to maxThreads (${max})`,
+      minThreads,
+    );
   }
   return {
     minThreads,

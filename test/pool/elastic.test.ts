@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CorralError, Pool, type PoolOptions } from 'corral';
+import { CorralError, Pool } from 'corral';
 import { rejection, tasks, until } from '../helpers/index.js';
 
 /** Lets dispatch passes (microtasks) and the exit handlers that follow them run. */
@@ -186,7 +186,7 @@ describe('elastic thread count', () => {
 describe('elastic options', () => {
   function thrown(options: Record<string, unknown>): CorralError {
     try {
-      new Pool({ module: tasks, ...options } as PoolOptions);
+      new Pool({ module: tasks, ...options });
     } catch (error) {
       return error as CorralError;
     }

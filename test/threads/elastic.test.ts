@@ -16,13 +16,18 @@ class FakePool {
     return t;
   }
 
-  elastic(min: number, max: number, idleTimeout = 1000): Elastic<{ id: number; state: string; load: number }> {
+  elastic(
+    min: number,
+    max: number,
+    idleTimeout = 1000,
+  ): Elastic<{ id: number; state: string; load: number }> {
     return new Elastic(
       { min, max, idleTimeout, perThread: 1 },
       {
         threads: () => this.threads,
         idle: (t) => t.state === 'ready' && t.load === 0,
-        live: () => this.threads.filter((t) => t.state === 'ready' || t.state === 'starting').length,
+        live: () =>
+          this.threads.filter((t) => t.state === 'ready' || t.state === 'starting').length,
         alive: () => this.threads.length,
         backlog: () =>
           waitingJobs(
