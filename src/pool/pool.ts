@@ -193,7 +193,10 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
     return makeProxy<M>((task, input, options) => this.do(input, { ...options, task }));
   }
 
-  /** Changes the number of threads. Extra threads finish their jobs, run `cleanup()` and exit. */
+  /**
+   * Changes the number of threads. Extra threads finish their jobs, run `cleanup()` and exit.
+   * On an elastic pool it pins the count: `minThreads` = `maxThreads` = `threads` from now on.
+   */
   resize(threads: number): void {
     this.#engine.resize(checkInteger('threads', threads, 1));
   }
