@@ -7,22 +7,25 @@ import { performance } from 'node:perf_hooks';
 import { receiveMessageOnPort, threadId, workerData } from 'node:worker_threads';
 import {
   CANCELS,
-  JobFlag,
-  RESULT_STRIDE,
-  RUN_STRIDE,
   FINISHED,
-  ResultStatus,
   STARTED,
   unknownMessage,
-  unpackMeta,
   type BootData,
   type FromWorker,
   type ToWorker,
 } from '../src/protocol/messages.js';
+import {
+  JobFlag,
+  ResultStatus,
+  isTransfer,
+  pushResult,
+  readJobs,
+  resultId,
+  splitResults,
+} from '../src/protocol/codec.js';
 import { cloneFailure, toWire } from '../src/protocol/wire-error.js';
 import { JobContext } from './context.js';
 import { onKey, onLease } from './leases.js';
-import { Transfer } from './index.js';
 import { countStdio, stdioWritten } from './stdio.js';
 import { loadTaskModule } from './load-module.js';
 
@@ -35,7 +38,8 @@ interface Pending {
   id: number;
   task: number;
   input: unknown;
-  meta: number;
+  tries: number;
+  flags: number;
 }
 
 /**
@@ -91,12 +95,12 @@ function flush(): void {
     post(message, transfer);
   } catch {
     // A result that cannot be cloned: send them one by one so only that job fails.
-    for (let i = 0; i < batch.length; i += RESULT_STRIDE) {
-      const one = batch.slice(i, i + RESULT_STRIDE);
+    for (const one of splitResults(batch)) {
       try {
         post({ type: 'results', batch: one, busy: 0, stdio }, transfer);
       } catch (error) {
-        const failed = [one[0], ResultStatus.Error, cloneFailure(error)];
+        const failed: unknown[] = [];
+        pushResult(failed, resultId(one), ResultStatus.Error, cloneFailure(error));
         post({ type: 'results', batch: failed, busy: 0, stdio });
       }
     }
@@ -104,11 +108,11 @@ function flush(): void {
 }
 
 function finish(id: number, ok: boolean, value: unknown): void {
-  if (ok && value instanceof Transfer) {
+  if (ok && isTransfer(value)) {
     outTransfer = outTransfer === undefined ? [...value.list] : outTransfer.concat(value.list);
     value = value.value;
   }
-  out.push(id, ok ? ResultStatus.Ok : ResultStatus.Error, ok ? value : toWire(value));
+  pushResult(out, id, ok ? ResultStatus.Ok : ResultStatus.Error, ok ? value : toWire(value));
 }
 
 function settle(ctx: JobContext, task: number, ok: boolean, value: unknown, started: number): void {
@@ -218,7 +222,7 @@ function spin(): boolean {
 }
 
 function run(job: Pending): void {
-  const { tries, flags } = unpackMeta(job.meta);
+  const { tries, flags } = job;
   const ctx = new JobContext(job.id, tries, (flags & JobFlag.Progress) !== 0, boot.workerData);
   if ((flags & JobFlag.Timed) !== 0) {
     // This job may be killed for its timeout: send what is done first, so nothing else is lost with it.
@@ -226,11 +230,8 @@ function run(job: Pending): void {
     post({ type: 'started', id: job.id });
   }
   const started = performance.now();
-  const fn = fns[job.task];
-  if (fn === undefined) {
-    finish(job.id, false, new Error(`corral: no task at index ${job.task}`));
-    return;
-  }
+  // The pool sends only indexes of the task list this thread reported in `ready`.
+  const fn = fns[job.task] as TaskFn;
   let result: unknown;
   try {
     result = fn(job.input, ctx);
@@ -276,7 +277,7 @@ function cancel(id: number): void {
   for (let i = pendingHead; i < pending.length; i++) {
     if (pending[i]?.id !== id) continue;
     pending.splice(i, 1);
-    out.push(id, ResultStatus.Dropped, undefined);
+    pushResult(out, id, ResultStatus.Dropped, undefined);
     break;
   }
   flush();
@@ -286,7 +287,7 @@ function cancel(id: number): void {
 function steal(count: number): void {
   for (let n = 0; n < count && pending.length > pendingHead; n++) {
     const job = pending.pop() as Pending;
-    out.push(job.id, ResultStatus.Dropped, undefined);
+    pushResult(out, job.id, ResultStatus.Dropped, undefined);
   }
   flush();
 }
@@ -308,20 +309,15 @@ async function close(): Promise<void> {
   port.close();
 }
 
+function receive(id: number, task: number, input: unknown, tries: number, flags: number): void {
+  pending.push({ seq: ++received, id, task, input, tries, flags });
+}
+
 function onMessage(message: ToWorker): void {
   switch (message.type) {
     case 'run': {
-      const b = message.batch;
       if (pendingHead === pending.length) batchStart = performance.now();
-      for (let i = 0; i < b.length; i += RUN_STRIDE) {
-        pending.push({
-          seq: ++received,
-          id: b[i] as number,
-          task: b[i + 1] as number,
-          input: b[i + 2],
-          meta: b[i + 3] as number,
-        });
-      }
+      readJobs(message.batch, receive);
       return;
     }
     case 'cancel':

@@ -5,6 +5,9 @@
  * through its host and acts through it; it knows nothing of ports, queues or jobs, so
  * the engine calls it at one place (the end of each dispatch pass) and when a thread exits.
  */
+import type { ResolvedOptions } from '../pool/options.js';
+import type { KeySource, ThreadHandle } from './thread.js';
+import type { ThreadSet } from './thread-set.js';
 
 /** What the policy asks of the pool. */
 export interface ElasticHost<T> {
@@ -158,4 +161,44 @@ export function waitingJobs(
     parked += Math.max(0, unstarted - places);
   }
   return Math.max(0, runnable() + parked - starting);
+}
+
+/**
+ * The pool's policy, its host reading `threads` (idle: ready and holding no job; live and
+ * alive counts), the backlog from `keyed.queue.runnable()`, active only while `life` is
+ * running, starting threads (told `keyed.table`) through `spawning`, which fails the pool
+ * if one cannot be created, and closing idle ones. Hooked to the end of each dispatch pass
+ * through `threads.passed`.
+ */
+export function elasticFor(
+  options: ResolvedOptions,
+  threads: ThreadSet,
+  keyed: { readonly queue: { runnable(): number }; readonly table: KeySource },
+  life: { readonly state: string },
+  spawning: (spawn: () => void) => void,
+): Elastic<ThreadHandle> {
+  const limits = { min: options.minThreads, max: options.maxThreads };
+  const elastic = new Elastic<ThreadHandle>(
+    { ...limits, idleTimeout: options.idleTimeout, perThread: options.concurrency },
+    {
+      threads: () => threads,
+      idle: (t) => t.state === 'ready' && t.load === 0,
+      live: () => threads.live(),
+      alive: () => threads.size,
+      backlog: () => waitingJobs(threads, options.concurrency, () => keyed.queue.runnable()),
+      active: () => life.state === 'running',
+      spawn: () => {
+        spawning(() => {
+          threads.spawn(keyed.table);
+        });
+      },
+      retire: (t) => {
+        t.close();
+      },
+    },
+  );
+  threads.passed = () => {
+    elastic.check();
+  };
+  return elastic;
 }
