@@ -100,6 +100,22 @@ export class KeyedQueue<J extends QueuedJob = QueuedJob> {
     return undefined;
   }
 
+  /**
+   * Jobs that could start now if threads had room: the unkeyed ones, and each waiting
+   * key's up to its room (a paused or full key's jobs wait for the key, not for a thread).
+   * O(keys with room and waiting jobs).
+   */
+  runnable(): number {
+    let n = this.#unkeyedQueued;
+    if (this.#keyedQueued === 0) return n;
+    this.#ring.forEach((member) => {
+      if (member === UNKEYED) return;
+      const room = this.#table.target(member) - this.#table.active(member);
+      n += Math.max(0, Math.min(member.queued, room));
+    });
+    return n;
+  }
+
   /** Calls `fn` on every unsettled queued job of one key. */
   forEachOf(state: KeyState, fn: (job: J) => void): void {
     state.jobs.forEach((job) => {

@@ -29,6 +29,7 @@ import { Lifecycle } from './lifecycle.js';
 import { Scheduler } from './scheduler.js';
 import { GovernorGate } from '../governor/gate.js';
 import type { Emit } from './events.js';
+import { elasticFor, type Elastic } from '../threads/elastic.js';
 
 export type { Emit, PoolEvents } from './events.js';
 
@@ -48,6 +49,7 @@ export class Engine {
   readonly #gate: GovernorGate | undefined;
   /** The queue, dispatch, and every job's state. */
   readonly #scheduler: Scheduler;
+  readonly #elastic: Elastic<ThreadHandle>; // [elastic] min..max threads, after the scheduler
   #nextId = 1;
   /** Threads that died before becoming ready, in a row. */
   #startFailures = 0;
@@ -73,6 +75,7 @@ export class Engine {
       this.stats,
       emit,
     );
+    this.#elastic = elasticFor(options, threads, this.#scheduler.keyed, this.#life, this.#spawning);
     // The first thread's creation error is thrown to the Pool's constructor.
     threads.replenish(this.#table);
   }
@@ -192,7 +195,7 @@ export class Engine {
       thread.terminate();
       return;
     }
-    if (thread.state === 'retiring' || this.#threads.live() > this.#threads.target) {
+    if (thread.state === 'retiring' || this.#threads.live() > this.#elastic.max) {
       thread.close();
       return;
     }
@@ -254,6 +257,7 @@ export class Engine {
 
   #onExit(thread: ThreadHandle, error: unknown): void {
     this.#threads.delete(thread);
+    this.#elastic.gone(thread); // [elastic]
     this.stats.threadExited(thread);
     this.#emit('threadExit', { threadId: thread.threadId });
     // Threads a forced shutdown terminates (reason: PoolClosedError) did not crash.
@@ -341,6 +345,7 @@ export class Engine {
 
   /** Changes the number of threads; extra threads finish their jobs, run `cleanup()` and exit. */
   resize(threads: number): void {
+    this.#elastic.resize(threads); // [elastic] resize pins the count: min = max = threads
     if (!this.#life.accepting) {
       this.#threads.setTarget(threads);
       return;
@@ -351,13 +356,13 @@ export class Engine {
   }
 
   /** Runs `spawn`: a thread that cannot be created now (workerData became uncloneable) fails the pool. */
-  #spawning(spawn: () => void): void {
+  readonly #spawning = (spawn: () => void): void => {
     try {
       spawn();
     } catch (error) {
       this.#fail(error as Error);
     }
-  }
+  };
 
   // ------------------------------------------------------------- lifecycle
 

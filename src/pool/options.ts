@@ -35,10 +35,29 @@ export interface PoolOptions {
    */
   module: string | URL;
   /**
-   * Worker threads to run.
+   * Worker threads to run: a fixed count (`minThreads` = `maxThreads` = `threads`). Not
+   * given together with `minThreads` or `maxThreads`.
    * @default os.availableParallelism()
    */
   threads?: number;
+  /**
+   * Makes the thread count elastic: the threads kept however idle (started with the pool;
+   * `ready()` waits for them). Threads above it start when jobs wait and exit after
+   * `idleTimeout` idle.
+   * @default 1 when only `maxThreads` is given
+   */
+  minThreads?: number;
+  /**
+   * Makes the thread count elastic: the most threads alive at once.
+   * @default max(minThreads, os.availableParallelism()) when only `minThreads` is given
+   */
+  maxThreads?: number;
+  /**
+   * With `minThreads`/`maxThreads`: how long (ms) a thread above `minThreads` may stay
+   * idle before it runs `cleanup()` and exits.
+   * @default 10000
+   */
+  idleTimeout?: number;
   /**
    * Jobs that may wait in the queue before {@link PoolOptions.queueFull} applies.
    * @default Infinity
@@ -105,7 +124,11 @@ export interface PoolOptions {
 /** {@link PoolOptions} with every default applied and every value checked. */
 export interface ResolvedOptions {
   module: string;
+  /** Threads started with the pool and kept: `minThreads`. */
   threads: number;
+  minThreads: number;
+  maxThreads: number;
+  idleTimeout: number;
   maxQueue: number;
   queueFull: QueueFullPolicy;
   concurrency: number;
@@ -180,6 +203,9 @@ const known = new Set(
   Object.keys({
     module: true,
     threads: true,
+    minThreads: true,
+    maxThreads: true,
+    idleTimeout: true,
     maxQueue: true,
     queueFull: true,
     concurrency: true,
@@ -195,6 +221,49 @@ const known = new Set(
   } satisfies Record<keyof PoolOptions, true>),
 );
 
+/**
+ * `threads`, or `minThreads`/`maxThreads`/`idleTimeout`. Giving both forms is refused
+ * rather than read as a shorthand: `threads: 4, maxThreads: 8` has no single meaning.
+ */
+function resolveThreads(o: Record<string, unknown>): {
+  minThreads: number;
+  maxThreads: number;
+  idleTimeout: number;
+} {
+  const elastic = o.minThreads !== undefined || o.maxThreads !== undefined;
+  if (!elastic) {
+    if (o.idleTimeout !== undefined) {
+      const expected = 'given only with minThreads or maxThreads (a fixed pool retires no thread)';
+      throw new InvalidOptionError('idleTimeout', expected, o.idleTimeout);
+    }
+    const threads = checkInteger('threads', or(o.threads, availableParallelism()), 1);
+    return { minThreads: threads, maxThreads: threads, idleTimeout: 0 };
+  }
+  if (o.threads !== undefined) {
+    const expected = 'absent when minThreads or maxThreads is given (threads: n is a fixed count)';
+    throw new InvalidOptionError('threads', expected, o.threads);
+  }
+  const min = o.minThreads === undefined ? undefined : checkInteger('minThreads', o.minThreads, 1);
+  const max = checkInteger(
+    'maxThreads',
+    or(o.maxThreads, Math.max(min ?? 1, availableParallelism())),
+    1,
+  );
+  const minThreads = min ?? 1;
+  if (minThreads > max) {
+    throw new InvalidOptionError(
+      'minThreads',
+      `an integer from 1 to maxThreads (${max})`,
+      minThreads,
+    );
+  }
+  return {
+    minThreads,
+    maxThreads: max,
+    idleTimeout: checkDelay('idleTimeout', or(o.idleTimeout, 10_000)),
+  };
+}
+
 /** Validates {@link PoolOptions} and fills in defaults. Throws {@link InvalidOptionError}. */
 export function resolveOptions(options: unknown): ResolvedOptions {
   const o = checkObject('options', options);
@@ -203,13 +272,17 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (o.governor !== undefined) {
     checkFunction('governor', o.governor, 'a function from a key to a governor');
   }
+  const { minThreads, maxThreads, idleTimeout } = resolveThreads(o);
   const execArgv =
     o.execArgv === undefined
       ? undefined
       : checkArray('execArgv', o.execArgv, isString, 'an array of strings');
   return {
     module: resolveModule(o.module),
-    threads: checkInteger('threads', or(o.threads, availableParallelism()), 1),
+    threads: minThreads,
+    minThreads,
+    maxThreads,
+    idleTimeout,
     maxQueue: checkInteger('maxQueue', or(o.maxQueue, Infinity), 0, true),
     queueFull,
     concurrency: checkInteger('concurrency', or(o.concurrency, 1), 1),

@@ -253,7 +253,10 @@ export class Pool<M = unknown>
     return makeProxy<P>((task, input, options) => this.#do(input, { ...options, task }));
   }
 
-  /** Changes the number of threads. Extra threads finish their jobs, run `cleanup()` and exit. */
+  /**
+   * Changes the number of threads. Extra threads finish their jobs, run `cleanup()` and exit.
+   * On an elastic pool it pins the count: `minThreads` = `maxThreads` = `threads` from now on.
+   */
   resize(threads: number): void {
     this.#engine.resize(checkInteger('threads', threads, 1));
   }

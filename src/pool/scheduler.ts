@@ -229,6 +229,7 @@ export class Scheduler {
     }
     if (this.#queue.length === 0 && threads.anyIdle()) this.#policy.balance(threads);
     this.checkIdle();
+    this.#threads.passed(); // [elastic] the engine's elastic check
     if (last !== undefined && !this.#polling) {
       if (!this.#policy.pollsLone(this.#inFlight, this.#queue.length)) return;
       this.#polling = true;

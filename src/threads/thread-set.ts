@@ -22,6 +22,8 @@ export class ThreadSet {
   readonly #inReady = new Set<ThreadHandle>();
   /** Threads wanted. */
   #target: number;
+  /** [elastic] Run at the end of each dispatch pass: the engine's elastic check, once set. */
+  passed: () => void = () => undefined;
 
   constructor(options: ResolvedOptions, events: ThreadEvents) {
     this.#options = options;
