@@ -4,7 +4,7 @@
  */
 import type { Transferable } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import { receiveMessageOnPort, threadId, workerData } from 'node:worker_threads';
+import { receiveMessageOnPort, workerData } from 'node:worker_threads';
 import {
   CANCELS,
   JobFlag,
@@ -16,6 +16,7 @@ import {
   unknownMessage,
   unpackMeta,
   type BootData,
+  type BroadcastMessage,
   type FromWorker,
   type ToWorker,
 } from '../src/protocol/messages.js';
@@ -24,9 +25,9 @@ import { JobContext } from './context.js';
 import { onKey, onLease } from './leases.js';
 import { Transfer } from './index.js';
 import { countStdio, stdioWritten } from './stdio.js';
-import { loadTaskModule } from './load-module.js';
-
-type TaskFn = (input: unknown, ctx: JobContext) => unknown;
+import { isFailure, loadTasks, type TaskFn } from './modules.js';
+// ---- hook (broadcast): see workers/broadcast.ts
+import { broadcasting, broadcastsSettled, received as broadcastReceived, runBroadcast } from './broadcast.js';
 
 /** A job received and not yet started. */
 interface Pending {
@@ -36,6 +37,8 @@ interface Pending {
   task: number;
   input: unknown;
   meta: number;
+  /** A broadcast queued among the jobs (hook: see workers/broadcast.ts); seq and id unused. */
+  broadcast?: BroadcastMessage;
 }
 
 /**
@@ -169,8 +172,16 @@ function pump(): void {
       if (!spin()) break;
       continue;
     }
-    if (running.size >= boot.concurrency) break;
+    if (running.size >= boot.concurrency || broadcasting()) break;
     const job = pending[pendingHead] as Pending;
+    // ---- hook (broadcast): it starts in its place; later jobs wait for it (broadcasting()).
+    if (job.broadcast !== undefined) {
+      shiftPending();
+      flush();
+      runBroadcast(job.broadcast, fns[job.broadcast.task], pump);
+      continue;
+    }
+    // ---- end hook
     // Claim the job, then look for cancels the pool counted (in this order: see
     // BootData.progress). A cancel that is counted is already in the port.
     Atomics.store(boot.progress, STARTED, job.seq);
@@ -182,11 +193,7 @@ function pump(): void {
         continue;
       }
     }
-    pending[pendingHead++] = undefined as unknown as Pending;
-    if (pendingHead === pending.length) {
-      pending.length = 0;
-      pendingHead = 0;
-    }
+    shiftPending();
     if (out.length > 0 && flushFirst(job.task)) {
       flush();
       batchStart = performance.now();
@@ -198,6 +205,15 @@ function pump(): void {
     }
   }
   flush();
+}
+
+/** Takes the job at the head of the pending queue off it. */
+function shiftPending(): void {
+  pending[pendingHead++] = undefined as unknown as Pending;
+  if (pendingHead === pending.length) {
+    pending.length = 0;
+    pendingHead = 0;
+  }
 }
 
 /**
@@ -282,11 +298,14 @@ function cancel(id: number): void {
   flush();
 }
 
-/** Gives back up to `count` unstarted jobs, newest first. */
+/** Gives back up to `count` unstarted jobs, newest first (broadcasts stay: hook). */
 function steal(count: number): void {
-  for (let n = 0; n < count && pending.length > pendingHead; n++) {
-    const job = pending.pop() as Pending;
+  for (let i = pending.length - 1, n = 0; n < count && i >= pendingHead; i--) {
+    const job = pending[i] as Pending;
+    if (job.broadcast !== undefined) continue;
+    pending.splice(i, 1);
     out.push(job.id, ResultStatus.Dropped, undefined);
+    n++;
   }
   flush();
 }
@@ -295,6 +314,7 @@ async function close(): Promise<void> {
   closing = true;
   let error: unknown;
   try {
+    await broadcastsSettled(); // hook (broadcast): those already received run first
     await cleanup?.();
   } catch (e) {
     error = e;
@@ -340,6 +360,10 @@ function onMessage(message: ToWorker): void {
     case 'close':
       if (!closing) void close();
       return;
+    case 'broadcast': // hook (broadcast)
+      if (pendingHead === pending.length) batchStart = performance.now();
+      pending.push({ seq: 0, id: 0, task: 0, input: undefined, meta: 0, broadcast: broadcastReceived(message) });
+      return;
     default:
       unknownMessage(message);
   }
@@ -349,33 +373,22 @@ let cleanup: (() => unknown) | undefined;
 
 async function start(): Promise<void> {
   countStdio();
-  let mod: Record<string, unknown>;
-  try {
-    mod = await loadTaskModule(boot.module);
-  } catch (error) {
-    post({ type: 'start-failed', stage: 'load', error: toWire(error) });
+  // ---- hook (modules): one module or several, see workers/modules.ts
+  const loaded = await loadTasks(boot);
+  if (isFailure(loaded)) {
+    const { stage, module, error } = loaded;
+    post({ type: 'start-failed', stage, error: toWire(error), ...(module === undefined ? {} : { module }) });
     return;
   }
-  const names: string[] = [];
-  for (const [name, value] of Object.entries(mod)) {
-    if (typeof value !== 'function' || name === 'init' || name === 'cleanup') continue;
-    names.push(name);
-    fns.push(value as TaskFn);
-  }
-  if (typeof mod.cleanup === 'function') cleanup = mod.cleanup as () => unknown;
-  if (typeof mod.init === 'function') {
-    try {
-      await (mod.init as (ctx: unknown) => unknown)({ workerData: boot.workerData, threadId });
-    } catch (error) {
-      post({ type: 'start-failed', stage: 'init', error: toWire(error) });
-      return;
-    }
-  }
+  fns.push(...loaded.fns);
+  cleanup = loaded.cleanup;
+  // ---- end hook
   port.on('message', (message: ToWorker) => {
     onMessage(message);
-    if (message.type === 'run' || message.type === 'cancel') pump();
+    const type = message.type;
+    if (type === 'run' || type === 'cancel' || type === 'broadcast') pump();
   });
-  post({ type: 'ready', tasks: names });
+  post({ type: 'ready', tasks: loaded.names });
 }
 
 // Send finished results before the thread dies, so only the job that killed it is in doubt.

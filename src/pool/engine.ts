@@ -28,6 +28,8 @@ import { fromWire, type WireError } from '../protocol/wire-error.js';
 import { Lifecycle } from './lifecycle.js';
 import { Dispatcher, type DispatchHost } from './dispatcher.js';
 import { GovernorGate } from '../governor/gate.js';
+import { Broadcaster } from './broadcast.js'; // hook (broadcast)
+import { refuseTask, startError } from './modules.js'; // hook (modules)
 
 /** Events the pool emits, with their arguments. */
 export interface PoolEvents {
@@ -39,6 +41,8 @@ export interface PoolEvents {
   threadCrash: [info: { threadId: number; error: unknown }];
   /** The queue emptied and no job is running. */
   drain: [];
+  /** A sticky broadcast failed on a thread started after it (the thread goes on taking jobs). */
+  broadcastFailed: [info: { threadId: number; task: string; error: unknown }];
 }
 
 export type Emit = <K extends keyof PoolEvents>(event: K, ...args: PoolEvents[K]) => void;
@@ -70,13 +74,25 @@ export class Engine {
   /** Whether work arrived since the last 'drain'. */
   #busy = false;
   readonly stats = new StatsRecorder();
+  /** `pool.broadcast` (hook: src/pool/broadcast.ts). */
+  readonly broadcasts: Broadcaster = new Broadcaster({
+    threads: () => this.#threads,
+    refusal: () => this.#life.failure ?? (this.#life.accepting ? undefined : new PoolClosedError()),
+    tasks: () => this.#tasks,
+    ready: () => this.ready(),
+    refuse: (task, tasks) =>
+      refuseTask(this.#options, task, tasks) ?? new UnknownTaskError(task, [...tasks.keys()]),
+    replayFailed: (threadId, task, error) => {
+      this.#emit('broadcastFailed', { threadId, task, error });
+    },
+  });
   /** How threads report to the engine. */
   readonly #listener: WorkerListener = {
     ready: (w, tasks) => {
       this.#onReady(w, tasks);
     },
-    startFailed: (w, stage, error) => {
-      this.#onStartFailed(w, stage, error);
+    startFailed: (w, stage, error, module) => {
+      this.#onStartFailed(w, stage, error, module);
     },
     results: (w, batch, busy) => {
       this.#onResults(w, batch, busy);
@@ -101,6 +117,9 @@ export class Engine {
     },
     release: (_w, id) => {
       this.#keyed.threadRelease(id);
+    },
+    broadcast: (w, message) => {
+      this.broadcasts.onMessage(w, message); // hook (broadcast)
     },
   };
 
@@ -129,6 +148,9 @@ export class Engine {
         },
         spawnFailed: (error) => {
           this.#fail(error);
+        },
+        spawned: (w) => {
+          this.broadcasts.replay(w); // hook (broadcast)
         },
       },
     );
@@ -237,9 +259,8 @@ export class Engine {
     const failure = this.#life.failure;
     if (failure !== undefined) return failure;
     if (!this.#life.accepting) return new PoolClosedError();
-    if (this.#tasks !== undefined && !this.#tasks.has(job.task)) {
-      return new UnknownTaskError(job.task, [...this.#tasks.keys()]);
-    }
+    const unknown = refuseTask(this.#options, job.task, this.#tasks); // hook (modules)
+    if (unknown !== undefined) return unknown;
     if (job.signal?.aborted === true) return new AbortError(job.signal.reason);
     if (job.queueFull === 'reject' && this.#wouldWait() > this.#options.maxQueue) {
       return new QueueFullError(this.#options.maxQueue);
@@ -398,10 +419,11 @@ export class Engine {
   readonly #dispatchHost: DispatchHost = {
     tasks: () => this.#tasks,
     take: (job, worker, now, tasks) => {
-      if (!tasks.has(job.task)) {
+      const unknown = refuseTask(this.#options, job.task, tasks); // hook (modules)
+      if (unknown !== undefined) {
         // Already counted out of the queue by next(): settled here, not by #settle.
         this.#keyed.give(job);
-        job.settle(false, new UnknownTaskError(job.task, [...tasks.keys()]));
+        job.settle(false, unknown);
         this.stats.failed++;
         this.#releaseSlot(job);
         return false;
@@ -447,13 +469,13 @@ export class Engine {
     if (this.#life.state === 'closing') this.#checkIdle();
   }
 
-  #onStartFailed(_worker: WorkerHandle, stage: 'load' | 'init', wire: WireError): void {
-    const cause = fromWire(wire);
-    this.#fail(
-      stage === 'load'
-        ? new ModuleLoadError(this.#options.module, { cause })
-        : new WorkerInitError({ cause }),
-    );
+  #onStartFailed(
+    _worker: WorkerHandle,
+    stage: 'load' | 'init',
+    wire: WireError,
+    module: string | undefined,
+  ): void {
+    this.#fail(startError(this.#options, stage, module, fromWire(wire))); // hook (modules)
   }
 
   #onResults(worker: WorkerHandle, batch: unknown[], busy: number): void {
@@ -521,6 +543,7 @@ export class Engine {
   #onExited(worker: WorkerHandle, error: unknown): void {
     const wasReady = worker.everReady;
     this.#threads.delete(worker);
+    this.broadcasts.threadGone(worker, error); // hook (broadcast)
     this.#emit('threadExit', { threadId: worker.threadId });
     // Threads a forced shutdown terminates (reason: PoolClosedError) did not crash.
     const crashed =

@@ -11,6 +11,7 @@ export type { PoolStats, Latency } from './stats.js';
 export type { PoolEvents } from './engine.js';
 export type { PoolState } from './lifecycle.js';
 export type { PoolProxy, ProxyCallOptions } from './proxy.js';
+export type { BroadcastOptions, BroadcastOutcome } from './broadcast.js';
 export {
   QueueFullError,
   JobTimeoutError,

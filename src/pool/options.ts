@@ -20,8 +20,20 @@ export interface PoolOptions {
   /**
    * The task module: a `file:` URL, or a path (relative paths resolve against the
    * current directory). Each exported function is a task; `default` is used when none is named.
+   * Give either `module` or {@link PoolOptions.modules}.
    */
-  module: string | URL;
+  module?: string | URL;
+  /**
+   * Several task modules on one pool, by name: every thread loads them all (and runs each
+   * one's `init()`, in this order), and a task is named `name:task`, e.g. `img:resize`.
+   * Names are non-empty and hold no `:`. Give either `modules` or {@link PoolOptions.module}.
+   *
+   * @example
+   * ```ts
+   * new Pool({ modules: { img: new URL('./img.js', import.meta.url), text: './text.js' } });
+   * ```
+   */
+  modules?: Record<string, string | URL>;
   /**
    * Worker threads to run.
    * @default os.availableParallelism()
@@ -92,7 +104,10 @@ export interface PoolOptions {
 
 /** {@link PoolOptions} with every default applied and every value checked. */
 export interface ResolvedOptions {
+  /** The task module's `file:` URL; with `modules`, the first module's. */
   module: string;
+  /** With `modules`: `[name, file: URL]`, in the order given. */
+  modules: [string, string][] | undefined;
   threads: number;
   maxQueue: number;
   queueFull: QueueFullPolicy;
@@ -168,24 +183,46 @@ function or(value: unknown, fallback: unknown): unknown {
   return value === undefined ? fallback : value;
 }
 
-function resolveModule(value: unknown): string {
+function resolveModule(value: unknown, name = 'module'): string {
   let url: URL;
   if (value instanceof URL) url = value;
   else if (typeof value === 'string' && value.length > 0) {
     if (/^[a-z][a-z\d+.-]*:\/\//i.test(value) || value.startsWith('file:')) url = new URL(value);
     else url = pathToFileURL(isAbsolute(value) ? value : resolve(value));
   } else {
-    throw new InvalidOptionError('module', 'a file: URL or a non-empty path', value);
+    throw new InvalidOptionError(name, 'a file: URL or a non-empty path', value);
   }
   if (url.protocol !== 'file:') {
-    throw new InvalidOptionError('module', 'a file: URL or a non-empty path', url.href);
+    throw new InvalidOptionError(name, 'a file: URL or a non-empty path', url.href);
   }
   if (!existsSync(fileURLToPath(url))) throw new ModuleNotFoundError(fileURLToPath(url));
   return url.href;
 }
 
+/** A module's name in `modules`: it prefixes its tasks (`name:task`), so it holds no `:`. */
+const MODULE_NAME = /^[^:\s]+$/;
+
+/** `module` or `modules`, exactly one of them: the modules as `[name, file: URL]`. */
+function resolveModules(o: Record<string, unknown>): [string, string][] | undefined {
+  if (o.modules === undefined) return undefined;
+  if (o.module !== undefined) {
+    throw new InvalidOptionError('modules', 'absent when `module` is given (give one of them)', o.modules);
+  }
+  const value = o.modules;
+  if (!isObject(value) || Array.isArray(value) || Object.keys(value).length === 0) {
+    throw new InvalidOptionError('modules', 'an object of one or more name: module entries', value);
+  }
+  return Object.entries(value).map(([name, module]) => {
+    if (!MODULE_NAME.test(name)) {
+      throw new InvalidOptionError('modules', 'names without `:` or spaces', name);
+    }
+    return [name, resolveModule(module, `modules.${name}`)];
+  });
+}
+
 const known = new Set([
   'module',
+  'modules',
   'threads',
   'maxQueue',
   'queueFull',
@@ -221,8 +258,10 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   ) {
     throw new InvalidOptionError('execArgv', 'an array of strings', o.execArgv);
   }
+  const modules = resolveModules(o);
   return {
-    module: resolveModule(o.module),
+    module: modules === undefined ? resolveModule(o.module) : (modules[0] as [string, string])[1],
+    modules,
     threads: checkInteger('threads', or(o.threads, availableParallelism()), 1),
     maxQueue: checkInteger('maxQueue', or(o.maxQueue, Infinity), 0, true),
     queueFull,

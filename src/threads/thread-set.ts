@@ -14,6 +14,8 @@ export interface ThreadSetHost {
   startupTimedOut(worker: WorkerHandle): void;
   /** A thread could not be created after the first one was (the `workerData` became uncloneable). */
   spawnFailed(error: Error): void;
+  /** A thread was created (hook: sticky broadcasts are sent to it before any job). */
+  spawned(worker: WorkerHandle): void;
 }
 
 export class ThreadSet {
@@ -70,6 +72,7 @@ export class ThreadSet {
     }
     this.#created = true;
     this.#all.add(worker);
+    this.#host.spawned(worker);
     const limit = this.#options.startupTimeout;
     if (limit > 0) {
       const timer = setTimeout(() => {

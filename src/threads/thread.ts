@@ -17,6 +17,8 @@ import {
   packMeta,
   unknownMessage,
   type BootData,
+  type BroadcastResultMessage,
+  type BroadcastStartedMessage,
   type FromWorker,
   type ToWorker,
 } from '../protocol/messages.js';
@@ -32,7 +34,12 @@ export type WorkerState = 'starting' | 'ready' | 'retiring' | 'closing' | 'termi
 /** What a handle reports to the engine. */
 export interface WorkerListener {
   ready(worker: WorkerHandle, tasks: string[]): void;
-  startFailed(worker: WorkerHandle, stage: 'load' | 'init', error: WireError): void;
+  startFailed(
+    worker: WorkerHandle,
+    stage: 'load' | 'init',
+    error: WireError,
+    module: string | undefined,
+  ): void;
   results(worker: WorkerHandle, batch: unknown[], busy: number): void;
   started(worker: WorkerHandle, id: number): void;
   progress(worker: WorkerHandle, id: number, value: unknown): void;
@@ -41,6 +48,8 @@ export interface WorkerListener {
   acquire(worker: WorkerHandle, req: number, key: string): void;
   withdraw(worker: WorkerHandle, req: number): void;
   release(worker: WorkerHandle, id: number): void;
+  /** A broadcast started or settled here (see src/pool/broadcast.ts). */
+  broadcast(worker: WorkerHandle, message: BroadcastStartedMessage | BroadcastResultMessage): void;
 }
 
 /** What a new thread is told about keyed targets. */
@@ -81,6 +90,8 @@ export class WorkerHandle {
   #terminating = false;
   /** Whether the thread currently keeps the process alive. */
   #refed = true;
+  /** Broadcasts sent here and not yet settled: they keep the process alive like jobs. */
+  #broadcasts = 0;
   /** Whether what the thread wrote to stdout/stderr before its last results is still on the way. */
   readonly #stdio: StdioWatch;
 
@@ -91,6 +102,7 @@ export class WorkerHandle {
     this.#progress = new Int32Array(new SharedArrayBuffer(PROGRESS_BYTES));
     const boot: BootData = {
       module: options.module,
+      ...(options.modules === undefined ? {} : { modules: options.modules }),
       port: port2,
       progress: this.#progress,
       concurrency: options.concurrency,
@@ -288,6 +300,14 @@ export class WorkerHandle {
     this.#port.postMessage(message);
   }
 
+  /** Sends a broadcast (hook: see src/pool/broadcast.ts). Throws if `input` cannot be cloned. */
+  broadcast(id: number, task: number, input: unknown): void {
+    const message: ToWorker = { type: 'broadcast', id, task, input };
+    this.#port.postMessage(message);
+    this.#broadcasts++;
+    this.#updateRef();
+  }
+
   /** Asks an idle thread to run `cleanup()` and stop. */
   close(): void {
     this.state = 'closing';
@@ -317,6 +337,7 @@ export class WorkerHandle {
       this.state === 'starting' ||
       this.state === 'closing' ||
       this.jobs.size > 0 ||
+      this.#broadcasts > 0 ||
       this.#stdio.behind;
     if (want === this.#refed) return;
     this.#refed = want;
@@ -343,7 +364,7 @@ export class WorkerHandle {
         this.#listener.ready(this, message.tasks);
         return;
       case 'start-failed':
-        this.#listener.startFailed(this, message.stage, message.error);
+        this.#listener.startFailed(this, message.stage, message.error, message.module);
         return;
       case 'closed':
         // Terminating the thread would lose what it wrote and Node has not carried over yet.
@@ -360,6 +381,14 @@ export class WorkerHandle {
         return;
       case 'release':
         this.#listener.release(this, message.id);
+        return;
+      case 'broadcast-started': // hook (broadcast)
+        this.#listener.broadcast(this, message);
+        return;
+      case 'broadcast-result': // hook (broadcast)
+        this.#broadcasts--;
+        this.#updateRef();
+        this.#listener.broadcast(this, message);
         return;
       default:
         unknownMessage(message);
