@@ -27,7 +27,12 @@ import { Transfer } from './index.js';
 import { countStdio, stdioWritten } from './stdio.js';
 import { isFailure, loadTasks, type TaskFn } from './modules.js';
 // ---- hook (broadcast): see workers/broadcast.ts
-import { broadcasting, broadcastsSettled, received as broadcastReceived, runBroadcast } from './broadcast.js';
+import {
+  broadcasting,
+  broadcastsSettled,
+  received as broadcastReceived,
+  runBroadcast,
+} from './broadcast.js';
 
 /** A job received and not yet started. */
 interface Pending {
@@ -362,7 +367,14 @@ function onMessage(message: ToWorker): void {
       return;
     case 'broadcast': // hook (broadcast)
       if (pendingHead === pending.length) batchStart = performance.now();
-      pending.push({ seq: 0, id: 0, task: 0, input: undefined, meta: 0, broadcast: broadcastReceived(message) });
+      pending.push({
+        seq: 0,
+        id: 0,
+        task: 0,
+        input: undefined,
+        meta: 0,
+        broadcast: broadcastReceived(message),
+      });
       return;
     default:
       unknownMessage(message);
@@ -377,7 +389,12 @@ async function start(): Promise<void> {
   const loaded = await loadTasks(boot);
   if (isFailure(loaded)) {
     const { stage, module, error } = loaded;
-    post({ type: 'start-failed', stage, error: toWire(error), ...(module === undefined ? {} : { module }) });
+    post({
+      type: 'start-failed',
+      stage,
+      error: toWire(error),
+      ...(module === undefined ? {} : { module }),
+    });
     return;
   }
   fns.push(...loaded.fns);

@@ -30,8 +30,7 @@ export interface BroadcastOptions {
 
 /** What one thread made of a broadcast. */
 export type BroadcastOutcome<R = unknown> =
-  | { threadId: number; ok: true; value: R }
-  | { threadId: number; ok: false; error: unknown };
+  { threadId: number; ok: true; value: R } | { threadId: number; ok: false; error: unknown };
 
 /** What the broadcaster needs from the engine. */
 export interface BroadcastHost {

@@ -10,12 +10,10 @@ import type { Lease } from '../keyed/leases.js';
 import { AbortError, DataCloneError, PoolClosedError } from '../util/errors.js';
 import {
   JobTimeoutError,
-  ModuleLoadError,
   QueueFullError,
   StartupTimeoutError,
   UnknownTaskError,
   WorkerCrashedError,
-  WorkerInitError,
   WorkerStartupError,
 } from './errors.js';
 import type { Job, JobOwner } from './job.js';

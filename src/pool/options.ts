@@ -206,7 +206,11 @@ const MODULE_NAME = /^[^:\s]+$/;
 function resolveModules(o: Record<string, unknown>): [string, string][] | undefined {
   if (o.modules === undefined) return undefined;
   if (o.module !== undefined) {
-    throw new InvalidOptionError('modules', 'absent when `module` is given (give one of them)', o.modules);
+    throw new InvalidOptionError(
+      'modules',
+      'absent when `module` is given (give one of them)',
+      o.modules,
+    );
   }
   const value = o.modules;
   if (!isObject(value) || Array.isArray(value) || Object.keys(value).length === 0) {

@@ -208,7 +208,10 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
    * for (const o of outcomes) if (!o.ok) console.error(o.threadId, o.error);
    * ```
    */
-  broadcast<R = unknown>(input: unknown, options?: BroadcastOptions): Promise<BroadcastOutcome<R>[]> {
+  broadcast<R = unknown>(
+    input: unknown,
+    options?: BroadcastOptions,
+  ): Promise<BroadcastOutcome<R>[]> {
     return this.#engine.broadcasts.run(input, options) as Promise<BroadcastOutcome<R>[]>;
   }
 

@@ -75,16 +75,16 @@ describe('pool.broadcast', () => {
     const replacement = started[0] as number;
     expect(original.has(replacement)).toBe(false);
     // Jobs until one lands on the replacement: the first job there came after the broadcast.
+    const p = pool;
     let seen: Report | undefined;
     for (let i = 0; i < 200 && seen === undefined; i++) {
       const batch = await Promise.all(
-        [0, 1, 2, 3].map((n) => pool!.do<Report>(`${i}.${n}`, { task: 'job' })),
+        [0, 1, 2, 3].map((n) => p.do<Report>(`${i}.${n}`, { task: 'job' })),
       );
       seen = batch.find((r) => r.threadId === replacement);
     }
-    expect(seen).toBeDefined();
-    expect(seen!.config).toBe('v1');
-    expect(seen!.log[0]).toBe('configure:v1');
+    expect(seen?.config).toBe('v1');
+    expect(seen?.log[0]).toBe('configure:v1');
     // A later broadcast reaches every live thread, the replacement included.
     const reports = values(await pool.broadcast<Report>(undefined, { task: 'report' }));
     expect(reports.map((r) => r.threadId).sort()).toEqual(
@@ -131,9 +131,9 @@ describe('pool.broadcast', () => {
   it('rejects an unknown task, and bad options', async () => {
     pool = new Pool({ module, threads: 1 });
     expect((await rejection(pool.broadcast(1, { task: 'nope' }))).code).toBe('ERR_UNKNOWN_TASK');
-    expect((await rejection(pool.broadcast(1, { task: 'configure', sticky: 1 as never }))).code).toBe(
-      'ERR_INVALID_OPTION',
-    );
+    expect(
+      (await rejection(pool.broadcast(1, { task: 'configure', sticky: 1 as never }))).code,
+    ).toBe('ERR_INVALID_OPTION');
     expect((await rejection(pool.broadcast(() => 1, { task: 'configure' }))).code).toBe(
       'ERR_DATA_CLONE',
     );
@@ -144,7 +144,9 @@ describe('pool.broadcast', () => {
     await pool.ready();
     const running = pool.broadcast({ value: 'late', ms: 200 }, { task: 'slowConfigure' });
     const closed = pool.shutdown();
-    expect((await rejection(pool.broadcast(1, { task: 'configure' }))).code).toBe('ERR_POOL_CLOSED');
+    expect((await rejection(pool.broadcast(1, { task: 'configure' }))).code).toBe(
+      'ERR_POOL_CLOSED',
+    );
     const outcomes = await running;
     expect(outcomes.map((o) => o.ok)).toEqual([true, true]);
     await closed;
@@ -155,6 +157,7 @@ describe('pool.broadcast', () => {
     await pool.shutdown({ force: true });
     const [o] = await cut;
     expect(o?.ok).toBe(false);
-    if (o !== undefined && !o.ok) expect((o.error as { code?: string }).code).toBe('ERR_POOL_CLOSED');
+    if (o !== undefined && !o.ok)
+      expect((o.error as { code?: string }).code).toBe('ERR_POOL_CLOSED');
   });
 });

@@ -68,7 +68,7 @@ describe('a pool of several modules', () => {
     expect(error.message).toContain('load-error.mjs');
   });
 
-  it("fails with ERR_WORKER_INIT naming the module whose init() threw", async () => {
+  it('fails with ERR_WORKER_INIT naming the module whose init() threw', async () => {
     pool = new Pool({ modules: { img, cfg: fixture('modules-init-throws.mjs') }, threads: 1 });
     const error = await rejection(pool.ready());
     expect(error.code).toBe('ERR_WORKER_INIT');
