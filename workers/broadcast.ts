@@ -11,8 +11,8 @@ import type { Transferable } from 'node:worker_threads';
 import { workerData } from 'node:worker_threads';
 import type { BootData, BroadcastMessage, FromWorker } from '../src/protocol/messages.js';
 import { cloneFailure, toWire } from '../src/protocol/wire-error.js';
+import { isTransfer } from '../src/protocol/codec.js';
 import { JobContext } from './context.js';
-import { Transfer } from './index.js';
 import type { TaskFn } from './modules.js';
 
 const boot = workerData as BootData;
@@ -24,10 +24,18 @@ let running = false;
 /** Called once {@link held} drops to 0. */
 let onSettled: (() => void)[] = [];
 
-/** A broadcast arrived: the runtime queues it among its jobs. */
-export function received(message: BroadcastMessage): BroadcastMessage {
+/** A broadcast arrived: the entry the runtime queues among its jobs (no sequence number). */
+export function received(message: BroadcastMessage): {
+  seq: number;
+  id: number;
+  task: number;
+  input: unknown;
+  tries: number;
+  flags: number;
+  broadcast: BroadcastMessage;
+} {
   held++;
-  return message;
+  return { seq: 0, id: 0, task: 0, input: undefined, tries: 0, flags: 0, broadcast: message };
 }
 
 /** Whether a broadcast runs now (no job may start). */
@@ -66,7 +74,7 @@ export function runBroadcast(
 
 function settle(id: number, ok: boolean, value: unknown, then: () => void): void {
   let transfer: Transferable[] | undefined;
-  if (ok && value instanceof Transfer) {
+  if (ok && isTransfer(value)) {
     transfer = [...value.list];
     value = value.value;
   }

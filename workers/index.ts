@@ -13,6 +13,7 @@
  */
 import type { Transferable } from 'node:worker_threads';
 import { RETRYABLE } from '../src/protocol/wire-error.js';
+import { TRANSFER, isTransfer } from '../src/protocol/codec.js';
 
 /** The second argument every task receives. */
 export interface TaskContext<WorkerData = unknown> {
@@ -34,13 +35,6 @@ export interface InitContext<WorkerData = unknown> {
   readonly threadId: number;
 }
 
-/**
- * Marks a {@link Transfer}. `Symbol.for` is shared by every copy of corral in the thread, so a
- * task module that imports another copy of `corral/worker` than the pool's runtime still has
- * its results transferred (as `retryable` marks errors with `Symbol.for('corral.retryable')`).
- */
-const TRANSFER = Symbol.for('corral.transfer');
-
 /** A result to be moved, not copied, to the main thread. Made by {@link transfer}. */
 export class Transfer<T = unknown> {
   constructor(
@@ -52,11 +46,7 @@ export class Transfer<T = unknown> {
 
   /** `instanceof` by brand, so that it holds for a `Transfer` made by another copy of corral. */
   static [Symbol.hasInstance](value: unknown): boolean {
-    return (
-      typeof value === 'object' &&
-      value !== null &&
-      (value as Record<symbol, unknown>)[TRANSFER] === true
-    );
+    return isTransfer(value);
   }
 }
 Object.defineProperty(Transfer.prototype, TRANSFER, { value: true });
@@ -102,4 +92,4 @@ export { ResourcePool, type ResourcePoolOptions } from '../src/inflight/resource
 
 export { acquire, counts } from './leases.js';
 export { OutsidePoolError } from '../src/util/errors.js';
-export type { Lease } from '../src/keyed/leases.js';
+export type { Lease } from '../src/protocol/lease.js';

@@ -5,8 +5,8 @@
 import { workerData } from 'node:worker_threads';
 import { OutsidePoolError } from '../src/util/errors.js';
 import { abortable } from '../src/util/abort.js';
-import { readCounters } from '../src/keyed/key-table.js';
-import { Lease } from '../src/keyed/leases.js';
+import { readCounters } from '../src/protocol/key-counters.js';
+import { Lease } from '../src/protocol/lease.js';
 import type { BootData, FromWorker, KeyMessage, LeaseMessage } from '../src/protocol/messages.js';
 import { fromWire } from '../src/protocol/wire-error.js';
 

@@ -7,7 +7,8 @@
  * @module
  */
 import { threadId } from 'node:worker_threads';
-import type { BootData } from '../src/protocol/messages.js';
+import type { BootData, StartFailedMessage } from '../src/protocol/messages.js';
+import { toWire } from '../src/protocol/wire-error.js';
 import type { JobContext } from './context.js';
 import { loadTaskModule } from './load-module.js';
 
@@ -80,4 +81,11 @@ async function cleanAll(cleanups: (() => unknown)[]): Promise<void> {
     }
   }
   if (first !== undefined) throw first.error;
+}
+
+/** What the pool is told of a {@link LoadFailure}. */
+export function startFailed({ stage, module, error }: LoadFailure): StartFailedMessage {
+  const message: StartFailedMessage = { type: 'start-failed', stage, error: toWire(error) };
+  if (module !== undefined) message.module = module;
+  return message;
 }

@@ -7,26 +7,28 @@ import { performance } from 'node:perf_hooks';
 import { receiveMessageOnPort, workerData } from 'node:worker_threads';
 import {
   CANCELS,
-  JobFlag,
-  RESULT_STRIDE,
-  RUN_STRIDE,
   FINISHED,
-  ResultStatus,
   STARTED,
   unknownMessage,
-  unpackMeta,
   type BootData,
   type BroadcastMessage,
   type FromWorker,
   type ToWorker,
 } from '../src/protocol/messages.js';
+import {
+  JobFlag,
+  ResultStatus,
+  isTransfer,
+  pushResult,
+  readJobs,
+  resultId,
+  splitResults,
+} from '../src/protocol/codec.js';
 import { cloneFailure, toWire } from '../src/protocol/wire-error.js';
 import { JobContext } from './context.js';
 import { onKey, onLease } from './leases.js';
-import { Transfer } from './index.js';
 import { countStdio, stdioWritten } from './stdio.js';
-import { isFailure, loadTasks, type TaskFn } from './modules.js';
-// ---- hook (broadcast): see workers/broadcast.ts
+import { isFailure, loadTasks, startFailed, type TaskFn } from './modules.js';
 import {
   broadcasting,
   broadcastsSettled,
@@ -41,8 +43,9 @@ interface Pending {
   id: number;
   task: number;
   input: unknown;
-  meta: number;
-  /** A broadcast queued among the jobs (hook: see workers/broadcast.ts); seq and id unused. */
+  tries: number;
+  flags: number;
+  /** A broadcast queued among the jobs (see workers/broadcast.ts); seq, id, task, input unused. */
   broadcast?: BroadcastMessage;
 }
 
@@ -99,12 +102,12 @@ function flush(): void {
     post(message, transfer);
   } catch {
     // A result that cannot be cloned: send them one by one so only that job fails.
-    for (let i = 0; i < batch.length; i += RESULT_STRIDE) {
-      const one = batch.slice(i, i + RESULT_STRIDE);
+    for (const one of splitResults(batch)) {
       try {
         post({ type: 'results', batch: one, busy: 0, stdio }, transfer);
       } catch (error) {
-        const failed = [one[0], ResultStatus.Error, cloneFailure(error)];
+        const failed: unknown[] = [];
+        pushResult(failed, resultId(one), ResultStatus.Error, cloneFailure(error));
         post({ type: 'results', batch: failed, busy: 0, stdio });
       }
     }
@@ -112,11 +115,11 @@ function flush(): void {
 }
 
 function finish(id: number, ok: boolean, value: unknown): void {
-  if (ok && value instanceof Transfer) {
+  if (ok && isTransfer(value)) {
     outTransfer = outTransfer === undefined ? [...value.list] : outTransfer.concat(value.list);
     value = value.value;
   }
-  out.push(id, ok ? ResultStatus.Ok : ResultStatus.Error, ok ? value : toWire(value));
+  pushResult(out, id, ok ? ResultStatus.Ok : ResultStatus.Error, ok ? value : toWire(value));
 }
 
 function settle(ctx: JobContext, task: number, ok: boolean, value: unknown, started: number): void {
@@ -186,7 +189,6 @@ function pump(): void {
       runBroadcast(job.broadcast, fns[job.broadcast.task], pump);
       continue;
     }
-    // ---- end hook
     // Claim the job, then look for cancels the pool counted (in this order: see
     // BootData.progress). A cancel that is counted is already in the port.
     Atomics.store(boot.progress, STARTED, job.seq);
@@ -239,7 +241,7 @@ function spin(): boolean {
 }
 
 function run(job: Pending): void {
-  const { tries, flags } = unpackMeta(job.meta);
+  const { tries, flags } = job;
   const ctx = new JobContext(job.id, tries, (flags & JobFlag.Progress) !== 0, boot.workerData);
   if ((flags & JobFlag.Timed) !== 0) {
     // This job may be killed for its timeout: send what is done first, so nothing else is lost with it.
@@ -247,11 +249,8 @@ function run(job: Pending): void {
     post({ type: 'started', id: job.id });
   }
   const started = performance.now();
-  const fn = fns[job.task];
-  if (fn === undefined) {
-    finish(job.id, false, new Error(`corral: no task at index ${job.task}`));
-    return;
-  }
+  // The pool sends only indexes of the task list this thread reported in `ready`.
+  const fn = fns[job.task] as TaskFn;
   let result: unknown;
   try {
     result = fn(job.input, ctx);
@@ -297,7 +296,7 @@ function cancel(id: number): void {
   for (let i = pendingHead; i < pending.length; i++) {
     if (pending[i]?.id !== id) continue;
     pending.splice(i, 1);
-    out.push(id, ResultStatus.Dropped, undefined);
+    pushResult(out, id, ResultStatus.Dropped, undefined);
     break;
   }
   flush();
@@ -309,7 +308,7 @@ function steal(count: number): void {
     const job = pending[i] as Pending;
     if (job.broadcast !== undefined) continue;
     pending.splice(i, 1);
-    out.push(job.id, ResultStatus.Dropped, undefined);
+    pushResult(out, job.id, ResultStatus.Dropped, undefined);
     n++;
   }
   flush();
@@ -333,20 +332,15 @@ async function close(): Promise<void> {
   port.close();
 }
 
+function receive(id: number, task: number, input: unknown, tries: number, flags: number): void {
+  pending.push({ seq: ++received, id, task, input, tries, flags });
+}
+
 function onMessage(message: ToWorker): void {
   switch (message.type) {
     case 'run': {
-      const b = message.batch;
       if (pendingHead === pending.length) batchStart = performance.now();
-      for (let i = 0; i < b.length; i += RUN_STRIDE) {
-        pending.push({
-          seq: ++received,
-          id: b[i] as number,
-          task: b[i + 1] as number,
-          input: b[i + 2],
-          meta: b[i + 3] as number,
-        });
-      }
+      readJobs(message.batch, receive);
       return;
     }
     case 'cancel':
@@ -367,14 +361,7 @@ function onMessage(message: ToWorker): void {
       return;
     case 'broadcast': // hook (broadcast)
       if (pendingHead === pending.length) batchStart = performance.now();
-      pending.push({
-        seq: 0,
-        id: 0,
-        task: 0,
-        input: undefined,
-        meta: 0,
-        broadcast: broadcastReceived(message),
-      });
+      pending.push(broadcastReceived(message));
       return;
     default:
       unknownMessage(message);
@@ -388,22 +375,14 @@ async function start(): Promise<void> {
   // ---- hook (modules): one module or several, see workers/modules.ts
   const loaded = await loadTasks(boot);
   if (isFailure(loaded)) {
-    const { stage, module, error } = loaded;
-    post({
-      type: 'start-failed',
-      stage,
-      error: toWire(error),
-      ...(module === undefined ? {} : { module }),
-    });
+    post(startFailed(loaded));
     return;
   }
   fns.push(...loaded.fns);
   cleanup = loaded.cleanup;
-  // ---- end hook
   port.on('message', (message: ToWorker) => {
     onMessage(message);
-    const type = message.type;
-    if (type === 'run' || type === 'cancel' || type === 'broadcast') pump();
+    if (message.type === 'run' || message.type === 'cancel' || message.type === 'broadcast') pump();
   });
   post({ type: 'ready', tasks: loaded.names });
 }

@@ -8,7 +8,7 @@
  * @module
  */
 import { spawn } from 'node:child_process';
-import { constants, hostname } from 'node:os';
+import { constants } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   Runner,
@@ -17,6 +17,7 @@ import {
   RunnerTimeoutError,
 } from '../inflight/index.js';
 import { CorralError } from '../util/errors.js';
+import { holderName } from '../util/holder-name.js';
 import { BACKOFF_POLICIES } from '../nats/backoff.js';
 import { connectNats, DEFAULT_SERVER } from '../nats/connect.js';
 import { formatDuration, parseDuration } from '../nats/duration.js';
@@ -240,7 +241,7 @@ async function run(governorName: string, argv: string[], options: RunOptions): P
         `corral: governor '${governorName}' is full (${info.active} of ${info.limit} slots held); waiting for a slot\n`,
       );
     }
-    const holder = options.name ?? `${hostname()}:${process.pid} ${command}`;
+    const holder = options.name ?? `${holderName()} ${command}`;
     const won = await new Governor(nc, governorName, campaignOptions(options)).start({
       name: holder,
       signal,

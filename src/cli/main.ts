@@ -10,6 +10,8 @@ import { registerBenchCommand } from './bench.js';
 import { registerDemoCommand } from './demo-map.js';
 import { registerGovernorCommand } from './governor.js';
 import { registerMapCommand } from './map.js';
+import { registerServeCommand } from './serve.js';
+import { registerQueueCommand } from './queue.js';
 
 /** This package's manifest, two folders above dist/src/cli/ (and src/cli/). */
 const manifest = JSON.parse(
@@ -23,4 +25,6 @@ registerMapCommand(program);
 registerGovernorCommand(program);
 registerDemoCommand(program);
 registerBenchCommand(program);
+registerServeCommand(program);
+registerQueueCommand(program);
 await program.parseAsync();

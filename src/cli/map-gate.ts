@@ -10,6 +10,7 @@
  * @module
  */
 import { performance } from 'node:perf_hooks';
+import { onAbort } from '../util/abort.js';
 
 /** Seconds of work to keep taken ahead of the output. */
 const AHEAD_SECONDS = 0.5;
@@ -54,14 +55,9 @@ export class InflightGate {
     this.#min = threads * MIN_PER_THREAD;
     this.#max = threads * MAX_PER_THREAD;
     this.#limit = this.#min;
-    if (stop?.aborted === true) this.stop();
-    stop?.addEventListener(
-      'abort',
-      () => {
-        this.stop();
-      },
-      { once: true },
-    );
+    onAbort(stop, () => {
+      this.stop();
+    });
   }
 
   /** The most records that may be out at once, ever: pass it to `wrap` as its `window`. */

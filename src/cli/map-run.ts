@@ -15,6 +15,8 @@ import { Pool } from '../pool/pool.js';
 import type { StreamOptions } from '../pool/stream.js';
 import { InflightGate } from './map-gate.js';
 import { FailureLog, LineWriter, isClosedPipe, resultLine, type LineSink } from './map-output.js';
+import type { Executor } from '../pool/executor.js';
+import { startRemote } from './map-remote.js';
 import { Progress, summaryLine, type Tally } from './progress.js';
 import {
   countLines,
@@ -56,6 +58,11 @@ export interface MapOptions {
   readonly errors: string | undefined;
   /** JSON lines, or plain lines as strings. */
   readonly format: RecordFormat;
+  // -- work queue (issue 10) --
+  /** Run the records on the hosts serving this queue instead of on a local pool. */
+  readonly queue?: string | undefined;
+  /** The NATS server of `queue`; `$NATS_URL` or the default when undefined. */
+  readonly server?: string | undefined;
 }
 
 /** How a run ended. */
@@ -122,6 +129,12 @@ type Mapped = Omit<MapResult, 'interrupted'>;
 
 /** The signals that interrupt a run. */
 const INTERRUPTS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+
+/** Starts the local pool of a run, with `--threads` or one thread per core. */
+async function startLocal(options: MapOptions): Promise<{ pool: Pool; threads: number }> {
+  const threads = options.threads ?? availableParallelism();
+  return { pool: await startPool(options, threads), threads };
+}
 
 /**
  * Runs `corral map`. Throws (before reading any input) if it cannot start: unreadable
@@ -197,8 +210,14 @@ async function mapRecords(
   };
   await using out = await LineWriter.open(options.output, process.stdout, 'stdout', fail);
   await using errors = await LineWriter.open(options.errors, process.stderr, 'stderr', fail);
-  const threads = options.threads ?? availableParallelism();
-  await using pool = await startPool(options, threads);
+  // -- work queue (issue 10): a local pool, or the hosts of --queue, through one interface.
+  const executor: { pool: Executor & AsyncDisposable; threads: number } =
+    options.queue === undefined
+      ? await startLocal(options)
+      : await startRemote({ ...options, queue: options.queue, server: options.server });
+  const threads = executor.threads;
+  await using pool = executor.pool;
+  // -- end of work queue --
   const gate = new InflightGate(threads, stop);
   const wrapOptions: StreamOptions = {
     task: options.task,

@@ -27,6 +27,9 @@ interface Flags {
   output?: string;
   errors?: string;
   format: RecordFormat;
+  // -- work queue (issue 10) --
+  queue?: string;
+  server?: string;
 }
 
 function integer(flag: string, min: number) {
@@ -81,10 +84,16 @@ Exit codes:
   0 all records succeeded, 1 some failed, 2 usage error or the run could not start or
   finish (module, task, input, output), 130 interrupted.
 
+Across hosts (--queue NAME): the records run on the hosts serving the queue (started with
+\`corral serve MODULE --queue NAME\`); MODULE is theirs and is not loaded here. Output and
+exit codes are the same. --max-tries and --timeout apply per record (the timeout counts
+from when the record is sent, time queued included); --target belongs to the hosts.
+
 Examples:
   corral map dist/workers/examples/hash.js records.jsonl --task sha256 --ordered > digests.jsonl
   cat urls.txt | corral map ./fetch.js --format lines --threads 8 --errors failed.jsonl
   corral map ./resize.js jobs.jsonl --key tenant --target big=1 --target small=4
+  corral map ./resize.js jobs.jsonl --queue thumbs --server nats://10.0.0.5:4222
 `;
 
 /**
@@ -142,6 +151,13 @@ export function registerMapCommand(program: Command): void {
     .option('--output <file>', 'write results to this file instead of stdout')
     .option('--errors <file>', 'write failed records to this file instead of stderr')
     .addOption(format)
+    // -- work queue (issue 10) --
+    .option(
+      '--queue <name>',
+      'run the records on the hosts serving this work queue (corral serve) instead of locally',
+    )
+    .option('--server <url>', 'with --queue: the NATS server URL (default: $NATS_URL)')
+    // -- end of work queue --
     .addHelpText('after', HELP)
     .exitOverride((error) => {
       // Help and version exit 0; every parse error is a usage error.
@@ -170,15 +186,14 @@ export function registerMapCommand(program: Command): void {
         output: flags.output,
         errors: flags.errors,
         format: flags.format,
+        queue: flags.queue, // work queue (issue 10)
+        server: flags.server,
       };
       try {
         process.exitCode = exitCode(await runMap(options));
       } catch (error) {
         process.stderr.write(`corral map: ${describeError(error)}\n`);
         process.exitCode = EXIT.usage;
-      }
-      if (process.env.CORRAL_DEBUG_RSS === '1') {
-        process.stderr.write(`corral map: max RSS ${process.resourceUsage().maxRSS} kB\n`);
       }
     });
 }

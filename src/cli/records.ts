@@ -7,6 +7,7 @@
 import { createReadStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
+import { onAbort } from '../util/abort.js';
 import { InputError, InvalidRecordError } from './errors.js';
 
 /** How input lines become records: one JSON value per line, or each line as a string. */
@@ -67,10 +68,9 @@ export async function* readLines(stream: Readable, signal?: AbortSignal): AsyncG
   const aborted = (): boolean => signal?.aborted === true;
   if (aborted()) return;
   stream.setEncoding('utf8');
-  const onAbort = (): void => {
+  const unlisten = onAbort(signal, () => {
     stream.destroy();
-  };
-  signal?.addEventListener('abort', onAbort, { once: true });
+  });
   let rest = '';
   let line = 0;
   let first = true;
@@ -93,7 +93,7 @@ export async function* readLines(stream: Readable, signal?: AbortSignal): AsyncG
     if (aborted()) return;
     throw error;
   } finally {
-    signal?.removeEventListener('abort', onAbort);
+    unlisten();
     stream.destroy();
   }
 }

@@ -7,11 +7,10 @@
 import { PoolClosedError } from '../util/errors.js';
 import { onAbort } from '../util/abort.js';
 import { holderName } from '../util/holder-name.js';
-import type { ConcurrencyGovernor, Slot } from './governor.js';
+import type { GovernorFor, Slot } from './governor.js';
 import type { Job } from '../pool/job.js';
 
-/** Picks the governor of a key (undefined: the key is limited locally only). */
-export type GovernorFor = (key: string) => ConcurrencyGovernor | undefined;
+export type { GovernorFor };
 
 export class GovernorGate {
   readonly #governorFor: GovernorFor;
@@ -21,6 +20,8 @@ export class GovernorGate {
   readonly #name = holderName();
   /** Jobs waiting for a slot, with what stops their campaign. */
   readonly #waiting = new Map<Job, AbortController>();
+  /** Jobs holding a slot. */
+  readonly #slots = new Map<Job, Slot>();
 
   /** How many jobs wait for a slot. */
   get waiting(): number {
@@ -67,7 +68,7 @@ export class GovernorGate {
           fail(undefined);
           return;
         }
-        job.slot = slot;
+        this.#slots.set(job, slot);
         admit();
         // After admit: a slot lost already is then lost by a queued job, like any later loss.
         // The listener lives as long as the slot, so it needs no removing.
@@ -83,11 +84,16 @@ export class GovernorGate {
 
   /** Frees the job's slot (idempotent). Call once the job is settled and off its thread. */
   release(job: Job): void {
-    const slot = job.slot;
+    const slot = this.#slots.get(job);
     if (slot === undefined) return;
-    job.slot = undefined;
+    this.#slots.delete(job);
     // A slot that cannot be given back expires by the governor's maxAge.
     void slot.finish().catch(() => undefined);
+  }
+
+  /** Whether the job holds a slot. */
+  holds(job: Job): boolean {
+    return this.#slots.has(job);
   }
 
   /** Forced shutdown: campaigns under way stop. */

@@ -93,3 +93,6 @@ export async function runInSlot<T>(
   await slot.finish();
   return result;
 }
+
+/** Picks the governor of a key (undefined: the key is limited locally only). */
+export type GovernorFor = (key: string) => ConcurrencyGovernor | undefined;

@@ -10,21 +10,22 @@
  */
 import { Deque } from '../util/deque.js';
 import { checkInteger, checkNonEmptyString } from '../util/validate.js';
-import type { Job } from '../pool/job.js';
+import { ACTIVE, STRIDE, TARGET, UNLIMITED } from '../protocol/key-counters.js';
 
-/** Stored for "no limit": targets above it are treated as unlimited. */
-export const UNLIMITED = 0x7fffffff;
-/** Int32 slots per key: target, active. */
-const STRIDE = 2;
-const TARGET = 0;
-const ACTIVE = 1;
+export { UNLIMITED };
+
+/** What the queue needs of a job (the pool's `Job`; kept abstract so the table does not depend on it). */
+export interface QueuedJob {
+  readonly settled: boolean;
+  readonly keyState: KeyState | undefined;
+}
 
 /** Main-thread state of one key. */
 export interface KeyState {
   readonly key: string;
   readonly slot: number;
   /** Jobs of this key waiting for room and a thread (settled ones are skipped when reached). */
-  readonly jobs: Deque<Job>;
+  readonly jobs: Deque<QueuedJob>;
   /** Unsettled jobs in `jobs`. */
   queued: number;
   /** Whether the key sits in the fairness ring. */
@@ -88,7 +89,7 @@ export class KeyTable {
       this.#counters = grown;
     }
     Atomics.store(this.#counters, slot * STRIDE + TARGET, this.#defaultTarget);
-    state = { key, slot, jobs: new Deque<Job>(), queued: 0, inRing: false };
+    state = { key, slot, jobs: new Deque<QueuedJob>(), queued: 0, inRing: false };
     this.#keys.set(key, state);
     this.#onNewKey(key, slot, grown);
     return state;
@@ -129,16 +130,4 @@ export class KeyTable {
   give(state: KeyState): void {
     Atomics.sub(this.#counters, state.slot * STRIDE + ACTIVE, 1);
   }
-}
-
-/** Reads a key's counters from a table a thread received (see `counts` in `corral/worker`). */
-export function readCounters(
-  counters: Int32Array,
-  slot: number,
-): { target: number; active: number } {
-  const target = Atomics.load(counters, slot * STRIDE + TARGET);
-  return {
-    target: target >= UNLIMITED ? Number.POSITIVE_INFINITY : target,
-    active: Atomics.load(counters, slot * STRIDE + ACTIVE),
-  };
 }

@@ -8,16 +8,16 @@
  * with {@link KeyedQueue.removed}) and are skipped when reached.
  */
 import { Deque } from '../util/deque.js';
-import type { Job } from '../pool/job.js';
-import type { KeyState, KeyTable } from './key-table.js';
+import type { KeyState, KeyTable, QueuedJob } from './key-table.js';
 
 /** The unkeyed FIFO's place in the ring. */
 const UNKEYED = Symbol('unkeyed');
 type Member = KeyState | typeof UNKEYED;
 
-export class KeyedQueue {
+/** `J`: the jobs it holds (the pool's `J`). */
+export class KeyedQueue<J extends QueuedJob = QueuedJob> {
   readonly #table: KeyTable;
-  readonly #unkeyed = new Deque<Job>();
+  readonly #unkeyed = new Deque<J>();
   /** Unsettled jobs in #unkeyed. */
   #unkeyedQueued = 0;
   /** Unsettled keyed jobs, across keys. */
@@ -36,7 +36,7 @@ export class KeyedQueue {
   }
 
   /** Appends a job (`head`: puts it first in its FIFO, for a retry). */
-  add(job: Job, head = false): void {
+  add(job: J, head = false): void {
     const state = job.keyState;
     if (state === undefined) {
       if (head) this.#unkeyed.unshift(job);
@@ -54,7 +54,7 @@ export class KeyedQueue {
   }
 
   /** A queued job was settled where it stands (aborted, or the pool rejected it). */
-  removed(job: Job): void {
+  removed(job: J): void {
     const state = job.keyState;
     if (state === undefined) this.#unkeyedQueued--;
     else {
@@ -75,7 +75,7 @@ export class KeyedQueue {
    * Takes the next job that may start now, or undefined. A keyed job's unit of its
    * target is taken here (give it back with `KeyTable.give` when the job leaves its thread).
    */
-  next(): Job | undefined {
+  next(): J | undefined {
     if (this.#keyedQueued === 0) return this.#shiftUnkeyed();
     for (let n = this.#ring.length; n > 0; n--) {
       const member = this.#ring.shift() as Member;
@@ -95,15 +95,22 @@ export class KeyedQueue {
       this.#keyedQueued--;
       this.#table.take(member);
       this.roomFreed(member);
-      return job;
+      return job as J; // a key's FIFO holds only what add() put there
     }
     return undefined;
   }
 
+  /** Calls `fn` on every unsettled queued job of one key. */
+  forEachOf(state: KeyState, fn: (job: J) => void): void {
+    state.jobs.forEach((job) => {
+      if (!job.settled) fn(job as J);
+    });
+  }
+
   /** Calls `fn` on every unsettled queued job. */
-  forEach(fn: (job: Job) => void): void {
-    const live = (job: Job): void => {
-      if (!job.settled) fn(job);
+  forEach(fn: (job: J) => void): void {
+    const live = (job: QueuedJob): void => {
+      if (!job.settled) fn(job as J);
     };
     this.#unkeyed.forEach(live);
     for (const state of this.#table.states()) state.jobs.forEach(live);
@@ -113,8 +120,8 @@ export class KeyedQueue {
    * Empties the queue and returns its unsettled jobs. The caller settles each one and
    * counts it out with {@link removed}, as for any queued job.
    */
-  drain(): Job[] {
-    const out: Job[] = [];
+  drain(): J[] {
+    const out: J[] = [];
     this.forEach((job) => out.push(job));
     this.#unkeyed.drain();
     for (const state of this.#table.states()) {
@@ -126,7 +133,7 @@ export class KeyedQueue {
     return out;
   }
 
-  #shiftUnkeyed(): Job | undefined {
+  #shiftUnkeyed(): J | undefined {
     let job = this.#unkeyed.shift();
     while (job?.settled === true) job = this.#unkeyed.shift();
     if (job !== undefined) this.#unkeyedQueued--;

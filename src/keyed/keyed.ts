@@ -10,7 +10,7 @@ import { KeyedQueue } from './keyed-queue.js';
 import { Lease, LeaseBroker } from './leases.js';
 import { abortable } from '../util/abort.js';
 import { toWire } from '../protocol/wire-error.js';
-import type { WorkerHandle } from '../threads/thread.js';
+import type { ThreadHandle } from '../threads/thread.js';
 
 /** A key's numbers, from `pool.counts(key)`. */
 export interface KeyCounts {
@@ -26,17 +26,15 @@ export interface KeyCounts {
 
 export class Keyed {
   readonly table: KeyTable;
-  readonly queue: KeyedQueue;
+  readonly queue: KeyedQueue<Job>;
   readonly #leases: LeaseBroker;
   /** Starts whatever room on a key allows (the engine's dispatch). */
   readonly #wake: () => void;
 
-  constructor(defaultTarget: number, workers: () => Iterable<WorkerHandle>, wake: () => void) {
+  constructor(table: KeyTable, wake: () => void) {
     this.#wake = wake;
-    this.table = new KeyTable(defaultTarget, (key, slot, grown) => {
-      for (const w of workers()) w.sendKey(key, slot, grown);
-    });
-    this.queue = new KeyedQueue(this.table);
+    this.table = table;
+    this.queue = new KeyedQueue<Job>(this.table);
     this.#leases = new LeaseBroker(this.table, (state) => {
       this.queue.roomFreed(state);
       this.#wake();
@@ -85,29 +83,28 @@ export class Keyed {
   }
 
   /** A thread asked for a lease: answer it over its port. */
-  threadAcquire(worker: WorkerHandle, req: number, key: string): void {
+  threadAcquire(thread: ThreadHandle, req: number, key: string): void {
     const call = { answered: false };
     const withdraw = this.#leases.request(
       this.table.get(key),
-      worker,
+      thread,
       (id) => {
         call.answered = true;
-        worker.acquires.delete(req);
-        worker.answerLease(req, id, undefined);
+        thread.leaseDone(req);
+        thread.answerLease(req, id, undefined);
       },
       (error) => {
         call.answered = true;
-        worker.acquires.delete(req);
-        worker.answerLease(req, 0, toWire(error));
+        thread.leaseDone(req);
+        thread.answerLease(req, 0, toWire(error));
       },
     );
-    if (!call.answered) worker.acquires.set(req, withdraw);
+    if (!call.answered) thread.waitLease(req, withdraw);
   }
 
   /** A thread gave up waiting for its request `req`. */
-  threadWithdraw(worker: WorkerHandle, req: number): void {
-    worker.acquires.get(req)?.();
-    worker.acquires.delete(req);
+  threadWithdraw(thread: ThreadHandle, req: number): void {
+    thread.leaseDone(req)?.();
   }
 
   threadRelease(id: number): void {
@@ -115,8 +112,8 @@ export class Keyed {
   }
 
   /** A thread is gone: its leases come back, its requests are dropped. */
-  threadGone(worker: WorkerHandle): void {
-    this.#leases.releaseOwner(worker);
+  threadGone(thread: ThreadHandle): void {
+    this.#leases.releaseOwner(thread);
   }
 
   /** Fails every lease waiter (shutdown, or the pool failed). */
@@ -129,9 +126,7 @@ export class Keyed {
     const out: Job[] = [];
     for (const state of this.table.states()) {
       if (this.table.target(state) !== 0) continue;
-      state.jobs.forEach((job) => {
-        if (!job.settled) out.push(job);
-      });
+      this.queue.forEachOf(state, (job) => out.push(job));
     }
     return out;
   }

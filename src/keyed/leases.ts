@@ -6,46 +6,10 @@
  * threads could deadlock the pool.
  */
 import { WaiterQueue } from '../util/waiters.js';
+import { Lease } from '../protocol/lease.js';
+
+export { Lease };
 import type { KeyState, KeyTable } from './key-table.js';
-
-/**
- * One unit of a key's target, held until `release()`.
- *
- * @example
- * ```ts
- * await using lease = await pool.acquire('tenant-a');
- * await callTheTenantsApi();
- * ```
- */
-export class Lease implements Disposable, AsyncDisposable {
-  /** Unique within the pool, never 0. */
-  readonly id: number;
-  readonly key: string;
-  /** Gives the unit back; set to undefined once done. */
-  #release: (() => void) | undefined;
-
-  constructor(id: number, key: string, release: () => void) {
-    this.id = id;
-    this.key = key;
-    this.#release = release;
-  }
-
-  /** Gives the unit back. A second call does nothing. */
-  release(): void {
-    const release = this.#release;
-    this.#release = undefined;
-    release?.();
-  }
-
-  [Symbol.dispose](): void {
-    this.release();
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    this.release();
-    return Promise.resolve();
-  }
-}
 
 export class LeaseBroker {
   readonly #table: KeyTable;

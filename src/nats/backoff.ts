@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { abortable } from '../util/abort.js';
 import { InvalidOptionError } from '../util/errors.js';
 
 /**
@@ -58,19 +59,15 @@ export function backoffDelay(
  * Never leaves a timer or a listener behind.
  */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted === true) {
-      reject(signal.reason as Error);
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason as Error);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  // Rejects with the signal's own reason, as the campaign code expects.
+  return abortable<undefined>(
+    signal,
+    (resolve) => {
+      const timer = setTimeout(resolve, ms, undefined);
+      return () => {
+        clearTimeout(timer);
+      };
+    },
+    (reason) => reason,
+  ).then(() => undefined);
 }

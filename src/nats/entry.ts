@@ -30,4 +30,13 @@ export const {
   UnknownGovernorError,
   Governor,
   GovernorManager,
+  RemotePool,
+  serve,
+  Host,
+  queueInfo,
+  HostLostError,
+  PayloadTooLargeError,
+  QueueConnectionClosedError,
+  QueueSetupError,
+  UnknownQueueError,
 } = nats;

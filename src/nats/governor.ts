@@ -21,9 +21,9 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { PubAck, StreamInfo } from '@nats-io/jetstream';
 import { InvalidOptionError } from '../util/errors.js';
+import { holderName } from '../util/holder-name.js';
 import { backoffDelay, BACKOFF_POLICIES, sleep, type BackoffPolicy } from './backoff.js';
 import {
   runInSlot,
@@ -85,11 +85,6 @@ export interface GovernorOptions {
    * @default true
    */
   readonly leaveOnFinish?: boolean;
-}
-
-/** The name an entry shows when `start()` is given none. */
-function defaultHolderName(): string {
-  return `${hostname()}:${process.pid}`;
 }
 
 /** Reads `aborted` afresh (TypeScript would keep what it saw before an `await`). */
@@ -198,7 +193,7 @@ export class Governor implements ConcurrencyGovernor {
    * it may have stored before rejecting, so an abort leaves nothing behind.
    */
   async start(options: StartOptions = {}): Promise<NatsSlot> {
-    const { name = defaultHolderName(), signal } = options;
+    const { name = holderName(), signal } = options;
     if (typeof name !== 'string' || name.length === 0) {
       throw new InvalidOptionError('name', 'a non-empty string', name);
     }

@@ -64,3 +64,22 @@ export {
   type LimitOptions,
 } from './manager.js';
 export type { NatsSlot } from './slot.js';
+
+// ---------------------------------------------------------------- work queue (issue 10)
+// Jobs of a pool run across hosts on a JetStream work queue: the client `RemotePool`
+// (the API of a local Pool), the host `serve()`, and `queueInfo()`.
+export { RemotePool, type RemotePoolOptions } from './queue/remote-pool.js';
+export type { RemotePoolStats } from './queue/client.js';
+export { serve, type ServeOptions } from './queue/serve.js';
+export { Host, type HostState, type HostStats } from './queue/host.js';
+export { queueInfo, type QueueInfo } from './queue/info.js';
+export type { HostPresence } from './queue/presence.js';
+export type { QueueConfig } from './queue/layout.js';
+export {
+  HostLostError,
+  PayloadTooLargeError,
+  QueueConnectionClosedError,
+  QueueSetupError,
+  UnknownQueueError,
+} from './queue/errors.js';
+// ---------------------------------------------------------------- end of work queue

@@ -12,9 +12,13 @@
  */
 import type { BroadcastResultMessage, BroadcastStartedMessage } from '../protocol/messages.js';
 import { fromWire, type WireError } from '../protocol/wire-error.js';
-import type { WorkerHandle } from '../threads/thread.js';
+import type { ThreadHandle } from '../threads/thread.js';
 import { DataCloneError, InvalidOptionError, PoolClosedError } from '../util/errors.js';
-import { WorkerCrashedError } from './errors.js';
+import { UnknownTaskError, WorkerCrashedError } from './errors.js';
+import type { Emit } from './events.js';
+import type { Lifecycle } from './lifecycle.js';
+import { refuseTask } from './modules.js';
+import type { ResolvedOptions } from './options.js';
 
 /** Options for {@link Pool.broadcast}. */
 export interface BroadcastOptions {
@@ -33,9 +37,9 @@ export type BroadcastOutcome<R = unknown> =
   { threadId: number; ok: true; value: R } | { threadId: number; ok: false; error: unknown };
 
 /** What the broadcaster needs from the engine. */
-export interface BroadcastHost {
+interface BroadcastHost {
   /** Every thread of the pool. */
-  threads(): Iterable<WorkerHandle>;
+  threads(): Iterable<ThreadHandle>;
   /** Why nothing more may run (closed, failed), if so. */
   refusal(): Error | undefined;
   /** The task table, once the first thread has reported it. */
@@ -55,9 +59,9 @@ interface Run {
   input: unknown;
   sticky: boolean;
   /** Threads that have not answered, and where their outcome goes in {@link outcomes}. */
-  waiting: Map<WorkerHandle, number>;
+  waiting: Map<ThreadHandle, number>;
   /** Threads on which it started running. */
-  started: Set<WorkerHandle>;
+  started: Set<ThreadHandle>;
   outcomes: BroadcastOutcome[];
   /** Resolves the caller's promise; undefined for a sticky replay on a new thread. */
   resolve: ((outcomes: BroadcastOutcome[]) => void) | undefined;
@@ -71,8 +75,25 @@ export class Broadcaster {
   readonly #sticky = new Map<string, { index: number; input: unknown }>();
   #nextId = 1;
 
-  constructor(host: BroadcastHost) {
-    this.#host = host;
+  /** `tasks`: the scheduler's task table, once a thread has reported it. */
+  constructor(
+    options: ResolvedOptions,
+    threads: Iterable<ThreadHandle>,
+    life: Lifecycle,
+    tasks: () => ReadonlyMap<string, number> | undefined,
+    emit: Emit,
+  ) {
+    this.#host = {
+      threads: () => threads,
+      refusal: () => life.failure ?? (life.accepting ? undefined : new PoolClosedError()),
+      tasks,
+      ready: () => life.whenReady(),
+      refuse: (task, table) =>
+        refuseTask(options, task, table) ?? new UnknownTaskError(task, [...table.keys()]),
+      replayFailed: (threadId, task, error) => {
+        emit('broadcastFailed', { threadId, task, error });
+      },
+    };
   }
 
   /**
@@ -131,7 +152,7 @@ export class Broadcaster {
   }
 
   /** A new thread: the sticky broadcasts go to it before any job can. */
-  replay(worker: WorkerHandle): void {
+  replay(worker: ThreadHandle): void {
     for (const [task, { index, input }] of this.#sticky) {
       const id = this.#nextId++;
       const run = this.#newRun(task, index, input, true);
@@ -144,7 +165,7 @@ export class Broadcaster {
   }
 
   /** What a thread says about a broadcast. */
-  onMessage(worker: WorkerHandle, message: BroadcastStartedMessage | BroadcastResultMessage): void {
+  onMessage(worker: ThreadHandle, message: BroadcastStartedMessage | BroadcastResultMessage): void {
     const run = this.#runs.get(message.id);
     if (run === undefined) return;
     if (message.type === 'broadcast-started') {
@@ -158,7 +179,7 @@ export class Broadcaster {
   }
 
   /** A thread exited: each broadcast it had not answered gets the error it died with. */
-  threadGone(worker: WorkerHandle, error: unknown): void {
+  threadGone(worker: ThreadHandle, error: unknown): void {
     for (const [id, run] of this.#runs) {
       if (!run.waiting.has(worker)) continue;
       const crashed = error !== undefined && !(error instanceof PoolClosedError);
@@ -181,7 +202,7 @@ export class Broadcaster {
     };
   }
 
-  #answer(id: number, run: Run, worker: WorkerHandle, outcome: BroadcastOutcome): void {
+  #answer(id: number, run: Run, worker: ThreadHandle, outcome: BroadcastOutcome): void {
     const at = run.waiting.get(worker);
     if (at === undefined) return;
     run.waiting.delete(worker);

@@ -6,11 +6,19 @@
 export { Pool, type ShutdownOptions } from './pool.js';
 export type { PoolOptions, QueueFullPolicy } from './options.js';
 export type { JobOptions } from './job.js';
-export type { Outcome, StreamOptions } from './stream.js';
+export type { Outcome, StreamOptions, TaskStreamOptions } from './stream.js';
 export type { PoolStats, Latency } from './stats.js';
 export type { PoolEvents } from './engine.js';
 export type { PoolState } from './lifecycle.js';
-export type { PoolProxy, ProxyCallOptions } from './proxy.js';
+export type {
+  PoolProxy,
+  ProxyCallOptions,
+  TaskName,
+  TaskInput,
+  TaskResult,
+  TaskJobOptions,
+  DefaultTask,
+} from './proxy.js';
 export type { BroadcastOptions, BroadcastOutcome } from './broadcast.js';
 export {
   QueueFullError,
@@ -21,4 +29,11 @@ export {
   ModuleLoadError,
   WorkerInitError,
   WorkerStartupError,
+  StartupTimeoutError,
 } from './errors.js';
+export type {
+  Executor,
+  ExecutorJobOptions,
+  ExecutorStreamOptions,
+  ExecutorStats,
+} from './executor.js';

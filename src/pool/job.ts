@@ -2,13 +2,19 @@
  * One job on the main thread: what to run, how it may be retried, and who hears
  * the outcome. A job settles exactly once; every later attempt is ignored.
  */
+import { timed } from './stats.js';
 import type { Transferable } from 'node:worker_threads';
-import { InvalidOptionError } from '../util/errors.js';
-import { checkInteger } from './options.js';
+import {
+  check,
+  checkFunction,
+  checkInteger,
+  checkNonEmptyString,
+  checkObject,
+  checkOneOf,
+  checkSignal,
+} from '../util/validate.js';
 import type { QueueFullPolicy, ResolvedOptions } from './options.js';
-import type { WorkerHandle } from '../threads/thread.js';
 import { checkKey, type KeyState } from '../keyed/key-table.js';
-import type { Slot } from '../governor/governor.js';
 
 /** Options for one job (`pool.do`), and the per-job part of `execute`/`wrap`. */
 export interface JobOptions {
@@ -40,6 +46,9 @@ export interface JobOptions {
   dedupe?: string;
 }
 
+/** What a job needs of the thread holding it (identity only: the handle owns its facts). */
+export type ThreadHandle = object;
+
 /** Who hears a job's outcome, when it is not a plain promise (the stream adapters). */
 export interface JobOwner {
   settled(job: Job, ok: boolean, value: unknown): void;
@@ -48,59 +57,116 @@ export interface JobOwner {
 /** Where a job is in its life (`waiting`: for a governor slot, before it may queue). */
 export type JobState = 'waiting' | 'queued' | 'sent' | 'settled';
 
+/** What the stream adapters fix about a job when they make it. */
+export interface JobExtras {
+  /** The input's position in the source. */
+  index?: number;
+  /** Who hears the outcome, instead of a promise. */
+  owner?: JobOwner;
+  /** Overrides `options.transfer`. */
+  transfer?: readonly Transferable[] | undefined;
+  /** Overrides `options.key` (undefined: no key). */
+  key?: string | undefined;
+}
+
+/**
+ * A job and its one state machine. Other modules read it; its state changes only through
+ * the transition methods below, which the scheduler calls (where a job sits on a thread,
+ * its sequence number there and whether it was asked back, belong to the thread handle).
+ */
 export class Job {
   /** Unique per pool; the wire refers to the job by it. */
   readonly id: number;
   readonly task: string;
-  input: unknown;
-  transfer: readonly Transferable[] | undefined;
   readonly maxTries: number;
   /** Run-time limit in ms, 0 for none. */
   readonly timeout: number;
   readonly signal: AbortSignal | undefined;
   readonly onProgress: ((value: unknown) => void) | undefined;
   readonly queueFull: QueueFullPolicy;
-  /** The key, if any, and its state once the job is queued. */
-  key: string | undefined;
-  keyState: KeyState | undefined;
-  state: JobState = 'queued';
-  /** Attempts started so far (a dispatch that the thread never started is given back). */
-  tries = 0;
-  /** The governor slot the job holds, if the pool has a governor for its key. */
-  slot: Slot | undefined;
-  /** A thread terminated for this job's timeout, still running it until it exits. */
-  lingering: WorkerHandle | undefined;
-  /** The thread holding the job, while it is sent. */
-  holder: WorkerHandle | undefined;
-  /** Asked back from its thread by a steal; it may or may not have started. */
-  stolen = false;
-  /** Position in its thread's stream of jobs, to tell started jobs from bystanders after a crash. */
-  seq = 0;
-  /** `performance.now()` when it entered the queue, then when it was sent. */
-  queuedAt = 0;
-  sentAt = 0;
-  /** The timeout or abort-grace timer, while one runs. */
-  timer: NodeJS.Timeout | undefined;
-  /** Removes our abort listener from `signal`. */
-  unlisten: (() => void) | undefined;
-  /** Free slot for the owner's bookkeeping (the stream adapters keep the input's index here). */
-  index = 0;
+  readonly key: string | undefined;
+  /** The input's position in the source, for the stream adapters. */
+  readonly index: number;
   /** Who hears the outcome, when not a promise. */
-  owner: JobOwner | undefined;
+  readonly owner: JobOwner | undefined;
+  #input: unknown;
+  #transfer: readonly Transferable[] | undefined;
+  #state: JobState = 'queued';
+  /** Attempts started so far (a dispatch that the thread never started is given back). */
+  #tries = 0;
+  /** The key's state, once the job is submitted. */
+  #keyState: KeyState | undefined;
+  /** The thread holding the job, while it is sent. */
+  #holder: ThreadHandle | undefined;
+  /** A thread terminated for this job's timeout, still running it until it exits. */
+  #lingering: ThreadHandle | undefined;
+  /** `performance.now()` when it entered the queue, then when it was sent (sampled jobs). */
+  #queuedAt = 0;
+  #sentAt = 0;
+  /** The timeout or abort-grace timer, while one runs. */
+  #timer: NodeJS.Timeout | undefined;
+  /** Removes our abort listener from `signal`. */
+  #unlisten: (() => void) | undefined;
   #resolve: ((value: unknown) => void) | undefined;
   #reject: ((error: unknown) => void) | undefined;
 
-  constructor(id: number, input: unknown, options: JobOptions, pool: ResolvedOptions) {
+  constructor(
+    id: number,
+    input: unknown,
+    options: JobOptions,
+    pool: ResolvedOptions,
+    extras: JobExtras = {},
+  ) {
     this.id = id;
-    this.input = input;
+    this.#input = input;
     this.task = options.task ?? 'default';
-    this.transfer = options.transfer;
+    this.#transfer = 'transfer' in extras ? extras.transfer : options.transfer;
     this.maxTries = options.maxTries ?? pool.maxTries;
     this.timeout = options.timeout ?? pool.timeout;
     this.signal = options.signal;
     this.onProgress = options.onProgress;
     this.queueFull = options.queueFull ?? pool.queueFull;
-    this.key = options.key;
+    this.key = 'key' in extras ? extras.key : options.key;
+    this.index = extras.index ?? 0;
+    this.owner = extras.owner;
+  }
+
+  get input(): unknown {
+    return this.#input;
+  }
+  get transfer(): readonly Transferable[] | undefined {
+    return this.#transfer;
+  }
+  get state(): JobState {
+    return this.#state;
+  }
+  get settled(): boolean {
+    return this.#state === 'settled';
+  }
+  get tries(): number {
+    return this.#tries;
+  }
+  get keyState(): KeyState | undefined {
+    return this.#keyState;
+  }
+  get holder(): ThreadHandle | undefined {
+    return this.#holder;
+  }
+  get lingering(): ThreadHandle | undefined {
+    return this.#lingering;
+  }
+  get queuedAt(): number {
+    return this.#queuedAt;
+  }
+  get sentAt(): number {
+    return this.#sentAt;
+  }
+  /**
+   * Whether the job's wait and run times are recorded (the policy, by id, is in stats.ts:
+   * the first jobs, then one in 8, which keeps the clock reads off the hot path).
+   */
+  get sampled(): boolean {
+    return timed(this.id);
   }
 
   /** Routes the outcome to a promise. */
@@ -111,28 +177,82 @@ export class Job {
     });
   }
 
-  /** Routes the outcome to an owner. */
-  ownedBy(owner: JobOwner): void {
-    this.owner = owner;
+  // ---------------------------------------------------------- transitions (the scheduler's)
+
+  /** Submitted: its key's state and the listener on its signal. */
+  submitted(keyState: KeyState | undefined, unlisten: (() => void) | undefined): void {
+    this.#keyState = keyState;
+    this.#unlisten = unlisten;
   }
 
-  get settled(): boolean {
-    return this.state === 'settled';
+  /** Waits for a governor slot before it may queue. */
+  await(): void {
+    this.#state = 'waiting';
+  }
+
+  /** Enters the queue. */
+  enqueue(now: number): void {
+    this.#state = 'queued';
+    this.#queuedAt = now;
+  }
+
+  /** Goes to a thread: one more try. */
+  send(holder: ThreadHandle, now: number): void {
+    this.#state = 'sent';
+    this.#holder = holder;
+    this.#tries++;
+    this.#sentAt = now;
+  }
+
+  /** Back to the head of the queue; `refund` gives back the try it was sent with. */
+  requeue(refund: boolean): void {
+    this.#state = 'queued';
+    this.#holder = undefined;
+    if (refund) this.#tries--;
+  }
+
+  /** Sent, but the message could not be posted: it never reached the thread. */
+  unsent(): void {
+    this.#holder = undefined;
+    this.#tries--;
+  }
+
+  /** Its thread is being terminated for its timeout and still runs it until it exits. */
+  linger(thread: ThreadHandle): void {
+    this.#lingering = thread;
+  }
+
+  /** `thread` no longer holds it. */
+  left(thread: ThreadHandle): void {
+    if (this.#lingering === thread) this.#lingering = undefined;
+  }
+
+  /** Runs `fn` after `ms` (its timeout, or an abort's grace), replacing any timer. */
+  startTimer(ms: number, fn: () => void): void {
+    this.clearTimer();
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      fn();
+    }, ms);
+  }
+
+  clearTimer(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 
   /** Settles the job; returns false (and does nothing) when it was already settled. */
   settle(ok: boolean, value: unknown): boolean {
-    if (this.state === 'settled') return false;
-    this.state = 'settled';
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.unlisten?.();
-    this.unlisten = undefined;
+    if (this.#state === 'settled') return false;
+    this.#state = 'settled';
+    this.clearTimer();
+    this.#unlisten?.();
+    this.#unlisten = undefined;
     if (this.owner !== undefined) this.owner.settled(this, ok, value);
     else if (ok) this.#resolve?.(value);
     else this.#reject?.(value);
-    this.input = undefined;
-    this.transfer = undefined;
+    this.#input = undefined;
+    this.#transfer = undefined;
     return true;
   }
 }
@@ -140,28 +260,17 @@ export class Job {
 /** Checks the per-job options that do not depend on the pool. */
 export function checkJobOptions(options: unknown): JobOptions {
   if (options === undefined) return {};
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidOptionError('options', 'an object', options);
+  const o = checkObject('options', options);
+  if (o.task !== undefined) checkNonEmptyString('task', o.task);
+  if (o.signal !== undefined) checkSignal('signal', o.signal);
+  if (o.transfer !== undefined) {
+    check(Array.isArray(o.transfer), 'transfer', 'an array of transferables', o.transfer);
   }
-  const o = options as Record<string, unknown>;
-  if (o.task !== undefined && (typeof o.task !== 'string' || o.task === '')) {
-    throw new InvalidOptionError('task', 'a non-empty string', o.task);
-  }
-  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
-    throw new InvalidOptionError('signal', 'an AbortSignal', o.signal);
-  }
-  if (o.transfer !== undefined && !Array.isArray(o.transfer)) {
-    throw new InvalidOptionError('transfer', 'an array of transferables', o.transfer);
-  }
-  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') {
-    throw new InvalidOptionError('onProgress', 'a function', o.onProgress);
-  }
+  if (o.onProgress !== undefined) checkFunction('onProgress', o.onProgress);
   if (o.key !== undefined) checkKey(o.key);
   if (o.dedupe !== undefined) checkKey(o.dedupe, 'dedupe');
   if (o.maxTries !== undefined) checkInteger('maxTries', o.maxTries, 1);
   if (o.timeout !== undefined) checkInteger('timeout', o.timeout, 0);
-  if (o.queueFull !== undefined && o.queueFull !== 'wait' && o.queueFull !== 'reject') {
-    throw new InvalidOptionError('queueFull', "'wait' or 'reject'", o.queueFull);
-  }
-  return options;
+  if (o.queueFull !== undefined) checkOneOf('queueFull', o.queueFull, ['wait', 'reject']);
+  return o;
 }

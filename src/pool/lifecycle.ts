@@ -14,6 +14,13 @@
  * too: the threads still starting then are terminated, and it closes.
  */
 import { PoolClosedError } from '../util/errors.js';
+import { WaiterQueue } from '../util/waiters.js';
+
+/** What the lifecycle reads of the threads. */
+export interface ThreadCount {
+  readonly size: number;
+  starting(): number;
+}
 
 export type PoolState = 'starting' | 'running' | 'closing' | 'closed' | 'failed';
 
@@ -21,18 +28,19 @@ export class Lifecycle {
   #state: PoolState = 'starting';
   /** Why the pool failed, once it has. */
   #failure: Error | undefined;
-  /** Live threads; the pool is closed once there are none left. */
-  readonly #threads: () => number;
-  /** Whether every thread has finished starting. */
-  readonly #allStarted: () => boolean;
+  /** The threads: the pool is closed once none is left, ready once none is starting. */
+  readonly #threads: ThreadCount;
   /** Callers of `ready()` waiting for the threads to start. */
-  #readyWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  readonly #readyWaiters = new WaiterQueue<undefined>();
   /** Settles the promise `shutdown()` returns, once asked for. */
   #closed: { promise: Promise<void>; resolve: () => void } | undefined;
 
-  constructor(threads: () => number, allStarted: () => boolean) {
+  constructor(threads: ThreadCount) {
     this.#threads = threads;
-    this.#allStarted = allStarted;
+  }
+
+  #allStarted(): boolean {
+    return this.#threads.starting() === 0;
   }
 
   get state(): PoolState {
@@ -57,14 +65,12 @@ export class Lifecycle {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     if (!this.accepting && this.#state !== 'closing') return Promise.reject(new PoolClosedError());
     if (this.#allStarted()) return Promise.resolve();
-    return new Promise((resolve, reject) => this.#readyWaiters.push({ resolve, reject }));
+    return this.#readyWaiters.wait();
   }
 
   checkReady(): void {
     if (this.#readyWaiters.length === 0 || !this.#allStarted()) return;
-    const waiters = this.#readyWaiters;
-    this.#readyWaiters = [];
-    for (const w of waiters) w.resolve();
+    for (const w of this.#readyWaiters.drain()) w.resolve(undefined);
   }
 
   /** Moves to `failed`; false when already failed or closed. */
@@ -72,9 +78,7 @@ export class Lifecycle {
     if (this.#state === 'failed' || this.#state === 'closed') return false;
     this.#state = 'failed';
     this.#failure = error;
-    const waiters = this.#readyWaiters;
-    this.#readyWaiters = [];
-    for (const w of waiters) w.reject(error);
+    this.#readyWaiters.rejectAll(error);
     return true;
   }
 
@@ -91,11 +95,9 @@ export class Lifecycle {
 
   /** Moves to `closed` once shutdown was asked for and no thread is left. */
   checkClosed(): void {
-    if (this.#closed === undefined || this.#threads() > 0) return;
+    if (this.#closed === undefined || this.#threads.size > 0) return;
     if (this.#state === 'closing' || this.#state === 'failed') this.#state = 'closed';
-    const waiters = this.#readyWaiters;
-    this.#readyWaiters = [];
-    for (const w of waiters)
+    for (const w of this.#readyWaiters.drain())
       w.reject(this.#failure ?? new PoolClosedError('the pool closed before its threads started'));
     this.#closed.resolve();
   }

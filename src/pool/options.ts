@@ -8,9 +8,22 @@ import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ResourceLimits } from 'node:worker_threads';
 import { InvalidOptionError } from '../util/errors.js';
+import {
+  checkArray,
+  checkFunction,
+  checkInteger,
+  checkIntegerIn,
+  checkKnown,
+  checkObject,
+  checkOneOf,
+  isObject,
+  isString,
+} from '../util/validate.js';
+
+export { checkInteger };
 import { ModuleNotFoundError } from './errors.js';
 import { checkTarget } from '../keyed/key-table.js';
-import type { GovernorFor } from '../governor/gate.js';
+import type { GovernorFor } from '../governor/governor.js';
 
 /** What to do when a job arrives and the queue already holds `maxQueue` jobs. */
 export type QueueFullPolicy = 'wait' | 'reject';
@@ -134,36 +147,15 @@ const RESOURCE_LIMITS = new Set([
   'stackSizeMb',
 ]);
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
-}
-
-/** Checks an integer option. `min` is inclusive; Infinity is allowed when `infinite`. */
-export function checkInteger(name: string, value: unknown, min: number, infinite = false): number {
-  const ok =
-    typeof value === 'number' &&
-    value >= min &&
-    (Number.isInteger(value) || (infinite && value === Infinity));
-  if (!ok) {
-    const expected = `an integer >= ${min}${infinite ? ' or Infinity' : ''}`;
-    throw new InvalidOptionError(name, expected, value);
-  }
-  return value;
-}
-
 /** Checks a delay in ms: an integer from 0 up to what a timer can wait. */
 function checkDelay(name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_DELAY) {
-    throw new InvalidOptionError(name, `an integer from 0 to ${MAX_DELAY} (ms)`, value);
-  }
-  return value;
+  return checkIntegerIn(name, value, 0, MAX_DELAY, `an integer from 0 to ${MAX_DELAY} (ms)`);
 }
 
 /** Node ignores a limit it cannot read and starts a thread with a limit <= 0 out of memory. */
 function checkResourceLimits(value: unknown): ResourceLimits | undefined {
   if (value === undefined) return undefined;
-  if (!isObject(value)) throw new InvalidOptionError('resourceLimits', 'an object', value);
-  for (const [key, limit] of Object.entries(value)) {
+  for (const [key, limit] of Object.entries(checkObject('resourceLimits', value))) {
     if (!RESOURCE_LIMITS.has(key)) {
       throw new InvalidOptionError(
         `resourceLimits.${key}`,
@@ -175,7 +167,7 @@ function checkResourceLimits(value: unknown): ResourceLimits | undefined {
       throw new InvalidOptionError(`resourceLimits.${key}`, 'a positive number (MB)', limit);
     }
   }
-  return value;
+  return value as ResourceLimits;
 }
 
 /** An option's value, or its default when it is absent (undefined, not null: null is checked). */
@@ -224,45 +216,40 @@ function resolveModules(o: Record<string, unknown>): [string, string][] | undefi
   });
 }
 
-const known = new Set([
-  'module',
-  'modules',
-  'threads',
-  'maxQueue',
-  'queueFull',
-  'concurrency',
-  'maxTries',
-  'timeout',
-  'abortGrace',
-  'workerData',
-  'resourceLimits',
-  'execArgv',
-  'startupTimeout',
-  'defaultTarget',
-  'governor',
-]);
+/** Every option, once: the compiler checks the list against {@link PoolOptions}. */
+const known = new Set(
+  Object.keys({
+    module: true,
+    modules: true,
+    threads: true,
+    maxQueue: true,
+    queueFull: true,
+    concurrency: true,
+    maxTries: true,
+    timeout: true,
+    abortGrace: true,
+    workerData: true,
+    resourceLimits: true,
+    execArgv: true,
+    startupTimeout: true,
+    defaultTarget: true,
+    governor: true,
+  } satisfies Record<keyof PoolOptions, true>),
+);
 
 /** Validates {@link PoolOptions} and fills in defaults. Throws {@link InvalidOptionError}. */
 export function resolveOptions(options: unknown): ResolvedOptions {
-  if (!isObject(options)) throw new InvalidOptionError('options', 'an object', options);
-  for (const key of Object.keys(options)) {
-    if (!known.has(key)) throw new InvalidOptionError(key, 'a known option', options[key]);
-  }
-  const o = options;
-  const queueFull = or(o.queueFull, 'wait');
-  if (queueFull !== 'wait' && queueFull !== 'reject') {
-    throw new InvalidOptionError('queueFull', "'wait' or 'reject'", queueFull);
-  }
-  if (o.governor !== undefined && typeof o.governor !== 'function') {
-    throw new InvalidOptionError('governor', 'a function from a key to a governor', o.governor);
-  }
-  if (
-    o.execArgv !== undefined &&
-    !(Array.isArray(o.execArgv) && o.execArgv.every((a) => typeof a === 'string'))
-  ) {
-    throw new InvalidOptionError('execArgv', 'an array of strings', o.execArgv);
+  const o = checkObject('options', options);
+  checkKnown(o, known);
+  const queueFull = checkOneOf('queueFull', or(o.queueFull, 'wait'), ['wait', 'reject']);
+  if (o.governor !== undefined) {
+    checkFunction('governor', o.governor, 'a function from a key to a governor');
   }
   const modules = resolveModules(o);
+  const execArgv =
+    o.execArgv === undefined
+      ? undefined
+      : checkArray('execArgv', o.execArgv, isString, 'an array of strings');
   return {
     module: modules === undefined ? resolveModule(o.module) : (modules[0] as [string, string])[1],
     modules,
@@ -275,7 +262,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     abortGrace: checkInteger('abortGrace', or(o.abortGrace, 1000), 0),
     workerData: o.workerData,
     resourceLimits: checkResourceLimits(o.resourceLimits),
-    execArgv: o.execArgv,
+    execArgv,
     startupTimeout: checkDelay('startupTimeout', or(o.startupTimeout, 30_000)),
     defaultTarget: checkTarget(or(o.defaultTarget, Infinity), 'defaultTarget'),
     governor: o.governor as GovernorFor | undefined,

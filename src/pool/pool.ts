@@ -12,8 +12,23 @@ import type { KeyCounts } from '../keyed/keyed.js';
 import type { Lease } from '../keyed/leases.js';
 import { Coalescer } from './coalesce.js';
 import { InvalidOptionError } from '../util/errors.js';
-import { makeProxy, type PoolProxy } from './proxy.js';
-import { OutcomeStream, type Outcome, type StreamOptions } from './stream.js';
+import {
+  makeProxy,
+  type DefaultTask,
+  type PoolProxy,
+  type TaskInput,
+  type TaskJobOptions,
+  type TaskName,
+  type TaskResult,
+  type Untyped,
+} from './proxy.js';
+import {
+  OutcomeStream,
+  type Outcome,
+  type StreamOptions,
+  type TaskStreamOptions,
+} from './stream.js';
+import type { Executor } from './executor.js';
 import type { BroadcastOptions, BroadcastOutcome } from './broadcast.js';
 
 /** Options for {@link Pool.shutdown}. */
@@ -25,17 +40,27 @@ export interface ShutdownOptions {
 /**
  * A pool of worker threads running the tasks of one module.
  *
+ * `M`, the module's type (`typeof import('./worker.js')`), is optional: given, `do`,
+ * `execute`, `wrap` and `proxy` check each task's name, input and result against it; left
+ * out, they take any input and return what their type argument says, `unknown` by default.
+ *
  * @example
  * ```ts
  * import { Pool } from 'corral';
- * await using pool = new Pool({ module: new URL('./hash-worker.js', import.meta.url), threads: 4 });
- * const digest = await pool.do(buf, { task: 'sha256' });
+ * await using pool = new Pool<typeof import('./hash-worker.js')>({
+ *   module: new URL('./hash-worker.js', import.meta.url),
+ *   threads: 4,
+ * });
+ * const digest = await pool.do(buf, { task: 'sha256' }); // typed by sha256's return
  * for await (const o of pool.execute(inputs, { task: 'sha256' })) {
  *   if (o.ok) console.log(o.index, o.value); else console.error(o.index, o.error);
  * }
  * ```
  */
-export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
+export class Pool<M = unknown>
+  extends EventEmitter<PoolEvents>
+  implements Executor<PoolStats>, AsyncDisposable
+{
   readonly #options: ResolvedOptions;
   readonly #engine: Engine;
   /** Executions shared by jobs with the same `dedupe` id. */
@@ -77,12 +102,27 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
    * (`ERR_UNKNOWN_TASK`, `ERR_JOB_TIMEOUT`, `ERR_WORKER_CRASHED`, `ERR_POOL_CLOSED`,
    * `ERR_QUEUE_FULL`, `ERR_DATA_CLONE`, an `AbortError`, or what the task threw).
    *
+   * On a typed pool (`Pool<M>`), `task` must be one of the module's tasks (`'default'`
+   * when left out), `input` must fit the task's first parameter, and the result has the
+   * type of what the task returns. On an untyped pool, the type argument says the result's
+   * type.
+   *
    * @example
    * ```ts
-   * const n = await pool.do<number>(30, { task: 'fib', timeout: 5_000 });
+   * const n = await pool.do<number>(30, { task: 'fib', timeout: 5_000 }); // untyped
+   * const m = await typed.do(30, { task: 'fib' }); // Pool<typeof import('./math.js')>: number
    * ```
    */
-  do<R = unknown>(input: unknown, options?: JobOptions): Promise<R> {
+  do<R = unknown>(input: Untyped<M, unknown>, options?: JobOptions): Promise<R>;
+  do<K extends TaskName<M> = DefaultTask<M>>(
+    input: TaskInput<M, K>,
+    options?: TaskJobOptions<M, K>,
+  ): Promise<TaskResult<M, K>>;
+  do(input: unknown, options?: JobOptions): Promise<unknown> {
+    return this.#do(input, options);
+  }
+
+  #do(input: unknown, options: JobOptions | undefined): Promise<unknown> {
     let job: Job;
     try {
       const checked = checkJobOptions(options);
@@ -90,9 +130,9 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
         const { dedupe, signal, ...rest } = checked;
         return this.#coalescer.run(
           dedupe,
-          (shared) => this.do(input, { ...rest, signal: shared }),
+          (shared) => this.#do(input, { ...rest, signal: shared }),
           signal,
-        ) as Promise<R>;
+        );
       }
       job = new Job(this.#engine.nextId(), input, checked, this.#options);
     } catch (error) {
@@ -100,7 +140,7 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
       return Promise.reject(error);
     }
-    const promise = job.promise() as Promise<R>;
+    const promise = job.promise();
     this.#engine.submit(job);
     return promise;
   }
@@ -111,16 +151,24 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
    * (at most `window`, default `threads × 2048`, taken and not yet yielded), so a large
    * batch does not hold a job object per input at once.
    *
+   * Typed like {@link Pool.do}: on a `Pool<M>`, the inputs and each outcome's `value` have
+   * the task's types.
+   *
    * @example
    * ```ts
    * for await (const o of pool.execute(files, { task: 'hash' })) if (!o.ok) failed.push(o.input);
    * ```
    */
   execute<I = unknown, R = unknown>(
-    inputs: Iterable<I>,
+    inputs: Untyped<M, Iterable<I>>,
     options?: StreamOptions<I>,
-  ): AsyncIterableIterator<Outcome<I, R>> {
-    return new OutcomeStream<I, R>(this.#engine, this.#options, inputs, options, false);
+  ): AsyncIterableIterator<Outcome<I, R>>;
+  execute<K extends TaskName<M> = DefaultTask<M>>(
+    inputs: Iterable<TaskInput<M, K>>,
+    options?: TaskStreamOptions<M, K>,
+  ): AsyncIterableIterator<Outcome<TaskInput<M, K>, TaskResult<M, K>>>;
+  execute(inputs: Iterable<unknown>, options?: StreamOptions): AsyncIterableIterator<Outcome> {
+    return new OutcomeStream(this.#engine, this.#options, inputs, options, false);
   }
 
   /**
@@ -129,16 +177,27 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
    * Breaking out of the loop stops pulling, drops queued jobs and waits for running ones.
    * A source that throws ends the output with that error after in-flight jobs settle.
    *
+   * Typed like {@link Pool.do}: on a `Pool<M>`, the source's items and each outcome's
+   * `value` have the task's types.
+   *
    * @example
    * ```ts
    * for await (const o of pool.wrap(readLines(file), { task: 'parse' })) write(o);
    * ```
    */
   wrap<I = unknown, R = unknown>(
-    source: AsyncIterable<I> | Iterable<I>,
+    source: Untyped<M, AsyncIterable<I> | Iterable<I>>,
     options?: StreamOptions<I>,
-  ): AsyncIterableIterator<Outcome<I, R>> {
-    return new OutcomeStream<I, R>(this.#engine, this.#options, source, options, true);
+  ): AsyncIterableIterator<Outcome<I, R>>;
+  wrap<K extends TaskName<M> = DefaultTask<M>>(
+    source: AsyncIterable<TaskInput<M, K>> | Iterable<TaskInput<M, K>>,
+    options?: TaskStreamOptions<M, K>,
+  ): AsyncIterableIterator<Outcome<TaskInput<M, K>, TaskResult<M, K>>>;
+  wrap(
+    source: AsyncIterable<unknown> | Iterable<unknown>,
+    options?: StreamOptions,
+  ): AsyncIterableIterator<Outcome> {
+    return new OutcomeStream(this.#engine, this.#options, source, options, true);
   }
 
   /**
@@ -182,7 +241,8 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
   }
 
   /**
-   * A typed proxy of the task module: each method is a task, each call a pool job.
+   * A typed proxy of the task module: each method is a task, each call a pool job. The
+   * module's type defaults to the pool's.
    *
    * @example
    * ```ts
@@ -190,8 +250,8 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
    * const n: number = await math.fib(30, { timeout: 1_000 });
    * ```
    */
-  proxy<M>(): PoolProxy<M> {
-    return makeProxy<M>((task, input, options) => this.do(input, { ...options, task }));
+  proxy<P = M>(): PoolProxy<P> {
+    return makeProxy<P>((task, input, options) => this.#do(input, { ...options, task }));
   }
 
   /**

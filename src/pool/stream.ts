@@ -10,6 +10,7 @@ import { AbortError, InvalidOptionError } from '../util/errors.js';
 import { Job, checkJobOptions, type JobOptions, type JobOwner } from './job.js';
 import { checkInteger, type ResolvedOptions } from './options.js';
 import { checkKey } from '../keyed/key-table.js';
+import type { TaskInput, TaskName } from './proxy.js';
 
 /** One job's outcome in `execute`/`wrap`. `index` is the input's position in the source. */
 export type Outcome<I = unknown, R = unknown> =
@@ -33,7 +34,19 @@ export interface StreamOptions<I = unknown> extends Omit<
   window?: number;
   /** Objects to move (not copy) with each input. */
   transfer?: (input: I) => readonly Transferable[];
+  /**
+   * Called on the main thread with each value a job passes to `ctx.progress()`, and the
+   * index of the job's input in the source (its outcome's `index`). Not called once the
+   * consumer has stopped reading or the stream was aborted.
+   */
+  onProgress?: (index: number, value: unknown) => void;
 }
+
+/** Options for `execute` and `wrap` on a typed pool: `task`, if given, is one of the module's tasks. */
+export type TaskStreamOptions<M, K extends TaskName<M>> = Omit<
+  StreamOptions<TaskInput<M, K>>,
+  'task'
+> & { task?: K };
 
 type Source<I> = Iterator<I> | AsyncIterator<I>;
 
@@ -43,6 +56,7 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
   readonly #jobOptions: JobOptions;
   readonly #transfer: ((input: I) => readonly Transferable[]) | undefined;
   readonly #key: ((input: I, index: number) => string | undefined) | undefined;
+  readonly #onProgress: ((index: number, value: unknown) => void) | undefined;
   readonly #window: number;
   readonly #ordered: boolean;
   readonly #source: Source<I>;
@@ -90,7 +104,7 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
     if (raw !== undefined && (typeof raw !== 'object' || raw === null)) {
       throw new InvalidOptionError('options', 'an object', raw);
     }
-    const { ordered, window, transfer, signal, key, ...jobOptions } = options ?? {};
+    const { ordered, window, transfer, signal, key, onProgress, ...jobOptions } = options ?? {};
     // The stream, not each job, listens to the signal: jobs carry no signal of their own.
     this.#jobOptions = checkJobOptions(jobOptions);
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
@@ -104,6 +118,14 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
       throw new InvalidOptionError('key', 'a function of the input and its index', key);
     }
     this.#key = key;
+    if (onProgress !== undefined && typeof onProgress !== 'function') {
+      throw new InvalidOptionError(
+        'onProgress',
+        'a function of the index and the value',
+        onProgress,
+      );
+    }
+    this.#onProgress = onProgress;
     this.#ordered = ordered === true;
     // execute takes its in-memory batch as the pool has room too: jobs that exist only
     // while needed keep the garbage collector's work small. Its window is just larger.
@@ -306,6 +328,22 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
     }
   }
 
+  /**
+   * The shared job options, or with `onProgress`, a copy whose listener knows the input's
+   * index: a job's listener gets only the value, and the engine's jobs stay unaware of streams.
+   */
+  #jobOptionsFor(index: number): JobOptions {
+    const listener = this.#onProgress;
+    if (listener === undefined) return this.#jobOptions;
+    return {
+      ...this.#jobOptions,
+      onProgress: (value) => {
+        // Progress of a job whose outcome the consumer will never see is not reported either.
+        if (!this.#finished && !this.#discard) listener(index, value);
+      },
+    };
+  }
+
   /** Inputs taken and not yet handed to the consumer. */
   #held(): number {
     return this.#inFlight + this.#ready.length + this.#early.size;
@@ -319,19 +357,28 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
       return;
     }
     const input = r.value;
-    const job = new Job(this.#engine.nextId(), input, this.#jobOptions, this.#pool);
-    job.index = this.#taken++;
-    if (this.#transfer !== undefined) job.transfer = this.#transfer(input);
-    job.ownedBy(this);
+    const index = this.#taken++;
+    const transfer = this.#transfer === undefined ? {} : { transfer: this.#transfer(input) };
     this.#inFlight++;
+    let key: string | undefined;
+    let keyError: { error: unknown } | undefined;
     if (this.#key !== undefined) {
       try {
-        const key = this.#key(input, job.index);
-        job.key = key === undefined ? undefined : checkKey(key);
+        const k = this.#key(input, index);
+        key = k === undefined ? undefined : checkKey(k);
       } catch (error) {
-        job.settle(false, error); // this input's outcome, not the stream's end
-        return;
+        keyError = { error };
       }
+    }
+    const job = new Job(this.#engine.nextId(), input, this.#jobOptionsFor(index), this.#pool, {
+      index,
+      owner: this,
+      ...transfer,
+      ...(this.#key === undefined ? {} : { key }),
+    });
+    if (keyError !== undefined) {
+      job.settle(false, keyError.error); // this input's outcome, not the stream's end
+      return;
     }
     this.#engine.submit(job);
   }

@@ -3,34 +3,11 @@
  * Shared by both sides; each side switches exhaustively on `type` and fails loudly
  * on anything else. Payloads stay `unknown` until the receiving side checks them.
  *
- * Jobs and results travel in batches as flat arrays (a fixed stride per entry):
- * cloning one array of primitives is much cheaper than cloning an array of objects.
+ * Jobs and results travel in batches as flat arrays: their layout is in `codec.ts`.
  */
 import type { MessagePort } from 'node:worker_threads';
 import { InternalError } from '../util/errors.js';
 import type { WireError } from './wire-error.js';
-
-/** Flags carried with each job. */
-export const JobFlag = {
-  /** The caller listens for progress: the worker posts `progress` messages. */
-  Progress: 1,
-  /** The job has a timeout: the worker posts `started` so the pool starts its clock. */
-  Timed: 2,
-} as const;
-
-/** Entries per job in {@link RunMessage.batch}: id, task index, input, tries << 2 | flags. */
-export const RUN_STRIDE = 4;
-/** Entries per result in {@link ResultsMessage.batch}: id, status, value or error. */
-export const RESULT_STRIDE = 3;
-
-/** Status of one result in a {@link ResultsMessage}. */
-export const ResultStatus = {
-  Ok: 0,
-  Error: 1,
-  /** Given back by the worker before it started (cancelled, or stolen for another thread). */
-  Dropped: 2,
-} as const;
-export type ResultStatus = (typeof ResultStatus)[keyof typeof ResultStatus];
 
 /** Slots of {@link BootData.progress}. */
 export const STARTED = 0;
@@ -236,16 +213,6 @@ export interface BootData {
   /** The keyed targets' shared counters, and the keys known so far with their slots. */
   keyCounters: Int32Array;
   keySlots: [string, number][];
-}
-
-/** Packs tries and flags into one number for the wire. */
-export function packMeta(tries: number, flags: number): number {
-  return tries * 4 + flags;
-}
-
-/** Unpacks what {@link packMeta} packed. */
-export function unpackMeta(meta: number): { tries: number; flags: number } {
-  return { tries: Math.floor(meta / 4), flags: meta & 3 };
 }
 
 /** Thrown by either side on a message it does not know: a bug, never user error. */

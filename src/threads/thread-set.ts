@@ -6,90 +6,66 @@
 import { Deque } from '../util/deque.js';
 import { DataCloneError, InvalidOptionError } from '../util/errors.js';
 import type { ResolvedOptions } from '../pool/options.js';
-import { WorkerHandle, type KeySnapshot, type WorkerListener } from './thread.js';
-
-/** What the thread set reports to the engine (what the threads themselves say goes to the listener). */
-export interface ThreadSetHost {
-  /** A thread did not finish starting within `startupTimeout`. */
-  startupTimedOut(worker: WorkerHandle): void;
-  /** A thread could not be created after the first one was (the `workerData` became uncloneable). */
-  spawnFailed(error: Error): void;
-  /** A thread was created (hook: sticky broadcasts are sent to it before any job). */
-  spawned(worker: WorkerHandle): void;
-}
+import { ThreadHandle, type KeySource, type ThreadEvents } from './thread.js';
 
 export class ThreadSet {
   readonly #options: ResolvedOptions;
-  readonly #listener: WorkerListener;
-  readonly #host: ThreadSetHost;
-  /** What a new thread is told about keyed targets. */
-  readonly #keys: () => KeySnapshot;
+  /** Hears every thread's events. */
+  readonly #events: ThreadEvents;
   /** Every live thread. */
-  readonly #all = new Set<WorkerHandle>();
-  /** The start-up timer of each thread that has one. */
-  readonly #startTimers = new Map<WorkerHandle, NodeJS.Timeout>();
+  readonly #all = new Set<ThreadHandle>();
   /** Whether a thread was ever created: until then a creation error is thrown to the constructor. */
   #created = false;
   /** Threads with room, in the order they announced it. */
-  readonly ready = new Deque<WorkerHandle>();
+  readonly #ready = new Deque<ThreadHandle>();
+  /** The threads in {@link #ready}. */
+  readonly #inReady = new Set<ThreadHandle>();
   /** Threads wanted. */
-  target: number;
+  #target: number;
 
-  constructor(
-    options: ResolvedOptions,
-    listener: WorkerListener,
-    keys: () => KeySnapshot,
-    host: ThreadSetHost,
-  ) {
+  constructor(options: ResolvedOptions, events: ThreadEvents) {
     this.#options = options;
-    this.#listener = listener;
-    this.#keys = keys;
-    this.#host = host;
-    this.target = options.threads;
+    this.#events = events;
+    this.#target = options.threads;
   }
 
   get size(): number {
     return this.#all.size;
   }
 
-  [Symbol.iterator](): IterableIterator<WorkerHandle> {
+  /** Threads wanted. */
+  get target(): number {
+    return this.#target;
+  }
+
+  [Symbol.iterator](): IterableIterator<ThreadHandle> {
     return this.#all.values();
   }
 
   /**
-   * Starts a thread. Throws `ERR_INVALID_OPTION` (execArgv) or `ERR_DATA_CLONE` (workerData)
-   * when the first thread cannot be created; a later failure is reported to the host.
+   * Starts a thread, told the keyed targets' state `keys`. Throws `ERR_INVALID_OPTION`
+   * (execArgv) or `ERR_DATA_CLONE` (workerData) when it cannot be created.
    */
-  spawn(): void {
-    let worker: WorkerHandle;
+  spawn(keys: KeySource): void {
+    let thread: ThreadHandle;
     try {
-      worker = new WorkerHandle(this.#options, this.#listener, this.#keys());
+      thread = new ThreadHandle(this.#options, keys, this.#events);
     } catch (error) {
-      const typed = creationError(error, this.#options);
-      if (!this.#created) throw typed;
-      this.#host.spawnFailed(typed);
-      return;
+      throw creationError(error, this.#options);
     }
     this.#created = true;
-    this.#all.add(worker);
-    this.#host.spawned(worker);
-    const limit = this.#options.startupTimeout;
-    if (limit > 0) {
-      const timer = setTimeout(() => {
-        this.#startTimers.delete(worker);
-        const starting = worker.state === 'starting' || worker.state === 'retiring';
-        if (starting && !worker.everReady) this.#host.startupTimedOut(worker);
-      }, limit);
-      // The starting thread itself keeps the process alive; the timer need not.
-      timer.unref();
-      this.#startTimers.set(worker, timer);
-    }
+    this.#all.add(thread);
+    // Before any job can be sent to it (sticky broadcasts go first: src/pool/broadcast.ts).
+    this.#events(thread, { type: 'spawned' });
   }
 
-  delete(worker: WorkerHandle): void {
-    this.#all.delete(worker);
-    clearTimeout(this.#startTimers.get(worker));
-    this.#startTimers.delete(worker);
+  /** Whether a thread was ever created (a later creation failure fails the pool instead). */
+  get created(): boolean {
+    return this.#created;
+  }
+
+  delete(thread: ThreadHandle): void {
+    this.#all.delete(thread);
   }
 
   /** Threads that are or will be taking jobs (not retiring, closing or exited). */
@@ -111,24 +87,55 @@ export class ThreadSet {
     return false;
   }
 
+  // ------------------------------------------------------------- the ready-queue
+
   /** Puts a thread with room into the ready-queue. */
-  offer(worker: WorkerHandle): void {
-    if (worker.inReady || worker.state !== 'ready') return;
-    worker.inReady = true;
-    this.ready.push(worker);
+  offer(thread: ThreadHandle): void {
+    if (thread.state !== 'ready' || this.#inReady.has(thread)) return;
+    this.#inReady.add(thread);
+    this.#ready.push(thread);
   }
 
-  /** Starts threads up to the wanted count. */
-  replenish(): void {
-    for (let n = this.live(); n < this.target; n++) this.spawn();
+  /** Threads in the ready-queue. */
+  get readyCount(): number {
+    return this.#ready.length;
+  }
+
+  /** The thread at the head of the ready-queue. */
+  nextReady(): ThreadHandle | undefined {
+    return this.#ready.peek();
+  }
+
+  /** Takes the head out of the ready-queue (it has no room). */
+  dropReady(): void {
+    const thread = this.#ready.shift();
+    if (thread !== undefined) this.#inReady.delete(thread);
+  }
+
+  /** Moves the head of the ready-queue to its end. */
+  rotateReady(): void {
+    const thread = this.#ready.shift();
+    if (thread !== undefined) this.#ready.push(thread);
+  }
+
+  // ------------------------------------------------------------- how many
+
+  /** Starts threads up to the wanted count (throws as {@link spawn} does). */
+  replenish(keys: KeySource): void {
+    for (let n = this.live(); n < this.#target; n++) this.spawn(keys);
+  }
+
+  /** Changes the wanted count without starting or retiring threads (the pool is closing). */
+  setTarget(threads: number): void {
+    this.#target = threads;
   }
 
   /** Changes the wanted count; extra threads finish their jobs, run `cleanup()` and exit. */
-  resize(threads: number): void {
-    this.target = threads;
+  resize(threads: number, keys: KeySource): void {
+    this.#target = threads;
     let excess = this.live() - threads;
     if (excess < 0) {
-      this.replenish();
+      this.replenish(keys);
       return;
     }
     // Retire idle threads first, then busy ones (after their jobs), then ones still starting.
@@ -136,7 +143,7 @@ export class ThreadSet {
     for (const w of order) {
       if (excess <= 0) break;
       if (w.state === 'ready' && w.load === 0) w.close();
-      else if (w.state === 'ready' || w.state === 'starting') w.state = 'retiring';
+      else if (w.state === 'ready' || w.state === 'starting') w.retire();
       else continue;
       excess--;
     }
@@ -151,6 +158,11 @@ export class ThreadSet {
 
   terminateAll(reason: Error): void {
     for (const w of this.#all) w.terminate(reason);
+  }
+
+  /** Tells every thread about a new key (and the counters' new buffer, if they grew). */
+  sendKey(key: string, slot: number, counters: Int32Array | undefined): void {
+    for (const w of this.#all) w.sendKey(key, slot, counters);
   }
 }
 
@@ -171,7 +183,7 @@ function creationError(error: unknown, options: ResolvedOptions): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
-function rank(w: WorkerHandle): number {
+function rank(w: ThreadHandle): number {
   if (w.state === 'ready') return w.load === 0 ? 0 : 1;
   return 2;
 }

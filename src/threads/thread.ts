@@ -1,27 +1,25 @@
 /**
- * The main thread's handle on one worker thread: starts it, carries jobs to it
- * over its own MessagePort, keeps the jobs it holds, and reports what the thread
- * says and how it ends. Decisions (retry, replace, fail) belong to the engine.
+ * The main thread's handle on one worker thread: starts it, carries jobs to it over its
+ * own MessagePort, keeps the jobs it holds (with their sequence numbers there), and
+ * reports what the thread says and how it ends as one typed event. It owns all of its
+ * own state; decisions (retry, replace, fail) belong to the engine.
  */
 import type { Transferable } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import type { Job } from '../pool/job.js';
+import type { Phase } from './triage.js';
+import { HeldJobs } from './held-jobs.js';
 import {
   CANCELS,
-  FINISHED,
-  JobFlag,
   PROGRESS_BYTES,
-  STARTED,
-  packMeta,
   unknownMessage,
   type BootData,
-  type BroadcastResultMessage,
-  type BroadcastStartedMessage,
   type FromWorker,
   type ToWorker,
 } from '../protocol/messages.js';
+import { jobFlags, pushJob } from '../protocol/codec.js';
 import type { ResolvedOptions } from '../pool/options.js';
 import type { WireError } from '../protocol/wire-error.js';
 import { StdioWatch } from './stdio-watch.js';
@@ -31,59 +29,42 @@ const runtime = new URL('../../workers/runtime.js', import.meta.url);
 /** Where a thread is in its life. */
 export type WorkerState = 'starting' | 'ready' | 'retiring' | 'closing' | 'terminating' | 'exited';
 
-/** What a handle reports to the engine. */
-export interface WorkerListener {
-  ready(worker: WorkerHandle, tasks: string[]): void;
-  startFailed(
-    worker: WorkerHandle,
-    stage: 'load' | 'init',
-    error: WireError,
-    module: string | undefined,
-  ): void;
-  results(worker: WorkerHandle, batch: unknown[], busy: number): void;
-  started(worker: WorkerHandle, id: number): void;
-  progress(worker: WorkerHandle, id: number, value: unknown): void;
-  closed(worker: WorkerHandle): void;
-  exited(worker: WorkerHandle, error: unknown): void;
-  acquire(worker: WorkerHandle, req: number, key: string): void;
-  withdraw(worker: WorkerHandle, req: number): void;
-  release(worker: WorkerHandle, id: number): void;
-  /** A broadcast started or settled here (see src/pool/broadcast.ts). */
-  broadcast(worker: WorkerHandle, message: BroadcastStartedMessage | BroadcastResultMessage): void;
-}
+/**
+ * Everything a handle reports: what the thread said (the protocol's {@link FromWorker}),
+ * that it was created (the thread set says so, before any job can be sent to it), that it
+ * did not finish starting within `startupTimeout`, and its exit (`error` undefined when the
+ * exit was asked for).
+ */
+export type ThreadEvent =
+  FromWorker | { type: 'spawned' } | { type: 'startup-timeout' } | { type: 'exit'; error: unknown };
+
+/** Hears a handle's events. */
+export type ThreadEvents = (thread: ThreadHandle, event: ThreadEvent) => void;
 
 /** What a new thread is told about keyed targets. */
-export interface KeySnapshot {
-  counters: Int32Array;
-  slots: [string, number][];
+export interface KeySource {
+  readonly counters: Int32Array;
+  entries(): [string, number][];
 }
 
-export class WorkerHandle {
+export class ThreadHandle {
   readonly threadId: number;
-  state: WorkerState = 'starting';
+  #state: WorkerState = 'starting';
   /** Jobs sent to this thread and not yet answered, by id. */
-  readonly jobs = new Map<number, Job>();
+  readonly #jobs: HeldJobs;
   /** Whether the thread ever became ready (a death before that is a start-up failure). */
-  everReady = false;
+  #everReady = false;
   /** Lease requests from this thread still waiting: request id -> withdraw. */
-  readonly acquires = new Map<number, () => void>();
-  /** Whether the handle sits in the engine's ready-queue. */
-  inReady = false;
-  /** Why we terminated the thread, when we did; becomes the `cause` of what its jobs reject with. */
-  killReason: Error | undefined;
-  /** Sequence number of the last job sent. */
-  #sent = 0;
-  /**
-   * Sequence numbers of jobs that left this thread before it started them (given back, or
-   * cancelled): with {@link #sent} and the STARTED counter they tell how many jobs the
-   * thread holds unstarted. Those at or below STARTED no longer matter and are pruned.
-   */
-  #dropped: number[] = [];
+  readonly #acquires = new Map<number, () => void>();
+  /** Why we terminated the thread, when we did. */
+  #killReason: Error | undefined;
+  /** Fires if the thread has not finished starting within `startupTimeout`. */
+  #startTimer: NodeJS.Timeout | undefined;
   /** The thread's progress counters (see {@link BootData.progress}). */
   readonly #progress: Int32Array;
   readonly #worker: Worker;
   readonly #port: MessagePort;
-  readonly #listener: WorkerListener;
+  readonly #events: ThreadEvents;
   /** The last 'error' event, reported with the exit that follows it. */
   #error: unknown;
   /** terminate() was called. */
@@ -95,11 +76,12 @@ export class WorkerHandle {
   /** Whether what the thread wrote to stdout/stderr before its last results is still on the way. */
   readonly #stdio: StdioWatch;
 
-  constructor(options: ResolvedOptions, listener: WorkerListener, keys: KeySnapshot) {
-    this.#listener = listener;
+  constructor(options: ResolvedOptions, keys: KeySource, events: ThreadEvents) {
+    this.#events = events;
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
     this.#progress = new Int32Array(new SharedArrayBuffer(PROGRESS_BYTES));
+    this.#jobs = new HeldJobs(this.#progress);
     const boot: BootData = {
       module: options.module,
       ...(options.modules === undefined ? {} : { modules: options.modules }),
@@ -108,7 +90,7 @@ export class WorkerHandle {
       concurrency: options.concurrency,
       workerData: options.workerData,
       keyCounters: keys.counters,
-      keySlots: keys.slots,
+      keySlots: keys.entries(),
     };
     this.#worker = new Worker(runtime, {
       workerData: boot,
@@ -130,68 +112,80 @@ export class WorkerHandle {
     this.#worker.on('exit', (code) => {
       this.#onExit(code);
     });
+    if (options.startupTimeout > 0) {
+      this.#startTimer = setTimeout(() => {
+        this.#startTimer = undefined;
+        if (!this.#everReady && (this.#state === 'starting' || this.#state === 'retiring')) {
+          this.#events(this, { type: 'startup-timeout' });
+        }
+      }, options.startupTimeout);
+      // The starting thread itself keeps the process alive; the timer need not.
+      this.#startTimer.unref();
+    }
+  }
+
+  get state(): WorkerState {
+    return this.#state;
+  }
+
+  /** Whether the thread ever became ready (a death before that is a start-up failure). */
+  get everReady(): boolean {
+    return this.#everReady;
+  }
+
+  /** Why the pool terminated the thread, when it did. */
+  get killReason(): Error | undefined {
+    return this.#killReason;
   }
 
   /** Jobs this thread holds (running or waiting in its own queue). */
   get load(): number {
-    return this.jobs.size;
+    return this.#jobs.size;
   }
 
-  /**
-   * How far the thread got with a job sent here, from the shared counters. (A job given
-   * back by a steal whose `Dropped` answer is still in transit when the thread dies is
-   * judged by the counters too: at worst it is charged a try it did not use.)
-   */
-  phase(job: Job): 'unstarted' | 'running' | 'finished' {
-    if (job.seq > Atomics.load(this.#progress, STARTED)) return 'unstarted';
-    return job.seq <= Atomics.load(this.#progress, FINISHED) ? 'finished' : 'running';
+  /** The job of that id, if this thread holds it. */
+  job(id: number): Job | undefined {
+    return this.#jobs.get(id);
   }
 
-  /**
-   * Jobs this thread holds and has not started (prefetched), in O(jobs given back
-   * meanwhile) rather than O(jobs held). (A job answered `Ok` has started: the thread
-   * stores STARTED before it posts the result.)
-   */
+  /** Whether this thread holds the job. */
+  holds(job: Job): boolean {
+    return this.#jobs.holds(job);
+  }
+
+  /** The jobs this thread holds, in the order they were sent. */
+  jobs(): IterableIterator<Job> {
+    return this.#jobs.jobs();
+  }
+
+  /** An idle thread is being let go (resize): it takes no more jobs. */
+  retire(): void {
+    if (this.#state === 'ready' || this.#state === 'starting') this.#state = 'retiring';
+  }
+
+  /** How far the thread got with a job it holds (see {@link HeldJobs.phase}). */
+  phase(job: Job): Phase {
+    return this.#jobs.phase(job);
+  }
+
+  /** Jobs this thread holds and has not started. */
   prefetched(): number {
-    const last = Atomics.load(this.#progress, STARTED);
-    let n = this.#sent - last;
-    const dropped = this.#dropped;
-    for (let i = dropped.length - 1; i >= 0; i--) {
-      if ((dropped[i] as number) > last) n--;
-      else {
-        dropped[i] = dropped[dropped.length - 1] as number;
-        dropped.pop();
-      }
-    }
-    return Math.max(0, n);
+    return this.#jobs.prefetched();
   }
 
-  /** A job held here leaves before the thread started it (see {@link prefetched}). */
+  /** A job held here leaves before the thread started it. */
   forget(job: Job): void {
-    this.#dropped.push(job.seq);
-    if (this.#dropped.length > 64) this.prefetched(); // prunes
+    this.#jobs.forget(job);
   }
 
   /** Jobs held here that the thread has not started (and that are not already asked back). */
   unstarted(): number {
-    const last = Atomics.load(this.#progress, STARTED);
-    let n = 0;
-    for (const job of this.jobs.values()) if (job.seq > last && !job.stolen && !job.settled) n++;
-    return n;
+    return this.#jobs.unstarted();
   }
 
   /** Asks the thread to give back its newest `count` unstarted jobs. */
   steal(count: number): void {
-    const last = Atomics.load(this.#progress, STARTED);
-    const held = [...this.jobs.values()];
-    let marked = 0;
-    for (let i = held.length - 1; i >= 0 && marked < count; i--) {
-      const job = held[i] as Job;
-      if (job.seq <= last) break;
-      if (job.stolen || job.settled) continue;
-      job.stolen = true;
-      marked++;
-    }
+    this.#jobs.markStolen(count);
     const message: ToWorker = { type: 'steal', count };
     this.#port.postMessage(message);
   }
@@ -220,32 +214,24 @@ export class WorkerHandle {
   }
 
   #post(jobs: Job[], taskIndex: ReadonlyMap<string, number>): void {
-    // Filled by push: a packed array is cloned densely; a preallocated (holey) one is
-    // cloned key by key, which is much slower.
     const batch: unknown[] = [];
     let transfer: Transferable[] | undefined;
     let task = '';
-    let index: number | undefined;
+    let index = 0;
     for (const job of jobs) {
-      const flags =
-        (job.onProgress === undefined ? 0 : JobFlag.Progress) |
-        (job.timeout > 0 ? JobFlag.Timed : 0);
       if (job.task !== task) {
         task = job.task;
-        index = taskIndex.get(task);
+        index = taskIndex.get(task) as number; // the scheduler sends only known tasks
       }
-      batch.push(job.id, index, job.input, packMeta(job.tries + 1, flags));
+      const flags = jobFlags(job.onProgress !== undefined, job.timeout > 0);
+      pushJob(batch, job.id, index, job.input, job.tries, flags);
       if (job.transfer !== undefined && job.transfer.length > 0) {
         transfer = transfer === undefined ? [...job.transfer] : transfer.concat(job.transfer);
       }
     }
     const message: ToWorker = { type: 'run', batch };
     this.#port.postMessage(message, transfer);
-    for (const job of jobs) {
-      job.seq = ++this.#sent;
-      job.tries++;
-      this.jobs.set(job.id, job);
-    }
+    this.#jobs.add(jobs);
     this.#updateRef();
   }
 
@@ -274,7 +260,7 @@ export class WorkerHandle {
 
   /** Takes every message the thread has posted and this thread has not read yet. */
   drain(): void {
-    if (this.state === 'exited') return;
+    if (this.#state === 'exited') return;
     for (
       let m = receiveMessageOnPort(this.#port);
       m !== undefined;
@@ -286,7 +272,7 @@ export class WorkerHandle {
 
   /** Tells the thread about a new key (and the counters' new buffer, if they grew). */
   sendKey(key: string, slot: number, counters: Int32Array | undefined): void {
-    if (this.state === 'exited') return;
+    if (this.#state === 'exited') return;
     const message: ToWorker =
       counters === undefined ? { type: 'key', key, slot } : { type: 'key', key, slot, counters };
     this.#port.postMessage(message);
@@ -294,13 +280,13 @@ export class WorkerHandle {
 
   /** Answers the thread's lease request `req`. */
   answerLease(req: number, id: number, error: WireError | undefined): void {
-    if (this.state === 'exited') return;
+    if (this.#state === 'exited') return;
     const message: ToWorker =
       error === undefined ? { type: 'lease', req, id } : { type: 'lease', req, id, error };
     this.#port.postMessage(message);
   }
 
-  /** Sends a broadcast (hook: see src/pool/broadcast.ts). Throws if `input` cannot be cloned. */
+  /** Sends a broadcast (src/pool/broadcast.ts). Throws if `input` cannot be cloned. */
   broadcast(id: number, task: number, input: unknown): void {
     const message: ToWorker = { type: 'broadcast', id, task, input };
     this.#port.postMessage(message);
@@ -310,7 +296,7 @@ export class WorkerHandle {
 
   /** Asks an idle thread to run `cleanup()` and stop. */
   close(): void {
-    this.state = 'closing';
+    this.#state = 'closing';
     this.#updateRef();
     const message: ToWorker = { type: 'close' };
     this.#port.postMessage(message);
@@ -318,25 +304,37 @@ export class WorkerHandle {
 
   /** Terminates the thread (once); `exited` follows. */
   terminate(reason?: Error): void {
-    if (this.#terminating || this.state === 'exited') return;
+    if (this.#terminating || this.#state === 'exited') return;
     this.#terminating = true;
-    this.killReason = reason;
-    this.state = 'terminating'; // takes no more jobs
+    this.#killReason = reason;
+    this.#state = 'terminating'; // takes no more jobs
     void this.#worker.terminate();
   }
 
   /** Forgets a job (answered, or given up on); keeps the process alive only while jobs are held. */
   release(id: number): void {
-    this.jobs.delete(id);
-    if (this.jobs.size === 0) this.#updateRef();
+    this.#jobs.delete(id);
+    if (this.#jobs.size === 0) this.#updateRef();
+  }
+
+  /** Keeps the withdraw function of a lease request still waiting. */
+  waitLease(req: number, withdraw: () => void): void {
+    this.#acquires.set(req, withdraw);
+  }
+
+  /** A lease request is answered or withdrawn: returns its withdraw function, if it waited. */
+  leaseDone(req: number): (() => void) | undefined {
+    const withdraw = this.#acquires.get(req);
+    this.#acquires.delete(req);
+    return withdraw;
   }
 
   #updateRef(): void {
-    if (this.state === 'exited') return;
+    if (this.#state === 'exited') return;
     const want =
-      this.state === 'starting' ||
-      this.state === 'closing' ||
-      this.jobs.size > 0 ||
+      this.#state === 'starting' ||
+      this.#state === 'closing' ||
+      this.#jobs.size > 0 ||
       this.#broadcasts > 0 ||
       this.#stdio.behind;
     if (want === this.#refed) return;
@@ -349,64 +347,52 @@ export class WorkerHandle {
     switch (message.type) {
       case 'results':
         this.#stdio.expect(message.stdio);
-        this.#listener.results(this, message.batch, message.busy);
-        return;
-      case 'started':
-        this.#listener.started(this, message.id);
-        return;
-      case 'progress':
-        this.#listener.progress(this, message.id, message.value);
-        return;
+        break;
       case 'ready':
-        if (this.state === 'starting') this.state = 'ready';
-        this.everReady = true;
+        if (this.#state === 'starting') this.#state = 'ready';
+        this.#everReady = true;
+        clearTimeout(this.#startTimer);
         this.#updateRef();
-        this.#listener.ready(this, message.tasks);
-        return;
-      case 'start-failed':
-        this.#listener.startFailed(this, message.stage, message.error, message.module);
-        return;
+        break;
       case 'closed':
         // Terminating the thread would lose what it wrote and Node has not carried over yet.
         this.#stdio.expect(message.stdio);
         this.#stdio.whenCaughtUp(() => {
-          this.#listener.closed(this);
+          this.#events(this, message);
         });
         return;
-      case 'acquire':
-        this.#listener.acquire(this, message.req, message.key);
-        return;
-      case 'withdraw':
-        this.#listener.withdraw(this, message.req);
-        return;
-      case 'release':
-        this.#listener.release(this, message.id);
-        return;
-      case 'broadcast-started': // hook (broadcast)
-        this.#listener.broadcast(this, message);
-        return;
-      case 'broadcast-result': // hook (broadcast)
+      case 'broadcast-result':
         this.#broadcasts--;
         this.#updateRef();
-        this.#listener.broadcast(this, message);
-        return;
+        break;
+      case 'broadcast-started':
+      case 'started':
+      case 'progress':
+      case 'start-failed':
+      case 'acquire':
+      case 'withdraw':
+      case 'release':
+        break;
       default:
         unknownMessage(message);
     }
+    this.#events(this, message);
   }
 
   #onExit(code: number): void {
+    clearTimeout(this.#startTimer);
     // Results the thread posted just before it died may still wait in the port.
     this.drain();
     // Asked to close (cleanup ran) or terminated with no reason (the pool is done with it).
     const planned =
-      this.killReason === undefined && (this.state === 'closing' || this.state === 'terminating');
-    this.state = 'exited';
+      this.#killReason === undefined &&
+      (this.#state === 'closing' || this.#state === 'terminating');
+    this.#state = 'exited';
     this.#port.close();
     // An exit we did not ask for is a crash, whatever its code (process.exit(0) included).
     const error = planned
       ? undefined
-      : (this.#error ?? this.killReason ?? new Error(`the thread exited with code ${code}`));
-    this.#listener.exited(this, error);
+      : (this.#error ?? this.#killReason ?? new Error(`the thread exited with code ${code}`));
+    this.#events(this, { type: 'exit', error });
   }
 }

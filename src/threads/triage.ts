@@ -34,14 +34,21 @@ export type Verdict =
 /**
  * The verdict for one job. `tries` counts the attempts started so far, this one included.
  * A finished job is run again only when it may run more than once at all (`maxTries > 1`),
- * since it may have had side effects.
+ * since it may have had side effects, or when `killedByPool`: the pool itself terminated
+ * the thread (another job's timeout, or an aborted job past `abortGrace`), so the loss of
+ * the result is the pool's doing, never the job's, and it runs again even with maxTries 1.
  */
-export function crashVerdict(phase: Phase, tries: number, maxTries: number): Verdict {
+export function crashVerdict(
+  phase: Phase,
+  tries: number,
+  maxTries: number,
+  killedByPool = false,
+): Verdict {
   switch (phase) {
     case 'unstarted':
       return 'requeue';
     case 'finished':
-      return maxTries > 1 ? 'rerun' : 'lost';
+      return maxTries > 1 || killedByPool ? 'rerun' : 'lost';
     case 'running':
       return tries < maxTries ? 'retry' : 'crashed';
   }

@@ -33,6 +33,9 @@ export const ERROR_CODES = [
   'ERR_STARTUP_TIMEOUT',
   'ERR_HOST_LOST',
   'ERR_PAYLOAD_TOO_LARGE',
+  'ERR_QUEUE_CONNECTION_CLOSED',
+  'ERR_QUEUE_SETUP',
+  'ERR_UNKNOWN_QUEUE',
   // In-flight primitives (src/inflight/errors.ts).
   'ERR_GROUP_COMPLETE',
   'ERR_GROUP_CLOSED',

@@ -1,17 +1,20 @@
 /**
  * `corral map` over 1,000,000 piped records runs in bounded memory: the input is read only
- * as fast as results are written. The CLI reports its peak RSS (`CORRAL_DEBUG_RSS=1`,
- * from `process.resourceUsage().maxRSS`, which covers the worker threads too).
+ * as fast as results are written. A preload (test/helpers/report-rss.mjs) reports the
+ * process's peak RSS on exit (`process.resourceUsage().maxRSS`, which covers the worker
+ * threads too).
  * Buffering the whole input would take well over the limit: the records alone are 123 MB
  * of text, several times that as objects. Needs the build (dist/).
  */
 import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import { beforeAll, expect, it } from 'vitest';
 import { TASKS, requireBuild, startMap, summary } from '../helpers/cli-map.js';
 
 beforeAll(requireBuild);
 
 const RECORDS = 1_000_000;
+const REPORT_RSS = fileURLToPath(new URL('../helpers/report-rss.mjs', import.meta.url));
 const LIMIT_KB = 300 * 1024;
 
 it('pipes 1,000,000 records through in bounded memory', { timeout: 120_000 }, async () => {
@@ -19,7 +22,7 @@ it('pipes 1,000,000 records through in bounded memory', { timeout: 120_000 }, as
   let sum = 0;
   let partial = '';
   const run = startMap([TASKS, '--task', 'id'], {
-    env: { CORRAL_DEBUG_RSS: '1' },
+    env: { NODE_OPTIONS: `--import=${REPORT_RSS}` },
     collect: false,
     onStdout: (chunk) => {
       const parts = (partial + chunk.toString()).split('\n');

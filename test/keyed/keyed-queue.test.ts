@@ -17,7 +17,7 @@ interface FakeJob {
   settled: boolean;
 }
 
-const asJob = (job: FakeJob): Job => job as unknown as Job;
+const asJob = (job: FakeJob): Job => job;
 const nameOf = (job: Job | undefined): string | undefined =>
   job === undefined ? undefined : (job as unknown as FakeJob).name;
 

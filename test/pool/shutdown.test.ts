@@ -93,3 +93,21 @@ describe('the process exits on its own', () => {
     expect(stdout).toBe('42');
   });
 });
+
+describe('cleanup errors', () => {
+  it("reports a cleanup() that throws as 'cleanupError', with the thread and the error", async () => {
+    const pool = new Pool({ module: fixture('cleanup-throws.mjs'), threads: 2 });
+    const reported: { threadId: number; error: unknown }[] = [];
+    const started: number[] = [];
+    pool.on('threadStart', ({ threadId }) => started.push(threadId));
+    pool.on('cleanupError', (info) => reported.push(info));
+    expect(await pool.do(1)).toBe(2);
+    await pool.ready();
+    await pool.shutdown();
+    expect(pool.state).toBe('closed');
+    expect(reported.map((r) => r.threadId).sort()).toEqual([...started].sort());
+    for (const { error } of reported) {
+      expect(error).toMatchObject({ name: 'RangeError', message: 'cleanup failed on purpose' });
+    }
+  });
+});

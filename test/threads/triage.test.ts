@@ -37,6 +37,28 @@ describe('crash triage', () => {
     expect(crashVerdict(phase, tries, maxTries)).toBe(verdict);
   });
 
+  it.each<[Phase, number, number, Verdict]>([
+    // The pool terminated the thread (another job's timeout, an abort past abortGrace):
+    // a finished job whose result was lost runs again, uncharged, even with maxTries 1.
+    ['finished', 1, 1, 'rerun'],
+    ['finished', 2, 2, 'rerun'],
+    // The other rules are the same whoever ended the thread.
+    ['unstarted', 1, 1, 'requeue'],
+    ['running', 1, 1, 'crashed'],
+    ['running', 1, 2, 'retry'],
+  ])(
+    'when the pool killed the thread, a %s job on try %i of %i: %s',
+    (phase, tries, maxTries, verdict) => {
+      expect(crashVerdict(phase, tries, maxTries, true)).toBe(verdict);
+    },
+  );
+
+  it('runs a finished job with maxTries 1 again only when the pool killed its thread', () => {
+    expect(crashVerdict('finished', 1, 1, false)).toBe('lost');
+    expect(crashVerdict('finished', 1, 1, true)).toBe('rerun');
+    expect(refundsTry(crashVerdict('finished', 1, 1, true))).toBe(true);
+  });
+
   it('charges a try only for a job cut off while running', () => {
     expect(refundsTry('requeue')).toBe(true);
     expect(refundsTry('rerun')).toBe(true);

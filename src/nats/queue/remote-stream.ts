@@ -1,0 +1,301 @@
+/**
+ * `execute` and `wrap` of a `RemotePool`: inputs in, outcomes out, with at most `window`
+ * inputs taken from the source and not yet handed to the consumer, wherever in the cluster
+ * they are (in the outbox, in the stream, on a host, in a result on its way back).
+ *
+ * Like the local pool's stream, except when it is left early (`break`) or aborted: a local
+ * pool waits for its running jobs, but a client cannot tell a job waiting in the queue from
+ * one running on a host, so every unsettled job is given up at once (see the outbox) and
+ * the stream ends without waiting for hosts.
+ *
+ * @module
+ */
+import {
+  AbortError,
+  InvalidOptionError,
+  type ExecutorStreamOptions,
+  type Outcome,
+} from '../../index.js';
+import type { QueueClient } from './client.js';
+import {
+  checkInteger,
+  checkRemoteJobOptions,
+  checkRemoteKey,
+  RemoteJob,
+  type JobDefaults,
+  type RemoteJobOwner,
+} from './remote-job.js';
+
+type Source<I> = Iterator<I> | AsyncIterator<I>;
+
+export class RemoteStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>, RemoteJobOwner {
+  readonly #client: QueueClient;
+  readonly #defaults: JobDefaults;
+  readonly #jobOptions: { task?: string; timeout?: number; maxTries?: number };
+  readonly #key: ((input: I, index: number) => string | undefined) | undefined;
+  readonly #window: number;
+  readonly #ordered: boolean;
+  readonly #source: Source<I>;
+  readonly #sync: boolean;
+  /** Outcomes ready for the consumer, in the order it gets them. */
+  #ready: Outcome<I, R>[] = [];
+  #readyHead = 0;
+  /** With `ordered`: outcomes that arrived before an earlier index did. */
+  readonly #early = new Map<number, Outcome<I, R>>();
+  #nextIndex = 0;
+  #taken = 0;
+  /** Jobs submitted and not settled. */
+  #inFlight = 0;
+  /** Outcomes are dropped: the stream was aborted or left. */
+  #discard = false;
+  #filling = false;
+  #pulling = false;
+  #sourceDone = false;
+  /** What the output ends with after the outcomes: the source's error or an abort. */
+  #error: unknown;
+  #failed = false;
+  #finished = false;
+  #waiter: ((result: IteratorResult<Outcome<I, R>>) => void) | undefined;
+  #waiterReject: ((error: unknown) => void) | undefined;
+  readonly #unlisten: (() => void) | undefined;
+
+  constructor(
+    client: QueueClient,
+    defaults: JobDefaults,
+    source: Iterable<I> | AsyncIterable<I>,
+    options: ExecutorStreamOptions<I> | undefined,
+    defaultWindow: number,
+  ) {
+    this.#client = client;
+    this.#defaults = defaults;
+    const { ordered, window, signal, key, ...jobOptions } = options ?? {};
+    this.#jobOptions = checkRemoteJobOptions(jobOptions);
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw new InvalidOptionError('signal', 'an AbortSignal', signal);
+    }
+    if (key !== undefined && typeof key !== 'function') {
+      throw new InvalidOptionError('key', 'a function of the input and its index', key);
+    }
+    this.#key = key;
+    this.#ordered = ordered === true;
+    this.#window = checkInteger('window', window ?? defaultWindow, 1);
+    if (Symbol.asyncIterator in source) {
+      this.#source = source[Symbol.asyncIterator]();
+      this.#sync = false;
+    } else if (Symbol.iterator in source) {
+      this.#source = source[Symbol.iterator]();
+      this.#sync = true;
+    } else {
+      throw new InvalidOptionError('inputs', 'an iterable or async iterable', source);
+    }
+    if (signal !== undefined) {
+      const onAbort = (): void => {
+        this.#stop(new AbortError(signal.reason));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#unlisten = () => {
+        signal.removeEventListener('abort', onAbort);
+      };
+      if (signal.aborted) onAbort();
+    }
+    this.#fill();
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<Outcome<I, R>>> {
+    const outcome = this.#shift();
+    if (outcome !== undefined) {
+      this.#fill();
+      return Promise.resolve({ value: outcome, done: false });
+    }
+    if (this.#finished || (this.#sourceDone && this.#inFlight === 0)) return this.#end();
+    return new Promise((resolve, reject) => {
+      this.#waiter = resolve;
+      this.#waiterReject = reject;
+    });
+  }
+
+  /** The consumer stopped early: stop pulling and give up every unsettled job. */
+  async return(): Promise<IteratorResult<Outcome<I, R>>> {
+    this.#finished = true;
+    this.#discard = true;
+    this.#unlisten?.();
+    this.#ready = [];
+    this.#readyHead = 0;
+    this.#early.clear();
+    this.#client.abandonOwned(this, new AbortError('the consumer stopped reading'));
+    await this.#closeSource();
+    return { value: undefined, done: true };
+  }
+
+  settled(job: RemoteJob, ok: boolean, value: unknown): void {
+    this.#inFlight--;
+    if (this.#discard || this.#finished) {
+      this.#wakeIfDone();
+      return;
+    }
+    const input = job.input as I;
+    const outcome: Outcome<I, R> = ok
+      ? { index: job.index, input, ok: true, value: value as R }
+      : { index: job.index, input, ok: false, error: value };
+    if (!this.#ordered) this.#deliver(outcome);
+    else if (outcome.index !== this.#nextIndex) this.#early.set(outcome.index, outcome);
+    else {
+      this.#deliver(outcome);
+      for (
+        let o = this.#early.get(++this.#nextIndex);
+        o !== undefined;
+        o = this.#early.get(++this.#nextIndex)
+      ) {
+        this.#early.delete(o.index);
+        this.#deliver(o);
+      }
+    }
+    this.#wakeIfDone();
+    this.#fill();
+  }
+
+  #shift(): Outcome<I, R> | undefined {
+    if (this.#readyHead >= this.#ready.length) return undefined;
+    const outcome = this.#ready[this.#readyHead++];
+    if (this.#readyHead === this.#ready.length) {
+      this.#ready = [];
+      this.#readyHead = 0;
+    }
+    return outcome;
+  }
+
+  #deliver(outcome: Outcome<I, R>): void {
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    this.#waiterReject = undefined;
+    if (waiter !== undefined) waiter({ value: outcome, done: false });
+    else this.#ready.push(outcome);
+  }
+
+  #end(): Promise<IteratorResult<Outcome<I, R>>> {
+    this.#finished = true;
+    this.#unlisten?.();
+    if (this.#failed) {
+      this.#failed = false;
+      // Whatever the source threw is passed on as it is, Error or not.
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+      return Promise.reject(this.#error);
+    }
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  /** Stops taking inputs; the output ends with `error` once in-flight jobs settle. */
+  #stop(error: unknown): void {
+    if (this.#finished || this.#failed) return;
+    this.#failed = true;
+    this.#error = error;
+    this.#sourceDone = true;
+    void this.#closeSource();
+    if (error instanceof AbortError) {
+      this.#ready = [];
+      this.#readyHead = 0;
+      this.#early.clear();
+      this.#discard = true; // the jobs given up now yield nothing: the output ends with the abort
+      this.#client.abandonOwned(this, error);
+    }
+    this.#wakeIfDone();
+  }
+
+  #wakeIfDone(): void {
+    if (this.#waiter === undefined || !this.#sourceDone) return;
+    if (this.#inFlight > 0 || this.#readyHead < this.#ready.length) return;
+    const resolve = this.#waiter;
+    const reject = this.#waiterReject;
+    this.#waiter = undefined;
+    this.#waiterReject = undefined;
+    void this.#end().then(resolve, reject);
+  }
+
+  async #closeSource(): Promise<void> {
+    try {
+      await this.#source.return?.();
+    } catch {
+      // The source failing to close changes nothing for the consumer.
+    }
+  }
+
+  #fill(): void {
+    // A job may settle inside submit() (closed pool, too large): no re-entry, no deep recursion.
+    if (this.#filling) return;
+    this.#filling = true;
+    try {
+      this.#pull();
+    } finally {
+      this.#filling = false;
+    }
+  }
+
+  #pull(): void {
+    while (!this.#sourceDone && !this.#finished && !this.#pulling && this.#held() < this.#window) {
+      if (this.#sync) {
+        let r: IteratorResult<I>;
+        try {
+          r = (this.#source as Iterator<I>).next();
+        } catch (error) {
+          this.#stop(error);
+          return;
+        }
+        this.#take(r);
+        continue;
+      }
+      this.#pulling = true;
+      let pending: Promise<IteratorResult<I>>;
+      try {
+        pending = Promise.resolve((this.#source as AsyncIterator<I>).next());
+      } catch (error) {
+        this.#pulling = false;
+        this.#stop(error);
+        return;
+      }
+      pending.then(
+        (r) => {
+          this.#pulling = false;
+          this.#take(r);
+          this.#fill();
+        },
+        (error: unknown) => {
+          this.#pulling = false;
+          this.#stop(error);
+        },
+      );
+    }
+  }
+
+  /** Inputs taken and not yet handed to the consumer. */
+  #held(): number {
+    return this.#inFlight + (this.#ready.length - this.#readyHead) + this.#early.size;
+  }
+
+  #take(r: IteratorResult<I>): void {
+    if (this.#finished) return;
+    if (r.done === true) {
+      this.#sourceDone = true;
+      this.#wakeIfDone();
+      return;
+    }
+    const input = r.value;
+    const job = new RemoteJob(this.#client.nextId(), input, this.#jobOptions, this.#defaults);
+    job.index = this.#taken++;
+    job.owner = this;
+    this.#inFlight++;
+    if (this.#key !== undefined) {
+      try {
+        const key = this.#key(input, job.index);
+        job.key = key === undefined ? undefined : checkRemoteKey(key);
+      } catch (error) {
+        job.settle(false, error); // this input's outcome, not the stream's end
+        return;
+      }
+    }
+    this.#client.submit(job);
+  }
+}

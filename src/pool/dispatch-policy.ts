@@ -1,0 +1,99 @@
+/**
+ * How much work goes where, from how long jobs take: how many jobs a thread may hold at
+ * once (the jobs it runs, plus a prefetch sized so that it never idles waiting for its
+ * next message, while slow jobs are never stacked behind one another on one thread),
+ * when a lone tiny job is worth polling for, and when an idle thread should take a share
+ * of a busy thread's backlog. It decides; the scheduler moves the jobs.
+ */
+import type { ResolvedOptions } from './options.js';
+import type { ThreadHandle } from '../threads/thread.js';
+
+/** A thread should hold about this much work (ms) beyond what it is running. */
+const PREFETCH_MS = 2;
+/**
+ * Upper bound of jobs held per thread, however small they are. It also bounds how far
+ * one key can run ahead of another that arrives later (the fairness ring orders the
+ * queue, not what threads already hold).
+ */
+const MAX_PREFETCH = 256;
+/** A lone job this short (ms) is waited for by polling its port... */
+const LONE_JOB_MS = 0.02;
+/** ...for at most this long (ms). */
+export const LONE_POLL_MS = 0.04;
+
+export class DispatchPolicy {
+  readonly #concurrency: number;
+  /** Moving average of one job's run time (ms) in a thread. */
+  #jobMs: number | undefined;
+
+  constructor(options: ResolvedOptions) {
+    this.#concurrency = options.concurrency;
+  }
+
+  /** A thread reported `count` jobs run in `busy` ms. */
+  observe(busy: number, count: number): void {
+    if (count === 0) return;
+    const perJob = busy / count;
+    this.#jobMs = this.#jobMs === undefined ? perJob : this.#jobMs * 0.75 + perJob * 0.25;
+  }
+
+  /** Jobs the pool may still send to a thread holding `load` jobs. */
+  room(load: number): number {
+    const jobMs = this.#jobMs;
+    const prefetch =
+      jobMs === undefined
+        ? 1
+        : Math.min(MAX_PREFETCH, Math.max(1, Math.floor(PREFETCH_MS / Math.max(jobMs, 1e-6))));
+    return this.#concurrency + prefetch - load;
+  }
+
+  /**
+   * One tiny job in flight and nothing else to do: the caller is most likely awaiting it
+   * (sequential round trips). Polling the port for a few µs takes its result without the
+   * ~25 µs it costs to wake this thread from sleep. Never for slow jobs.
+   */
+  pollsLone(inFlight: number, queued: number): boolean {
+    if (inFlight !== 1 || queued > 0) return false;
+    return this.#jobMs !== undefined && this.#jobMs <= LONE_JOB_MS;
+  }
+
+  /**
+   * With nothing queued and a thread idle, asks each thread with a backlog of unstarted
+   * jobs to give half of it back, so a slow job never holds others while a thread idles.
+   */
+  balance(threads: Iterable<ThreadHandle>): void {
+    for (const w of threads) {
+      const most = w.load - this.#concurrency;
+      // Not worth a round trip for a backlog the thread clears in about a millisecond.
+      if (most <= 0 || (this.#jobMs !== undefined && most * this.#jobMs < 1)) continue;
+      const backlog = w.unstarted();
+      if (backlog === 0) continue;
+      w.steal(Math.ceil(backlog / 2));
+    }
+  }
+}
+
+/**
+ * Jobs that would be waiting (not started) with `queued` jobs queued (the one that asks
+ * included): the queue and the jobs threads hold unstarted, less what the threads' free
+ * places can start at once. Bounds `maxQueue` for `queueFull: 'reject'`.
+ */
+export function wouldWait(
+  threads: Iterable<ThreadHandle>,
+  options: ResolvedOptions,
+  queued: number,
+  inFlight: number,
+): number {
+  // At most this many: cheap, and enough unless the bound is near.
+  if (queued + inFlight <= options.maxQueue) return queued + inFlight;
+  let parked = 0; // held unstarted where the thread has no free place for them
+  let free = 0; // free places left for queued jobs
+  for (const w of threads) {
+    const unstarted = w.prefetched();
+    // Started jobs still held take a place (an aborted one that still runs included).
+    const places = Math.max(0, options.concurrency - (w.load - unstarted));
+    parked += Math.max(0, unstarted - places);
+    if (w.state === 'ready' || w.state === 'starting') free += Math.max(0, places - unstarted);
+  }
+  return parked + Math.max(0, queued - free);
+}

@@ -1,0 +1,123 @@
+/**
+ * The jobs one thread holds, with the facts that belong to that thread: each job's
+ * sequence number there (its order of receipt) and whether it was asked back by a steal.
+ * With the thread's shared progress counters they tell how far the thread got with each.
+ */
+import type { Job } from '../pool/job.js';
+import { FINISHED, STARTED } from '../protocol/messages.js';
+import { phaseOf, type Phase } from './triage.js';
+
+/** A job sent to the thread. */
+interface Held {
+  readonly job: Job;
+  /** Position in the thread's stream of jobs, to tell started jobs from bystanders after a crash. */
+  readonly seq: number;
+  /** Asked back by a steal; it may or may not have started. */
+  stolen: boolean;
+}
+
+export class HeldJobs {
+  /** The thread's progress counters (see `BootData.progress`). */
+  readonly #progress: Int32Array;
+  /** Jobs sent and not yet answered, by id, in the order they were sent. */
+  readonly #held = new Map<number, Held>();
+  /** Sequence number of the last job sent. */
+  #sent = 0;
+  /**
+   * Sequence numbers of jobs that left before the thread started them (given back, or
+   * cancelled): with {@link #sent} and the STARTED counter they tell how many jobs the
+   * thread holds unstarted. Those at or below STARTED no longer matter and are pruned.
+   */
+  #dropped: number[] = [];
+
+  constructor(progress: Int32Array) {
+    this.#progress = progress;
+  }
+
+  get size(): number {
+    return this.#held.size;
+  }
+
+  /** Records jobs just sent, in order. */
+  add(jobs: readonly Job[]): void {
+    for (const job of jobs) this.#held.set(job.id, { job, seq: ++this.#sent, stolen: false });
+  }
+
+  delete(id: number): void {
+    this.#held.delete(id);
+  }
+
+  get(id: number): Job | undefined {
+    return this.#held.get(id)?.job;
+  }
+
+  holds(job: Job): boolean {
+    return this.#held.get(job.id)?.job === job;
+  }
+
+  *jobs(): IterableIterator<Job> {
+    for (const held of this.#held.values()) yield held.job;
+  }
+
+  /**
+   * How far the thread got with a job, from the shared counters. (A job given back by a
+   * steal whose `Dropped` answer is still in transit when the thread dies is judged by the
+   * counters too: at worst it is charged a try it did not use.)
+   */
+  phase(job: Job): Phase {
+    const seq = this.#held.get(job.id)?.seq ?? 0;
+    const p = this.#progress;
+    return phaseOf(seq, Atomics.load(p, STARTED), Atomics.load(p, FINISHED));
+  }
+
+  /**
+   * Jobs held and not started (prefetched), in O(jobs given back meanwhile) rather than
+   * O(jobs held). (A job answered `Ok` has started: the thread stores STARTED before it
+   * posts the result.)
+   */
+  prefetched(): number {
+    const last = Atomics.load(this.#progress, STARTED);
+    let n = this.#sent - last;
+    const dropped = this.#dropped;
+    for (let i = dropped.length - 1; i >= 0; i--) {
+      if ((dropped[i] as number) > last) n--;
+      else {
+        dropped[i] = dropped[dropped.length - 1] as number;
+        dropped.pop();
+      }
+    }
+    return Math.max(0, n);
+  }
+
+  /** A job held leaves before the thread started it (see {@link prefetched}). */
+  forget(job: Job): void {
+    const held = this.#held.get(job.id);
+    if (held === undefined) return;
+    this.#dropped.push(held.seq);
+    if (this.#dropped.length > 64) this.prefetched(); // prunes
+  }
+
+  /** Jobs held that the thread has not started (and that are not already asked back). */
+  unstarted(): number {
+    const last = Atomics.load(this.#progress, STARTED);
+    let n = 0;
+    for (const held of this.#held.values()) {
+      if (held.seq > last && !held.stolen && !held.job.settled) n++;
+    }
+    return n;
+  }
+
+  /** Marks the newest `count` unstarted jobs as asked back. */
+  markStolen(count: number): void {
+    const last = Atomics.load(this.#progress, STARTED);
+    const held = [...this.#held.values()];
+    let marked = 0;
+    for (let i = held.length - 1; i >= 0 && marked < count; i--) {
+      const h = held[i] as Held;
+      if (h.seq <= last) break;
+      if (h.stolen || h.job.settled) continue;
+      h.stolen = true;
+      marked++;
+    }
+  }
+}

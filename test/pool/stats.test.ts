@@ -1,0 +1,142 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Pool, type PoolStats } from 'corral';
+import { tasks, until } from '../helpers/index.js';
+
+let pool: Pool | undefined;
+afterEach(async () => {
+  await pool?.shutdown({ force: true });
+  pool = undefined;
+});
+
+function expectTimed(s: PoolStats['waitTime'], count: number): void {
+  expect(s.count).toBe(count);
+  for (const value of [s.mean, s.p50, s.p90, s.p99, s.max]) expect(value).toBeGreaterThan(0);
+  expect(s.p50).toBeLessThanOrEqual(s.p99);
+  expect(s.p99).toBeLessThanOrEqual(s.max);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('stats(): wait and run times', () => {
+  it('times every one of the first jobs: after 9 jobs, 9 of each', async () => {
+    const p = new Pool({ module: tasks, threads: 1 });
+    pool = p;
+    await Promise.all(Array.from({ length: 9 }, (_, n) => p.do(n)));
+    const s = p.stats();
+    expect(s.completed).toBe(9);
+    expectTimed(s.waitTime, 9);
+    expectTimed(s.runTime, 9);
+  });
+
+  it('times failed jobs too', async () => {
+    const p = new Pool({ module: tasks, threads: 1 });
+    pool = p;
+    await p.do({ message: 'no' }, { task: 'fail' }).catch(() => undefined);
+    const s = p.stats();
+    expect(s.failed).toBe(1);
+    expectTimed(s.runTime, 1);
+  });
+
+  it('after the first 1,024 jobs, times one job in eight', async () => {
+    const p = new Pool({ module: tasks, threads: 2 });
+    pool = p;
+    await Promise.all(Array.from({ length: 2048 }, (_, n) => p.do(n)));
+    const s = p.stats();
+    expect(s.completed).toBe(2048);
+    // Jobs 1..1024, then 1032, 1040, ..., 2048.
+    expectTimed(s.waitTime, 1024 + 128);
+    expectTimed(s.runTime, 1024 + 128);
+  });
+});
+
+describe('stats(): utilization', () => {
+  it('is 0 before any job has run', async () => {
+    const p = new Pool({ module: tasks, threads: 2 });
+    pool = p;
+    expect(p.stats()).toMatchObject({ utilization: 0, busyTime: 0 });
+    await p.ready();
+    await sleep(50);
+    const s = p.stats();
+    expect(s.utilization).toBe(0);
+    expect(s.threadTime).toBeGreaterThan(0);
+  });
+
+  it('is well above one half when the one thread runs CPU-bound jobs back to back', async () => {
+    const p = new Pool({ module: tasks, threads: 1 });
+    pool = p;
+    await p.ready();
+    await Promise.all([p.do(250, { task: 'spin' }), p.do(250, { task: 'spin' })]);
+    const s = p.stats();
+    expect(s.utilization).toBeGreaterThan(0.6);
+    expect(s.utilization).toBeLessThanOrEqual(1);
+    expect(s.busyTime).toBeGreaterThanOrEqual(400);
+    expect(s.busyTime).toBeLessThanOrEqual(s.threadTime);
+  });
+
+  it('stays near 0 for a pool that mostly idles', async () => {
+    const p = new Pool({ module: tasks, threads: 2 });
+    pool = p;
+    await p.ready();
+    await Promise.all(Array.from({ length: 20 }, (_, n) => p.do(n)));
+    await sleep(300);
+    const s = p.stats();
+    expect(s.utilization).toBeGreaterThan(0);
+    expect(s.utilization).toBeLessThan(0.2);
+  });
+
+  it('never exceeds 1, even when a thread runs several async jobs at once', async () => {
+    const p = new Pool({ module: tasks, threads: 1, concurrency: 4 });
+    pool = p;
+    await p.ready();
+    await Promise.all(Array.from({ length: 8 }, () => p.do(150, { task: 'sleep' })));
+    const s = p.stats();
+    expect(s.utilization).toBeGreaterThan(0.5);
+    expect(s.utilization).toBeLessThanOrEqual(1);
+    expect(s.busyTime).toBeLessThanOrEqual(s.threadTime);
+  });
+
+  it('keeps the time of threads that exited, so a closed pool reports its lifetime', async () => {
+    const p = new Pool({ module: tasks, threads: 2 });
+    pool = p;
+    await p.ready();
+    await Promise.all([p.do(300, { task: 'spin' }), p.do(300, { task: 'spin' })]);
+    await p.shutdown();
+    const s = p.stats();
+    expect(s.threads).toBe(0);
+    expect(s.busyTime).toBeGreaterThanOrEqual(500);
+    expect(s.utilization).toBeGreaterThan(0.5);
+    // Nothing is alive any more: the figures are final.
+    await sleep(50);
+    expect(p.stats()).toMatchObject({ busyTime: s.busyTime, threadTime: s.threadTime });
+  });
+
+  it('over a window, from two snapshots: busy, then idle', async () => {
+    const p = new Pool({ module: tasks, threads: 1 });
+    pool = p;
+    await p.ready();
+    await p.do(300, { task: 'spin' });
+    const a = p.stats();
+    await sleep(300);
+    const b = p.stats();
+    const idleWindow = (b.busyTime - a.busyTime) / (b.threadTime - a.threadTime);
+    expect(idleWindow).toBe(0);
+    // Since the start it still shows the busy part.
+    expect(b.utilization).toBeGreaterThan(0.2);
+  });
+
+  it('counts a thread that replaced a crashed one', async () => {
+    const p = new Pool({ module: tasks, threads: 1 });
+    pool = p;
+    const exits: number[] = [];
+    p.on('threadExit', ({ threadId }) => exits.push(threadId));
+    await p.do({ how: 'exit' }, { task: 'crash' }).catch(() => undefined);
+    await until(() => exits.length === 1 && p.stats().threads === 1);
+    await p.ready();
+    await p.do(300, { task: 'spin' });
+    const s = p.stats();
+    expect(s.crashes).toBe(1);
+    expect(s.busyTime).toBeGreaterThanOrEqual(250);
+    expect(s.utilization).toBeGreaterThan(0);
+    expect(s.utilization).toBeLessThanOrEqual(1);
+  });
+});
