@@ -19,20 +19,22 @@ import { calibrateCpu } from './lib/calibrate.js';
 import { CONTESTANTS, isContestantName } from './lib/contestant.js';
 import { describeMachine, otherLoad } from './lib/machine.js';
 import { COUNTS, GROUPS, isScenarioId, PAYLOAD_WINDOW } from './lib/plan.js';
-import { evaluateTargets, fmtInt, fmtOne, HEADLINE, renderBody, Results } from './lib/report.js';
+import { fmtInt, fmtOne } from './lib/format.js';
+import { evaluateTargets, HEADLINE, renderBody } from './lib/report.js';
+import { Results } from './lib/results.js';
 import { median, spread } from './lib/stats.js';
 
 /** @typedef {import('./lib/contestant.js').ContestantName} ContestantName */
 /** @typedef {import('./lib/plan.js').ScenarioId} ScenarioId */
-/** @typedef {import('./lib/report.js').RepResult} RepResult */
-/** @typedef {import('./lib/report.js').RunRecord} RunRecord */
+/** @typedef {import('./lib/results.js').RepResult} RepResult */
+/** @typedef {import('./lib/results.js').RunRecord} RunRecord */
 /** @typedef {import('./lib/scenarios.js').Metrics} Metrics */
 /** @typedef {{ group: number, pool: ContestantName, scenario: ScenarioId, threads: number }} PlannedRun */
 
 const USAGE = `usage: node bench/run.js [options]
   --quick              1 repetition and about 1/10 of the tasks (smoke test, \`corral bench\`)
   --only <pools>       comma-separated: ${CONTESTANTS.join(', ')}
-  --scenario <list>    comma-separated scenario numbers (1-7) or ids (tiny-burst, latency, ...)
+  --scenario <list>    comma-separated scenario numbers (1-8) or ids (tiny-burst, latency, ...)
   --reps <n>           repetitions per run (default 3, 1 with --quick)
   --out <file>         where to write the JSON results (default bench/results.json)`;
 
@@ -97,7 +99,7 @@ function parseOptions(argv) {
   const scenarioFilter = values.scenario === undefined ? undefined : new Set();
   for (const s of list(values.scenario) ?? []) {
     if (!isScenarioId(s) && !GROUPS.some((g) => String(g.id) === s)) {
-      throw new Error(`--scenario: unknown scenario "${s}"; expected 1-7 or a scenario id`);
+      throw new Error(`--scenario: unknown scenario "${s}"; expected 1-8 or a scenario id`);
     }
     scenarioFilter?.add(s);
   }

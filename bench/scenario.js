@@ -71,8 +71,9 @@ async function main() {
   const baseRssMiB = process.resourceUsage().maxRSS / 1024;
   const contestant = await createContestant(pool, threads);
   await warmUp(contestant, scenario, iters);
-  const { value: metrics, otherCores } = await withOtherLoad(() =>
-    scenarios[scenario](contestant, { count, iters, cores: availableParallelism() }),
+  const { value: metrics, otherCores } = await withOtherLoad(
+    () => scenarios[scenario](contestant, { count, iters, cores: availableParallelism() }),
+    contestant.pids?.() ?? [],
   );
   metrics.otherCores = otherCores;
   metrics.rssMiB = process.resourceUsage().maxRSS / 1024;

@@ -24,13 +24,15 @@
  * @property {((inputs: readonly unknown[], task: TaskName) => Promise<unknown[]>) | undefined} batch
  *   the best batch form the pool offers (corral: `execute`; poolifier: `mapExecute`; the others
  *   have none: undefined, and the scenario uses {@link batchByRun}); resolves with the results in input order
+ * @property {(() => number[]) | undefined} [pids] the processes the contestant started besides
+ *   this one (a server, hosts, workers): their CPU time is the contestant's, not other load
  * @property {() => Promise<void>} close
  */
 
 /** @typedef {(threads: number) => Promise<Contestant>} CreateContestant */
 
-/** Contestant names in report order. */
-export const CONTESTANTS = /** @type {const} */ ([
+/** The pools in one process, in report order. */
+export const LOCAL_CONTESTANTS = /** @type {const} */ ([
   'corral',
   'piscina',
   'poolifier',
@@ -39,6 +41,15 @@ export const CONTESTANTS = /** @type {const} */ ([
   'bare',
   'inline',
 ]);
+
+/**
+ * The work queues across processes (scenario 8), their thread count being the number of host
+ * or worker processes: corral's `RemotePool` on NATS JetStream, BullMQ on Redis.
+ */
+export const QUEUE_CONTESTANTS = /** @type {const} */ (['corral-nats', 'bullmq']);
+
+/** Contestant names in report order. */
+export const CONTESTANTS = /** @type {const} */ ([...LOCAL_CONTESTANTS, ...QUEUE_CONTESTANTS]);
 
 /** @typedef {(typeof CONTESTANTS)[number]} ContestantName */
 
@@ -51,6 +62,8 @@ const loaders = {
   workerpool: () => import('../contestants/workerpool.js'),
   bare: () => import('../contestants/bare.js'),
   inline: () => import('../contestants/inline.js'),
+  'corral-nats': () => import('../cluster/corral-nats.js'),
+  bullmq: () => import('../cluster/bullmq.js'),
 };
 
 /**

@@ -1,5 +1,6 @@
 // @ts-check
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
@@ -61,21 +62,50 @@ export function machineBusyMs() {
   return busy;
 }
 
+/** Kernel clock ticks per second, the unit of /proc/<pid>/stat's CPU times (100 on Linux). */
+const CLOCK_TICKS = 100;
+
+/**
+ * CPU time (user + system, all threads) that the processes have used so far, in ms. A process
+ * that is gone counts 0.
+ * @param {readonly number[]} pids
+ * @returns {number}
+ */
+export function cpuMsOf(pids) {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      // The command name (field 2) is in parentheses and may hold spaces: count from after it.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+      ticks += Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+    } catch {
+      // gone, or not Linux: nothing to count
+    }
+  }
+  return (ticks * 1000) / CLOCK_TICKS;
+}
+
 /**
  * Measures how many cores other processes kept busy while `work` ran: the machine's busy time
- * minus this process's own CPU time (all its threads), over the wall time.
+ * minus this process's own CPU time (all its threads) and that of the `helpers` it started (a
+ * queue's server and hosts), over the wall time.
  * @template T
  * @param {() => Promise<T>} work
+ * @param {readonly number[]} [helpers] pids whose CPU time counts as this process's own
  * @returns {Promise<{ value: T, otherCores: number }>}
  */
-export async function withOtherLoad(work) {
+export async function withOtherLoad(work, helpers = []) {
+  const helpers0 = cpuMsOf(helpers);
   const busy0 = machineBusyMs();
   const own0 = process.cpuUsage();
   const t0 = performance.now();
   const value = await work();
   const wallMs = performance.now() - t0;
   const own = process.cpuUsage(own0);
-  const otherMs = machineBusyMs() - busy0 - (own.user + own.system) / 1000;
+  const helpersMs = cpuMsOf(helpers) - helpers0;
+  const otherMs = machineBusyMs() - busy0 - (own.user + own.system) / 1000 - helpersMs;
   return { value, otherCores: wallMs > 0 ? Math.max(0, otherMs / wallMs) : 0 };
 }
 

@@ -1,9 +1,9 @@
 // @ts-check
 /**
  * The scenarios: what a child process runs (`ScenarioId`), how many tasks in the full and the
- * quick form, and how they group into the six numbered scenarios of the report.
+ * quick form, and how they group into the numbered scenarios of the report.
  */
-import { CONTESTANTS } from './contestant.js';
+import { LOCAL_CONTESTANTS } from './contestant.js';
 
 /** @typedef {import('./contestant.js').ContestantName} ContestantName */
 
@@ -19,6 +19,8 @@ export const SCENARIO_IDS = /** @type {const} */ ([
   'wrap-stream',
   'fine-20',
   'fine-100',
+  'queue-tiny',
+  'queue-cpu',
 ]);
 
 /** @typedef {(typeof SCENARIO_IDS)[number]} ScenarioId */
@@ -45,6 +47,8 @@ export const COUNTS = {
     'wrap-stream': 2_000_000,
     'fine-20': 200_000,
     'fine-100': 50_000,
+    'queue-tiny': 100_000,
+    'queue-cpu': 400,
   },
   quick: {
     'tiny-burst': 20_000,
@@ -58,6 +62,8 @@ export const COUNTS = {
     'wrap-stream': 200_000,
     'fine-20': 20_000,
     'fine-100': 5_000,
+    'queue-tiny': 10_000,
+    'queue-cpu': 40,
   },
 };
 
@@ -74,10 +80,16 @@ export const THREADS = 2;
 /** @typedef {{ scenario: ScenarioId, pools: readonly ContestantName[], threads: readonly number[] }} RunSpec */
 /** @typedef {{ id: number, title: string, runs: readonly RunSpec[] }} Group */
 
-const pools = CONTESTANTS;
-const pooled = CONTESTANTS.filter((c) => c !== 'inline');
+const pools = LOCAL_CONTESTANTS;
+const pooled = LOCAL_CONTESTANTS.filter((c) => c !== 'inline');
 
-/** The seven scenarios of the report, in order. Titles use the full counts. */
+/** Scenario 8: each queue with its hosts, and the local pool on as many threads as the ceiling. */
+const queued = /** @type {const} */ (['corral-nats', 'bullmq', 'corral']);
+
+/** Host (or worker) processes of one thread each in scenario 8, and the ceiling's threads. */
+export const QUEUE_HOSTS = 2;
+
+/** The eight scenarios of the report, in order. Titles use the full counts. */
 /** @type {readonly Group[]} */
 export const GROUPS = [
   {
@@ -126,6 +138,14 @@ export const GROUPS = [
     runs: [
       { scenario: 'fine-20', pools: pooled, threads: [THREADS] },
       { scenario: 'fine-100', pools: pooled, threads: [THREADS] },
+    ],
+  },
+  {
+    id: 8,
+    title: `across processes: a client and ${QUEUE_HOSTS} hosts of one thread on a work queue (corral on NATS JetStream, BullMQ on Redis)`,
+    runs: [
+      { scenario: 'queue-tiny', pools: queued, threads: [QUEUE_HOSTS] },
+      { scenario: 'queue-cpu', pools: queued, threads: [QUEUE_HOSTS] },
     ],
   },
 ];

@@ -2,37 +2,19 @@
 /**
  * Turns the collected runs into markdown: one table per scenario, then the targets with PASS/MISS.
  */
+import { addQueueTargets, queueTables } from '../cluster/report.js';
+import { fmtInt, fmtOne, fmtRatio, fmtSpread, fmtThree, fmtTwo, OTHER, table } from './format.js';
 import { COUNTS, FINE_US, GROUPS } from './plan.js';
+import { failure, ratio, row, targetAdder } from './results.js';
+
+/** @typedef {import('./results.js').Results} Results */
 
 /** @typedef {import('./contestant.js').ContestantName} ContestantName */
 /** @typedef {import('./plan.js').ScenarioId} ScenarioId */
 /** @typedef {import('./scenarios.js').Metrics} Metrics */
 /** @typedef {import('./machine.js').Machine} Machine */
 
-/**
- * @typedef {{ ok: true, metrics: Metrics, elapsedMs: number }
- *   | { ok: false, error: string, elapsedMs: number }} RepResult
- */
-
-/**
- * @typedef {object} RunRecord
- * @property {number} group
- * @property {ContestantName} pool
- * @property {ScenarioId} scenario
- * @property {number} threads
- * @property {RepResult[]} reps
- * @property {Metrics | undefined} median per metric, over the repetitions that succeeded
- * @property {number | undefined} spread (max - min) / median of the headline metric
- */
-
-/**
- * @typedef {object} Target
- * @property {number} scenario
- * @property {string} name
- * @property {string} measured
- * @property {string} required
- * @property {'PASS' | 'MISS' | 'SKIP'} result SKIP: not run (filtered out by --only/--scenario)
- */
+/** @typedef {import('./results.js').Target} Target */
 
 /** The metric each scenario is judged by, for spreads and progress lines. */
 /** @type {Record<ScenarioId, string>} */
@@ -48,121 +30,9 @@ export const HEADLINE = {
   'payload-transfer': 'mbPerSec',
   'fine-20': 'efficiency',
   'fine-100': 'efficiency',
+  'queue-tiny': 'tasksPerSec',
+  'queue-cpu': 'efficiency',
 };
-
-const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
-const one = new Intl.NumberFormat('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
-const two = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-const three = new Intl.NumberFormat('en-US', {
-  minimumFractionDigits: 3,
-  maximumFractionDigits: 3,
-});
-
-/**
- * @param {Intl.NumberFormat} f
- * @returns {(n: number | undefined) => string}
- */
-const fmt = (f) => (n) => (n === undefined || Number.isNaN(n) ? '—' : f.format(n));
-export const fmtInt = fmt(int);
-export const fmtOne = fmt(one);
-const fmtTwo = fmt(two);
-const fmtThree = fmt(three);
-/** @param {number | undefined} s */
-const fmtSpread = (s) => (s === undefined ? '—' : `${int.format(s * 100)}%`);
-/** Header of the column that shows how many cores other processes kept busy during a run. */
-const OTHER = 'busy elsewhere';
-
-/** @param {number | undefined} r */
-const fmtRatio = (r) => (r === undefined || !Number.isFinite(r) ? '—' : `${fmtTwo(r)}x`);
-
-/**
- * A markdown table with padded columns: the first `left` columns left-aligned, the rest (figures)
- * right-aligned.
- * @param {readonly string[]} headers
- * @param {readonly (readonly string[])[]} rows
- * @param {number} [left]
- * @returns {string}
- */
-export function table(headers, rows, left = 1) {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  /** @param {readonly string[]} cells */
-  const line = (cells) =>
-    `| ${widths.map((w, i) => (i < left ? (cells[i] ?? '').padEnd(w) : (cells[i] ?? '').padStart(w))).join(' | ')} |`;
-  const rule = `|${widths.map((w, i) => (i < left ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
-  return [line(headers), rule, ...rows.map(line)].join('\n');
-}
-
-/** Lookups over the collected runs. */
-export class Results {
-  /** @type {readonly RunRecord[]} */
-  #records;
-
-  /** @param {readonly RunRecord[]} records */
-  constructor(records) {
-    this.#records = records;
-  }
-
-  /**
-   * @param {ContestantName} pool
-   * @param {ScenarioId} scenario
-   * @param {number} [threads]
-   * @returns {RunRecord | undefined}
-   */
-  find(pool, scenario, threads) {
-    return this.#records.find(
-      (r) =>
-        r.pool === pool &&
-        r.scenario === scenario &&
-        (threads === undefined || r.threads === threads),
-    );
-  }
-
-  /**
-   * @param {ContestantName} pool
-   * @param {ScenarioId} scenario
-   * @param {string} metric
-   * @param {number} [threads]
-   * @returns {number | undefined}
-   */
-  get(pool, scenario, metric, threads) {
-    return this.find(pool, scenario, threads)?.median?.[metric];
-  }
-
-  /**
-   * @param {ScenarioId} scenario
-   * @returns {RunRecord[]}
-   */
-  of(scenario) {
-    return this.#records.filter((r) => r.scenario === scenario);
-  }
-}
-
-/**
- * The first error of a run none of whose repetitions succeeded, for an error row.
- * @param {RunRecord} r
- * @returns {string | undefined}
- */
-function failure(r) {
-  if (r.median !== undefined) return undefined;
-  const rep = r.reps.find((x) => !x.ok);
-  const message = rep?.error ?? 'no result';
-  return message.length > 300 ? `${message.slice(0, 297)}...` : message;
-}
-
-/**
- * A row for a run: its cells, or its error in the first data column.
- * @param {RunRecord} r
- * @param {string} label
- * @param {(m: Metrics) => string[]} cells
- * @param {number} width data columns after the label
- * @returns {string[]}
- */
-function row(r, label, cells, width) {
-  const failed = r.reps.filter((x) => !x.ok).length;
-  const name = failed > 0 && r.median !== undefined ? `${label} (${failed} failed)` : label;
-  if (r.median === undefined) return [name, 'error', ...Array.from({ length: width }, () => '')];
-  return [name, ...cells(r.median), fmtTwo(r.median.otherCores)];
-}
 
 /**
  * @param {Results} res
@@ -396,6 +266,8 @@ function tables(res, mode) {
       ),
     );
   }
+  const queues = queueTables(res, counts);
+  if (queues !== undefined) out.set(8, queues);
   return tablesByScenario;
 }
 
@@ -423,30 +295,7 @@ function bestPeerRate(res, scenario) {
 export function evaluateTargets(res, planned) {
   /** @type {Target[]} */
   const targets = [];
-  /**
-   * @param {number} scenario
-   * @param {string} name
-   * @param {{ pool: ContestantName, scenario: ScenarioId }[]} needs
-   * @param {number | undefined} value
-   * @param {(v: number) => boolean} pass
-   * @param {(v: number) => string} show
-   * @param {string} required
-   */
-  const add = (scenario, name, needs, value, pass, show, required) => {
-    const skipped = needs.some((n) => !planned(n.pool, n.scenario));
-    targets.push({
-      scenario,
-      name,
-      measured: value === undefined || Number.isNaN(value) ? 'no data' : show(value),
-      required,
-      result: skipped ? 'SKIP' : value !== undefined && pass(value) ? 'PASS' : 'MISS',
-    });
-  };
-  /**
-   * @param {number | undefined} a
-   * @param {number | undefined} b
-   */
-  const ratio = (a, b) => (a === undefined || b === undefined ? undefined : a / b);
+  const add = targetAdder(targets, planned);
 
   const c = /** @type {const} */ ({ pool: 'corral', scenario: 'tiny-burst' });
   add(
@@ -587,6 +436,7 @@ export function evaluateTargets(res, planned) {
       '>= 2.00x',
     );
   }
+  addQueueTargets(res, add);
   return targets;
 }
 
@@ -615,6 +465,7 @@ export function renderBody({ results, targets, mode, reps }) {
     5: fmtInt(counts['payload-copy']),
     6: fmtInt(counts['wrap-stream']),
     7: '',
+    8: '',
   };
   const parts = [];
   for (const g of GROUPS) {
