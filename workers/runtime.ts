@@ -4,13 +4,14 @@
  */
 import type { Transferable } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import { receiveMessageOnPort, threadId, workerData } from 'node:worker_threads';
+import { receiveMessageOnPort, workerData } from 'node:worker_threads';
 import {
   CANCELS,
   FINISHED,
   STARTED,
   unknownMessage,
   type BootData,
+  type BroadcastMessage,
   type FromWorker,
   type ToWorker,
 } from '../src/protocol/messages.js';
@@ -27,9 +28,13 @@ import { cloneFailure, toWire } from '../src/protocol/wire-error.js';
 import { JobContext } from './context.js';
 import { onKey, onLease } from './leases.js';
 import { countStdio, stdioWritten } from './stdio.js';
-import { loadTaskModule } from './load-module.js';
-
-type TaskFn = (input: unknown, ctx: JobContext) => unknown;
+import { isFailure, loadTasks, startFailed, type TaskFn } from './modules.js';
+import {
+  broadcasting,
+  broadcastsSettled,
+  received as broadcastReceived,
+  runBroadcast,
+} from './broadcast.js';
 
 /** A job received and not yet started. */
 interface Pending {
@@ -40,6 +45,8 @@ interface Pending {
   input: unknown;
   tries: number;
   flags: number;
+  /** A broadcast queued among the jobs (see workers/broadcast.ts); seq, id, task, input unused. */
+  broadcast?: BroadcastMessage;
 }
 
 /**
@@ -173,8 +180,15 @@ function pump(): void {
       if (!spin()) break;
       continue;
     }
-    if (running.size >= boot.concurrency) break;
+    if (running.size >= boot.concurrency || broadcasting()) break;
     const job = pending[pendingHead] as Pending;
+    // ---- hook (broadcast): it starts in its place; later jobs wait for it (broadcasting()).
+    if (job.broadcast !== undefined) {
+      shiftPending();
+      flush();
+      runBroadcast(job.broadcast, fns[job.broadcast.task], pump);
+      continue;
+    }
     // Claim the job, then look for cancels the pool counted (in this order: see
     // BootData.progress). A cancel that is counted is already in the port.
     Atomics.store(boot.progress, STARTED, job.seq);
@@ -186,11 +200,7 @@ function pump(): void {
         continue;
       }
     }
-    pending[pendingHead++] = undefined as unknown as Pending;
-    if (pendingHead === pending.length) {
-      pending.length = 0;
-      pendingHead = 0;
-    }
+    shiftPending();
     if (out.length > 0 && flushFirst(job.task)) {
       flush();
       batchStart = performance.now();
@@ -202,6 +212,15 @@ function pump(): void {
     }
   }
   flush();
+}
+
+/** Takes the job at the head of the pending queue off it. */
+function shiftPending(): void {
+  pending[pendingHead++] = undefined as unknown as Pending;
+  if (pendingHead === pending.length) {
+    pending.length = 0;
+    pendingHead = 0;
+  }
 }
 
 /**
@@ -283,11 +302,14 @@ function cancel(id: number): void {
   flush();
 }
 
-/** Gives back up to `count` unstarted jobs, newest first. */
+/** Gives back up to `count` unstarted jobs, newest first (broadcasts stay: hook). */
 function steal(count: number): void {
-  for (let n = 0; n < count && pending.length > pendingHead; n++) {
-    const job = pending.pop() as Pending;
+  for (let i = pending.length - 1, n = 0; n < count && i >= pendingHead; i--) {
+    const job = pending[i] as Pending;
+    if (job.broadcast !== undefined) continue;
+    pending.splice(i, 1);
     pushResult(out, job.id, ResultStatus.Dropped, undefined);
+    n++;
   }
   flush();
 }
@@ -296,6 +318,7 @@ async function close(): Promise<void> {
   closing = true;
   let error: unknown;
   try {
+    await broadcastsSettled(); // hook (broadcast): those already received run first
     await cleanup?.();
   } catch (e) {
     error = e;
@@ -336,6 +359,10 @@ function onMessage(message: ToWorker): void {
     case 'close':
       if (!closing) void close();
       return;
+    case 'broadcast': // hook (broadcast)
+      if (pendingHead === pending.length) batchStart = performance.now();
+      pending.push(broadcastReceived(message));
+      return;
     default:
       unknownMessage(message);
   }
@@ -345,33 +372,19 @@ let cleanup: (() => unknown) | undefined;
 
 async function start(): Promise<void> {
   countStdio();
-  let mod: Record<string, unknown>;
-  try {
-    mod = await loadTaskModule(boot.module);
-  } catch (error) {
-    post({ type: 'start-failed', stage: 'load', error: toWire(error) });
+  // ---- hook (modules): one module or several, see workers/modules.ts
+  const loaded = await loadTasks(boot);
+  if (isFailure(loaded)) {
+    post(startFailed(loaded));
     return;
   }
-  const names: string[] = [];
-  for (const [name, value] of Object.entries(mod)) {
-    if (typeof value !== 'function' || name === 'init' || name === 'cleanup') continue;
-    names.push(name);
-    fns.push(value as TaskFn);
-  }
-  if (typeof mod.cleanup === 'function') cleanup = mod.cleanup as () => unknown;
-  if (typeof mod.init === 'function') {
-    try {
-      await (mod.init as (ctx: unknown) => unknown)({ workerData: boot.workerData, threadId });
-    } catch (error) {
-      post({ type: 'start-failed', stage: 'init', error: toWire(error) });
-      return;
-    }
-  }
+  fns.push(...loaded.fns);
+  cleanup = loaded.cleanup;
   port.on('message', (message: ToWorker) => {
     onMessage(message);
-    if (message.type === 'run' || message.type === 'cancel') pump();
+    if (message.type === 'run' || message.type === 'cancel' || message.type === 'broadcast') pump();
   });
-  post({ type: 'ready', tasks: names });
+  post({ type: 'ready', tasks: loaded.names });
 }
 
 // Send finished results before the thread dies, so only the job that killed it is in doubt.

@@ -9,13 +9,7 @@ import type { KeyCounts } from '../keyed/keyed.js';
 import { KeyTable, checkKey } from '../keyed/key-table.js';
 import type { Lease } from '../keyed/leases.js';
 import { PoolClosedError } from '../util/errors.js';
-import {
-  ModuleLoadError,
-  StartupTimeoutError,
-  WorkerCrashedError,
-  WorkerInitError,
-  WorkerStartupError,
-} from './errors.js';
+import { StartupTimeoutError, WorkerCrashedError, WorkerStartupError } from './errors.js';
 import type { Job, JobOwner } from './job.js';
 import type { ResolvedOptions } from './options.js';
 import { ResultStatus, readResults } from '../protocol/codec.js';
@@ -30,6 +24,8 @@ import { Scheduler } from './scheduler.js';
 import { GovernorGate } from '../governor/gate.js';
 import type { Emit } from './events.js';
 import { elasticFor, type Elastic } from '../threads/elastic.js';
+import { Broadcaster } from './broadcast.js';
+import { startError } from './modules.js';
 
 export type { Emit, PoolEvents } from './events.js';
 
@@ -50,6 +46,8 @@ export class Engine {
   /** The queue, dispatch, and every job's state. */
   readonly #scheduler: Scheduler;
   readonly #elastic: Elastic<ThreadHandle>; // [elastic] min..max threads, after the scheduler
+  /** `pool.broadcast` (src/pool/broadcast.ts). */
+  readonly broadcasts: Broadcaster;
   #nextId = 1;
   /** Threads that died before becoming ready, in a row. */
   #startFailures = 0;
@@ -76,6 +74,8 @@ export class Engine {
       emit,
     );
     this.#elastic = elasticFor(options, threads, this.#scheduler.keyed, this.#life, this.#spawning);
+    const tasks = (): ReadonlyMap<string, number> | undefined => this.#scheduler.tasks;
+    this.broadcasts = new Broadcaster(options, threads, this.#life, tasks, emit);
     // The first thread's creation error is thrown to the Pool's constructor.
     threads.replenish(this.#table);
   }
@@ -146,7 +146,14 @@ export class Engine {
         this.#onReady(thread, event.tasks);
         return;
       case 'start-failed':
-        this.#onStartFailed(event.stage, event.error);
+        this.#fail(startError(this.#options, event.stage, event.module, fromWire(event.error)));
+        return;
+      case 'spawned':
+        this.broadcasts.replay(thread);
+        return;
+      case 'broadcast-started':
+      case 'broadcast-result':
+        this.broadcasts.onMessage(thread, event);
         return;
       case 'results':
         this.#onResults(thread, event.batch, event.busy);
@@ -205,15 +212,6 @@ export class Engine {
     if (this.#life.state === 'closing') this.#scheduler.checkIdle();
   }
 
-  #onStartFailed(stage: 'load' | 'init', wire: WireError): void {
-    const cause = fromWire(wire);
-    this.#fail(
-      stage === 'load'
-        ? new ModuleLoadError(this.#options.module, { cause })
-        : new WorkerInitError({ cause }),
-    );
-  }
-
   #onResults(thread: ThreadHandle, batch: unknown[], busy: number): void {
     const scheduler = this.#scheduler;
     let counted = 0;
@@ -258,6 +256,7 @@ export class Engine {
   #onExit(thread: ThreadHandle, error: unknown): void {
     this.#threads.delete(thread);
     this.#elastic.gone(thread); // [elastic]
+    this.broadcasts.threadGone(thread, error);
     this.stats.threadExited(thread);
     this.#emit('threadExit', { threadId: thread.threadId });
     // Threads a forced shutdown terminates (reason: PoolClosedError) did not crash.

@@ -28,12 +28,16 @@ export class WorkerCrashedError extends CorralError {
   }
 }
 
-/** The task module exports no function of that name. */
+/**
+ * The task module exports no function of that name; in a pool of several modules, also a
+ * task whose `name:` prefix names none of them (`message` then says so).
+ */
 export class UnknownTaskError extends CorralError {
-  constructor(task: string, known: readonly string[]) {
+  constructor(task: string, known: readonly string[], message?: string) {
     super(
       'ERR_UNKNOWN_TASK',
-      `the task module exports no task named '${task}' (tasks: ${known.length > 0 ? known.join(', ') : 'none'})`,
+      message ??
+        `the task module exports no task named '${task}' (tasks: ${known.length > 0 ? known.join(', ') : 'none'})`,
     );
   }
 }
@@ -54,8 +58,15 @@ export class ModuleLoadError extends CorralError {
 
 /** The task module's `init()` threw in a worker thread. */
 export class WorkerInitError extends CorralError {
-  constructor(options?: ErrorOptions) {
-    super('ERR_WORKER_INIT', "the task module's init() failed", options);
+  /** `module`: in a pool of several modules, the name of the one whose init() threw. */
+  constructor(options?: ErrorOptions, module?: string) {
+    super(
+      'ERR_WORKER_INIT',
+      module === undefined
+        ? "the task module's init() failed"
+        : `the init() of the task module '${module}' failed`,
+      options,
+    );
   }
 }
 

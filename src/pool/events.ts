@@ -20,6 +20,8 @@ export interface PoolEvents {
   cleanupError: [info: { threadId: number; error: unknown }];
   /** The queue emptied and no job is running. */
   drain: [];
+  /** A sticky broadcast failed on a thread started after it (the thread goes on taking jobs). */
+  broadcastFailed: [info: { threadId: number; task: string; error: unknown }];
 }
 
 export type Emit = <K extends keyof PoolEvents>(event: K, ...args: PoolEvents[K]) => void;

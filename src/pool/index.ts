@@ -19,6 +19,7 @@ export type {
   TaskJobOptions,
   DefaultTask,
 } from './proxy.js';
+export type { BroadcastOptions, BroadcastOutcome } from './broadcast.js';
 export {
   QueueFullError,
   JobTimeoutError,

@@ -16,6 +16,7 @@ import {
   checkKnown,
   checkObject,
   checkOneOf,
+  isObject,
   isString,
 } from '../util/validate.js';
 
@@ -27,13 +28,25 @@ import type { GovernorFor } from '../governor/governor.js';
 /** What to do when a job arrives and the queue already holds `maxQueue` jobs. */
 export type QueueFullPolicy = 'wait' | 'reject';
 
-/** Options for {@link Pool}. */
-export interface PoolOptions {
+/** Every option of {@link Pool}; {@link PoolOptions} also requires `module` or `modules`. */
+export interface PoolSettings {
   /**
    * The task module: a `file:` URL, or a path (relative paths resolve against the
    * current directory). Each exported function is a task; `default` is used when none is named.
+   * Give either `module` or {@link PoolSettings.modules}.
    */
-  module: string | URL;
+  module?: string | URL;
+  /**
+   * Several task modules on one pool, by name: every thread loads them all (and runs each
+   * one's `init()`, in this order), and a task is named `name:task`, e.g. `img:resize`.
+   * Names are non-empty and hold no `:`. Give either `modules` or {@link PoolSettings.module}.
+   *
+   * @example
+   * ```ts
+   * new Pool({ modules: { img: new URL('./img.js', import.meta.url), text: './text.js' } });
+   * ```
+   */
+  modules?: Record<string, string | URL>;
   /**
    * Worker threads to run: a fixed count (`minThreads` = `maxThreads` = `threads`). Not
    * given together with `minThreads` or `maxThreads`.
@@ -59,7 +72,7 @@ export interface PoolOptions {
    */
   idleTimeout?: number;
   /**
-   * Jobs that may wait in the queue before {@link PoolOptions.queueFull} applies.
+   * Jobs that may wait in the queue before {@link PoolSettings.queueFull} applies.
    * @default Infinity
    */
   maxQueue?: number;
@@ -121,9 +134,19 @@ export interface PoolOptions {
   startupTimeout?: number;
 }
 
+/**
+ * Options for {@link Pool}. One of `module` and `modules` is required (checked at run time
+ * with `ERR_INVALID_OPTION`; the type leaves both optional so that option objects can be
+ * built up and spread).
+ */
+export type PoolOptions = PoolSettings;
+
 /** {@link PoolOptions} with every default applied and every value checked. */
 export interface ResolvedOptions {
+  /** The task module's `file:` URL; with `modules`, the first module's. */
   module: string;
+  /** With `modules`: `[name, file: URL]`, in the order given. */
+  modules: [string, string][] | undefined;
   /** Threads started with the pool and kept: `minThreads`. */
   threads: number;
   minThreads: number;
@@ -182,26 +205,52 @@ function or(value: unknown, fallback: unknown): unknown {
   return value === undefined ? fallback : value;
 }
 
-function resolveModule(value: unknown): string {
+function resolveModule(value: unknown, name = 'module'): string {
   let url: URL;
   if (value instanceof URL) url = value;
   else if (typeof value === 'string' && value.length > 0) {
     if (/^[a-z][a-z\d+.-]*:\/\//i.test(value) || value.startsWith('file:')) url = new URL(value);
     else url = pathToFileURL(isAbsolute(value) ? value : resolve(value));
   } else {
-    throw new InvalidOptionError('module', 'a file: URL or a non-empty path', value);
+    throw new InvalidOptionError(name, 'a file: URL or a non-empty path', value);
   }
   if (url.protocol !== 'file:') {
-    throw new InvalidOptionError('module', 'a file: URL or a non-empty path', url.href);
+    throw new InvalidOptionError(name, 'a file: URL or a non-empty path', url.href);
   }
   if (!existsSync(fileURLToPath(url))) throw new ModuleNotFoundError(fileURLToPath(url));
   return url.href;
+}
+
+/** A module's name in `modules`: it prefixes its tasks (`name:task`), so it holds no `:`. */
+const MODULE_NAME = /^[^:\s]+$/;
+
+/** `module` or `modules`, exactly one of them: the modules as `[name, file: URL]`. */
+function resolveModules(o: Record<string, unknown>): [string, string][] | undefined {
+  if (o.modules === undefined) return undefined;
+  if (o.module !== undefined) {
+    throw new InvalidOptionError(
+      'modules',
+      'absent when `module` is given (give one of them)',
+      o.modules,
+    );
+  }
+  const value = o.modules;
+  if (!isObject(value) || Array.isArray(value) || Object.keys(value).length === 0) {
+    throw new InvalidOptionError('modules', 'an object of one or more name: module entries', value);
+  }
+  return Object.entries(value).map(([name, module]) => {
+    if (!MODULE_NAME.test(name)) {
+      throw new InvalidOptionError('modules', 'names without `:` or spaces', name);
+    }
+    return [name, resolveModule(module, `modules.${name}`)];
+  });
 }
 
 /** Every option, once: the compiler checks the list against {@link PoolOptions}. */
 const known = new Set(
   Object.keys({
     module: true,
+    modules: true,
     threads: true,
     minThreads: true,
     maxThreads: true,
@@ -218,7 +267,7 @@ const known = new Set(
     startupTimeout: true,
     defaultTarget: true,
     governor: true,
-  } satisfies Record<keyof PoolOptions, true>),
+  } satisfies Record<keyof PoolSettings, true>),
 );
 
 /**
@@ -273,12 +322,14 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     checkFunction('governor', o.governor, 'a function from a key to a governor');
   }
   const { minThreads, maxThreads, idleTimeout } = resolveThreads(o);
+  const modules = resolveModules(o);
   const execArgv =
     o.execArgv === undefined
       ? undefined
       : checkArray('execArgv', o.execArgv, isString, 'an array of strings');
   return {
-    module: resolveModule(o.module),
+    module: modules === undefined ? resolveModule(o.module) : (modules[0] as [string, string])[1],
+    modules,
     threads: minThreads,
     minThreads,
     maxThreads,

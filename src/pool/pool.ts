@@ -29,6 +29,7 @@ import {
   type TaskStreamOptions,
 } from './stream.js';
 import type { Executor } from './executor.js';
+import type { BroadcastOptions, BroadcastOutcome } from './broadcast.js';
 
 /** Options for {@link Pool.shutdown}. */
 export interface ShutdownOptions {
@@ -251,6 +252,27 @@ export class Pool<M = unknown>
    */
   proxy<P = M>(): PoolProxy<P> {
     return makeProxy<P>((task, input, options) => this.#do(input, { ...options, task }));
+  }
+
+  /**
+   * Runs a task once on every live thread (to reload a config, warm a cache, change a
+   * setting) and resolves with one outcome per thread. Each thread runs it after the jobs it
+   * already holds have started and before any job sent after it. With `sticky: true`,
+   * threads started later (after a crash, a resize) run the latest sticky broadcast of that
+   * task before their first job. Rejects with `ERR_UNKNOWN_TASK`, `ERR_POOL_CLOSED` or
+   * `ERR_DATA_CLONE`; a thread that dies first gives its outcome `ERR_WORKER_CRASHED`.
+   *
+   * @example
+   * ```ts
+   * const outcomes = await pool.broadcast({ level: 'debug' }, { task: 'setLogLevel', sticky: true });
+   * for (const o of outcomes) if (!o.ok) console.error(o.threadId, o.error);
+   * ```
+   */
+  broadcast<R = unknown>(
+    input: unknown,
+    options?: BroadcastOptions,
+  ): Promise<BroadcastOutcome<R>[]> {
+    return this.#engine.broadcasts.run(input, options) as Promise<BroadcastOutcome<R>[]>;
   }
 
   /**

@@ -12,7 +12,8 @@ import type { KeyTable } from '../keyed/key-table.js';
 import type { KeyedQueue } from '../keyed/keyed-queue.js';
 import { AbortError, DataCloneError, PoolClosedError } from '../util/errors.js';
 import { onAbort } from '../util/abort.js';
-import { JobTimeoutError, QueueFullError, UnknownTaskError, WorkerCrashedError } from './errors.js';
+import { JobTimeoutError, QueueFullError, WorkerCrashedError } from './errors.js';
+import { refuseTask } from './modules.js';
 import type { Job, JobOwner } from './job.js';
 import type { ResolvedOptions } from './options.js';
 import type { Lifecycle } from './lifecycle.js';
@@ -129,9 +130,8 @@ export class Scheduler {
     const failure = this.#life.failure;
     if (failure !== undefined) return failure;
     if (!this.#life.accepting) return new PoolClosedError();
-    if (this.#tasks !== undefined && !this.#tasks.has(job.task)) {
-      return new UnknownTaskError(job.task, [...this.#tasks.keys()]);
-    }
+    const unknown = refuseTask(this.#options, job.task, this.#tasks); // hook (modules)
+    if (unknown !== undefined) return unknown;
     if (job.signal?.aborted === true) return new AbortError(job.signal.reason);
     if (job.queueFull === 'reject' && this.#wouldWait() > this.#options.maxQueue) {
       return new QueueFullError(this.#options.maxQueue);
@@ -243,10 +243,11 @@ export class Scheduler {
 
   /** A job leaves the queue for `thread`; false if it cannot run (then it is settled). */
   #take(job: Job, thread: ThreadHandle, now: number, tasks: ReadonlyMap<string, number>): boolean {
-    if (!tasks.has(job.task)) {
+    const unknown = refuseTask(this.#options, job.task, tasks); // hook (modules)
+    if (unknown !== undefined) {
       // Already counted out of the queue by next(): settled here, not by settle().
       this.keyed.give(job);
-      job.settle(false, new UnknownTaskError(job.task, [...tasks.keys()]));
+      job.settle(false, unknown);
       this.#stats.failed++;
       this.#releaseSlot(job);
       return false;

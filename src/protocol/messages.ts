@@ -64,8 +64,26 @@ export interface KeyMessage {
   counters?: Int32Array;
 }
 
+/**
+ * Run task `task` once on this thread with `input` (`pool.broadcast`). It starts in its
+ * place in the order of receipt, and no job received after it starts before it settles.
+ * It takes no sequence number: the crash counters count jobs only.
+ */
+export interface BroadcastMessage {
+  type: 'broadcast';
+  id: number;
+  task: number;
+  input: unknown;
+}
+
 export type ToWorker =
-  RunMessage | CancelMessage | StealMessage | CloseMessage | LeaseMessage | KeyMessage;
+  | RunMessage
+  | CancelMessage
+  | StealMessage
+  | CloseMessage
+  | LeaseMessage
+  | KeyMessage
+  | BroadcastMessage;
 
 // ---------------------------------------------------------------- worker -> main
 
@@ -81,6 +99,8 @@ export interface StartFailedMessage {
   type: 'start-failed';
   stage: 'load' | 'init';
   error: WireError;
+  /** In a pool of several modules (`modules`), the name of the one that failed. */
+  module?: string;
 }
 
 /** A batch of settled jobs. */
@@ -133,7 +153,24 @@ export interface ReleaseMessage {
   id: number;
 }
 
+/** A broadcast started running: a crash from now on is its doing. */
+export interface BroadcastStartedMessage {
+  type: 'broadcast-started';
+  id: number;
+}
+
+/** A broadcast settled on this thread: its value, or the error it threw. */
+export interface BroadcastResultMessage {
+  type: 'broadcast-result';
+  id: number;
+  ok: boolean;
+  /** The value when `ok`, a {@link WireError} when not. */
+  value: unknown;
+}
+
 export type FromWorker =
+  | BroadcastStartedMessage
+  | BroadcastResultMessage
   | AcquireMessage
   | WithdrawMessage
   | ReleaseMessage
@@ -148,8 +185,13 @@ export type FromWorker =
 
 /** What a worker thread receives as `workerData`. */
 export interface BootData {
-  /** `file:` URL of the task module. */
+  /** `file:` URL of the task module (the first of {@link BootData.modules} when there are several). */
   module: string;
+  /**
+   * A pool of several modules: `[name, file: URL]` in the order given. The thread loads them
+   * all, runs their `init()`s in that order, and names their tasks `name:task`.
+   */
+  modules?: [string, string][];
   /** The port jobs and results travel on. */
   port: MessagePort;
   /**

@@ -57,6 +57,8 @@ export class ThreadSet {
     }
     this.#created = true;
     this.#all.add(thread);
+    // Before any job can be sent to it (sticky broadcasts go first: src/pool/broadcast.ts).
+    this.#events(thread, { type: 'spawned' });
   }
 
   /** Whether a thread was ever created (a later creation failure fails the pool instead). */

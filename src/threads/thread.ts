@@ -31,11 +31,12 @@ export type WorkerState = 'starting' | 'ready' | 'retiring' | 'closing' | 'termi
 
 /**
  * Everything a handle reports: what the thread said (the protocol's {@link FromWorker}),
- * that it did not finish starting within `startupTimeout`, and its exit (`error`
- * undefined when the exit was asked for).
+ * that it was created (the thread set says so, before any job can be sent to it), that it
+ * did not finish starting within `startupTimeout`, and its exit (`error` undefined when the
+ * exit was asked for).
  */
 export type ThreadEvent =
-  FromWorker | { type: 'startup-timeout' } | { type: 'exit'; error: unknown };
+  FromWorker | { type: 'spawned' } | { type: 'startup-timeout' } | { type: 'exit'; error: unknown };
 
 /** Hears a handle's events. */
 export type ThreadEvents = (thread: ThreadHandle, event: ThreadEvent) => void;
@@ -70,6 +71,8 @@ export class ThreadHandle {
   #terminating = false;
   /** Whether the thread currently keeps the process alive. */
   #refed = true;
+  /** Broadcasts sent here and not yet settled: they keep the process alive like jobs. */
+  #broadcasts = 0;
   /** Whether what the thread wrote to stdout/stderr before its last results is still on the way. */
   readonly #stdio: StdioWatch;
 
@@ -81,6 +84,7 @@ export class ThreadHandle {
     this.#jobs = new HeldJobs(this.#progress);
     const boot: BootData = {
       module: options.module,
+      ...(options.modules === undefined ? {} : { modules: options.modules }),
       port: port2,
       progress: this.#progress,
       concurrency: options.concurrency,
@@ -282,6 +286,14 @@ export class ThreadHandle {
     this.#port.postMessage(message);
   }
 
+  /** Sends a broadcast (src/pool/broadcast.ts). Throws if `input` cannot be cloned. */
+  broadcast(id: number, task: number, input: unknown): void {
+    const message: ToWorker = { type: 'broadcast', id, task, input };
+    this.#port.postMessage(message);
+    this.#broadcasts++;
+    this.#updateRef();
+  }
+
   /** Asks an idle thread to run `cleanup()` and stop. */
   close(): void {
     this.#state = 'closing';
@@ -323,6 +335,7 @@ export class ThreadHandle {
       this.#state === 'starting' ||
       this.#state === 'closing' ||
       this.#jobs.size > 0 ||
+      this.#broadcasts > 0 ||
       this.#stdio.behind;
     if (want === this.#refed) return;
     this.#refed = want;
@@ -348,6 +361,11 @@ export class ThreadHandle {
           this.#events(this, message);
         });
         return;
+      case 'broadcast-result':
+        this.#broadcasts--;
+        this.#updateRef();
+        break;
+      case 'broadcast-started':
       case 'started':
       case 'progress':
       case 'start-failed':

@@ -3,7 +3,7 @@
  * case is a CorralError with a stable code (issue 12, item 8).
  */
 import { describe, expect, it } from 'vitest';
-import { CorralError, Pool, type PoolOptions } from 'corral';
+import { CorralError, Pool } from 'corral';
 import { fixture, rejection, tasks } from '../helpers/index.js';
 
 /** What `fn` throws synchronously (fails the test if it does not throw). */
@@ -17,7 +17,7 @@ function thrown(fn: () => unknown): Error & { code?: string } {
 }
 
 function construct(options: Record<string, unknown>): Error & { code?: string } {
-  return thrown(() => new Pool(options as unknown as PoolOptions));
+  return thrown(() => new Pool(options));
 }
 
 describe('execute and wrap check their source', () => {
