@@ -20,9 +20,9 @@ import { CorralError } from '../util/errors.js';
 import { holderName } from '../util/holder-name.js';
 import { BACKOFF_POLICIES } from '../nats/backoff.js';
 import { connectNats, DEFAULT_SERVER } from '../nats/connect.js';
-import { formatDuration, parseDuration } from '../nats/duration.js';
-import { isNatsClientMissing, NatsClientMissingError } from '../nats/errors.js';
+import { formatDuration } from '../nats/duration.js';
 import type { GovernorInfo, GovernorOptions, NatsSlot } from '../nats/index.js';
+import { duration, loadNats, positiveInteger, table, type Nats } from './options.js';
 
 /** `run` exits with this when no slot came within `--max-wait` (EX_TEMPFAIL: try again later). */
 const EXIT_NO_SLOT = 75;
@@ -34,36 +34,6 @@ interface ServerOptions {
 }
 
 type NatsConnection = Awaited<ReturnType<typeof connectNats>>;
-type Nats = typeof import('../nats/index.js');
-
-/**
- * The governor classes, loaded when a governor command runs rather than when `corral`
- * starts: other commands must work without the optional NATS client installed.
- */
-async function loadNats(): Promise<Nats> {
-  return import('../nats/index.js').catch((error: unknown) => {
-    throw isNatsClientMissing(error) ? new NatsClientMissingError({ cause: error }) : error;
-  });
-}
-
-function positiveInteger(what: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
-      throw new InvalidArgumentError(`${what} must be a positive integer.`);
-    }
-    return n;
-  };
-}
-
-function duration(value: string): number {
-  try {
-    return parseDuration(value);
-  } catch (error) {
-    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
-  }
-}
-
 /** The longest deadline a timer can wait for: about 24.8 days. */
 const MAX_WAIT = 2 ** 31 - 1;
 
@@ -103,21 +73,6 @@ async function withNats(
   } finally {
     await nc?.close().catch(() => undefined);
   }
-}
-
-function table(rows: readonly (readonly string[])[]): string {
-  const widths: number[] = [];
-  for (const row of rows) {
-    row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  }
-  return rows
-    .map((row) =>
-      row
-        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
 }
 
 function ago(date: Date | undefined): string {
