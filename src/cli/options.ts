@@ -83,3 +83,15 @@ export function table(rows: readonly (readonly string[])[]): string {
     )
     .join('\n');
 }
+/** Writes an error to stderr as `corral: message (code)`. */
+export function report(error: unknown): void {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = error instanceof CorralError ? ` (${error.code})` : '';
+  process.stderr.write(`corral: ${message}${code}\n`);
+}
+
+/** Reports an error and sets the exit code to 1. */
+export function fail(error: unknown): void {
+  report(error);
+  process.exitCode = 1;
+}
