@@ -4,7 +4,7 @@
  * `execute` is the same over an in-memory batch, with a larger window.
  */
 import type { Transferable } from 'node:worker_threads';
-import { Deque } from '../util/deque.js';
+import { OutcomeBuffer } from './outcome-buffer.js';
 import type { Engine } from './engine.js';
 import { AbortError, InvalidOptionError } from '../util/errors.js';
 import { Job, checkJobOptions, type JobOptions, type JobOwner } from './job.js';
@@ -58,16 +58,10 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
   readonly #key: ((input: I, index: number) => string | undefined) | undefined;
   readonly #onProgress: ((index: number, value: unknown) => void) | undefined;
   readonly #window: number;
-  readonly #ordered: boolean;
+  readonly #outcomes: OutcomeBuffer<Outcome<I, R>>;
   readonly #source: Source<I>;
   /** Whether the source is sync (pulled in a loop) or async (one pull at a time). */
   readonly #sync: boolean;
-  /** Outcomes ready for the consumer, in the order it gets them. */
-  readonly #ready = new Deque<Outcome<I, R>>();
-  /** With `ordered`: outcomes that arrived before an earlier index did. */
-  readonly #early = new Map<number, Outcome<I, R>>();
-  /** The index the consumer gets next, with `ordered`. */
-  #nextIndex = 0;
   /** Inputs taken from the source so far. */
   #taken = 0;
   /** Jobs submitted and not settled. */
@@ -84,9 +78,6 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
   #failed = false;
   /** The consumer stopped (`return()`), or the output has ended. */
   #finished = false;
-  /** The consumer waiting in `next()`. */
-  #waiter: ((result: IteratorResult<Outcome<I, R>>) => void) | undefined;
-  #waiterReject: ((error: unknown) => void) | undefined;
   /** Resolves `return()` once in-flight jobs have settled. */
   #onIdle: (() => void) | undefined;
   readonly #unlisten: (() => void) | undefined;
@@ -126,7 +117,7 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
       );
     }
     this.#onProgress = onProgress;
-    this.#ordered = ordered === true;
+    this.#outcomes = new OutcomeBuffer(ordered === true);
     // execute takes its in-memory batch as the pool has room too: jobs that exist only
     // while needed keep the garbage collector's work small. Its window is just larger.
     this.#window = checkInteger('window', window ?? pool.threads * (bounded ? 512 : 2048), 1);
@@ -160,24 +151,20 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
   }
 
   next(): Promise<IteratorResult<Outcome<I, R>>> {
-    const outcome = this.#ready.shift();
+    const outcome = this.#outcomes.shift();
     if (outcome !== undefined) {
       this.#fill();
       return Promise.resolve({ value: outcome, done: false });
     }
     if (this.#finished || (this.#sourceDone && this.#inFlight === 0)) return this.#end();
-    return new Promise((resolve, reject) => {
-      this.#waiter = resolve;
-      this.#waiterReject = reject;
-    });
+    return this.#outcomes.wait();
   }
 
   /** The consumer stopped early: stop pulling, drop queued jobs, let running ones settle. */
   async return(): Promise<IteratorResult<Outcome<I, R>>> {
     this.#finished = true;
     this.#unlisten?.();
-    this.#ready.drain();
-    this.#early.clear();
+    this.#outcomes.clear();
     this.#engine.cancelOwned(this, 'the consumer stopped reading', true);
     const closing = this.#closeSource();
     if (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#onIdle = resolve));
@@ -199,40 +186,9 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
     const outcome: Outcome<I, R> = ok
       ? { index: job.index, input, ok: true, value: value as R }
       : { index: job.index, input, ok: false, error: value };
-    if (!this.#ordered) this.#deliver(outcome);
-    else if (outcome.index !== this.#nextIndex) this.#early.set(outcome.index, outcome);
-    else {
-      this.#deliver(outcome);
-      for (
-        let o = this.#early.get(++this.#nextIndex);
-        o !== undefined;
-        o = this.#early.get(++this.#nextIndex)
-      ) {
-        this.#early.delete(o.index);
-        this.#deliver(o);
-      }
-    }
+    this.#outcomes.add(outcome);
     this.#wakeIfDone();
     this.#fill();
-  }
-
-  #deliver(outcome: Outcome<I, R>): void {
-    const waiter = this.#takeWaiter();
-    if (waiter !== undefined) waiter({ value: outcome, done: false });
-    else this.#ready.push(outcome);
-  }
-
-  #takeWaiter(): ((result: IteratorResult<Outcome<I, R>>) => void) | undefined {
-    const waiter = this.#waiter;
-    this.#waiter = undefined;
-    this.#waiterReject = undefined;
-    return waiter;
-  }
-
-  #takeWaiterReject(): ((error: unknown) => void) | undefined {
-    const reject = this.#waiterReject;
-    this.#waiterReject = undefined;
-    return reject;
   }
 
   /** Ends the output: with the pending error once, then done. */
@@ -256,8 +212,7 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
     this.#sourceDone = true;
     void this.#closeSource();
     if (error instanceof AbortError) {
-      this.#ready.drain();
-      this.#early.clear();
+      this.#outcomes.clear();
       this.#discard = true; // the jobs cancelled now yield nothing: the output ends with the abort
       this.#engine.cancelOwned(this, error.cause, false);
     }
@@ -265,11 +220,9 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
   }
 
   #wakeIfDone(): void {
-    if (this.#waiter === undefined || !this.#sourceDone) return;
-    if (this.#inFlight > 0 || this.#ready.length > 0) return;
-    const reject = this.#takeWaiterReject();
-    const resolve = this.#takeWaiter();
-    void this.#end().then(resolve, reject);
+    if (!this.#outcomes.waiting || !this.#sourceDone) return;
+    if (this.#inFlight > 0 || this.#outcomes.ready > 0) return;
+    this.#outcomes.end(this.#end());
   }
 
   async #closeSource(): Promise<void> {
@@ -346,7 +299,7 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
 
   /** Inputs taken and not yet handed to the consumer. */
   #held(): number {
-    return this.#inFlight + this.#ready.length + this.#early.size;
+    return this.#inFlight + this.#outcomes.held;
   }
 
   #take(r: IteratorResult<I>): void {

@@ -16,6 +16,7 @@ import {
   type ExecutorStreamOptions,
   type Outcome,
 } from '../../index.js';
+import { OutcomeBuffer } from '../../pool/outcome-buffer.js';
 import type { QueueClient } from './client.js';
 import {
   checkInteger,
@@ -34,15 +35,9 @@ export class RemoteStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>,
   readonly #jobOptions: { task?: string; timeout?: number; maxTries?: number };
   readonly #key: ((input: I, index: number) => string | undefined) | undefined;
   readonly #window: number;
-  readonly #ordered: boolean;
+  readonly #outcomes: OutcomeBuffer<Outcome<I, R>>;
   readonly #source: Source<I>;
   readonly #sync: boolean;
-  /** Outcomes ready for the consumer, in the order it gets them. */
-  #ready: Outcome<I, R>[] = [];
-  #readyHead = 0;
-  /** With `ordered`: outcomes that arrived before an earlier index did. */
-  readonly #early = new Map<number, Outcome<I, R>>();
-  #nextIndex = 0;
   #taken = 0;
   /** Jobs submitted and not settled. */
   #inFlight = 0;
@@ -55,8 +50,6 @@ export class RemoteStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>,
   #error: unknown;
   #failed = false;
   #finished = false;
-  #waiter: ((result: IteratorResult<Outcome<I, R>>) => void) | undefined;
-  #waiterReject: ((error: unknown) => void) | undefined;
   readonly #unlisten: (() => void) | undefined;
 
   constructor(
@@ -77,7 +70,7 @@ export class RemoteStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>,
       throw new InvalidOptionError('key', 'a function of the input and its index', key);
     }
     this.#key = key;
-    this.#ordered = ordered === true;
+    this.#outcomes = new OutcomeBuffer(ordered === true);
     this.#window = checkInteger('window', window ?? defaultWindow, 1);
     if (Symbol.asyncIterator in source) {
       this.#source = source[Symbol.asyncIterator]();
@@ -106,16 +99,13 @@ export class RemoteStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>,
   }
 
   next(): Promise<IteratorResult<Outcome<I, R>>> {
-    const outcome = this.#shift();
+    const outcome = this.#outcomes.shift();
     if (outcome !== undefined) {
       this.#fill();
       return Promise.resolve({ value: outcome, done: false });
     }
     if (this.#finished || (this.#sourceDone && this.#inFlight === 0)) return this.#end();
-    return new Promise((resolve, reject) => {
-      this.#waiter = resolve;
-      this.#waiterReject = reject;
-    });
+    return this.#outcomes.wait();
   }
 
   /** The consumer stopped early: stop pulling and give up every unsettled job. */
@@ -123,9 +113,7 @@ export class RemoteStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>,
     this.#finished = true;
     this.#discard = true;
     this.#unlisten?.();
-    this.#ready = [];
-    this.#readyHead = 0;
-    this.#early.clear();
+    this.#outcomes.clear();
     this.#client.abandonOwned(this, new AbortError('the consumer stopped reading'));
     await this.#closeSource();
     return { value: undefined, done: true };
@@ -141,39 +129,9 @@ export class RemoteStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>,
     const outcome: Outcome<I, R> = ok
       ? { index: job.index, input, ok: true, value: value as R }
       : { index: job.index, input, ok: false, error: value };
-    if (!this.#ordered) this.#deliver(outcome);
-    else if (outcome.index !== this.#nextIndex) this.#early.set(outcome.index, outcome);
-    else {
-      this.#deliver(outcome);
-      for (
-        let o = this.#early.get(++this.#nextIndex);
-        o !== undefined;
-        o = this.#early.get(++this.#nextIndex)
-      ) {
-        this.#early.delete(o.index);
-        this.#deliver(o);
-      }
-    }
+    this.#outcomes.add(outcome);
     this.#wakeIfDone();
     this.#fill();
-  }
-
-  #shift(): Outcome<I, R> | undefined {
-    if (this.#readyHead >= this.#ready.length) return undefined;
-    const outcome = this.#ready[this.#readyHead++];
-    if (this.#readyHead === this.#ready.length) {
-      this.#ready = [];
-      this.#readyHead = 0;
-    }
-    return outcome;
-  }
-
-  #deliver(outcome: Outcome<I, R>): void {
-    const waiter = this.#waiter;
-    this.#waiter = undefined;
-    this.#waiterReject = undefined;
-    if (waiter !== undefined) waiter({ value: outcome, done: false });
-    else this.#ready.push(outcome);
   }
 
   #end(): Promise<IteratorResult<Outcome<I, R>>> {
@@ -196,9 +154,7 @@ export class RemoteStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>,
     this.#sourceDone = true;
     void this.#closeSource();
     if (error instanceof AbortError) {
-      this.#ready = [];
-      this.#readyHead = 0;
-      this.#early.clear();
+      this.#outcomes.clear();
       this.#discard = true; // the jobs given up now yield nothing: the output ends with the abort
       this.#client.abandonOwned(this, error);
     }
@@ -206,13 +162,9 @@ export class RemoteStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>,
   }
 
   #wakeIfDone(): void {
-    if (this.#waiter === undefined || !this.#sourceDone) return;
-    if (this.#inFlight > 0 || this.#readyHead < this.#ready.length) return;
-    const resolve = this.#waiter;
-    const reject = this.#waiterReject;
-    this.#waiter = undefined;
-    this.#waiterReject = undefined;
-    void this.#end().then(resolve, reject);
+    if (!this.#outcomes.waiting || !this.#sourceDone) return;
+    if (this.#inFlight > 0 || this.#outcomes.ready > 0) return;
+    this.#outcomes.end(this.#end());
   }
 
   async #closeSource(): Promise<void> {
@@ -272,7 +224,7 @@ export class RemoteStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>,
 
   /** Inputs taken and not yet handed to the consumer. */
   #held(): number {
-    return this.#inFlight + (this.#ready.length - this.#readyHead) + this.#early.size;
+    return this.#inFlight + this.#outcomes.held;
   }
 
   #take(r: IteratorResult<I>): void {
