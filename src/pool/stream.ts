@@ -5,6 +5,7 @@
  */
 import type { Transferable } from 'node:worker_threads';
 import { OutcomeBuffer } from './outcome-buffer.js';
+import { SourcePuller } from './source-puller.js';
 import type { Engine } from './engine.js';
 import { AbortError, InvalidOptionError } from '../util/errors.js';
 import { Job, checkJobOptions, type JobOptions, type JobOwner } from './job.js';
@@ -48,8 +49,6 @@ export type TaskStreamOptions<M, K extends TaskName<M>> = Omit<
   'task'
 > & { task?: K };
 
-type Source<I> = Iterator<I> | AsyncIterator<I>;
-
 export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>, JobOwner {
   readonly #engine: Engine;
   readonly #pool: ResolvedOptions;
@@ -59,9 +58,7 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
   readonly #onProgress: ((index: number, value: unknown) => void) | undefined;
   readonly #window: number;
   readonly #outcomes: OutcomeBuffer<Outcome<I, R>>;
-  readonly #source: Source<I>;
-  /** Whether the source is sync (pulled in a loop) or async (one pull at a time). */
-  readonly #sync: boolean;
+  readonly #inputs: SourcePuller<I>;
   /** Inputs taken from the source so far. */
   #taken = 0;
   /** Jobs submitted and not settled. */
@@ -69,9 +66,7 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
   /** Outcomes are dropped: the stream was aborted. */
   #discard = false;
   /** #fill is on the stack. */
-  #filling = false;
   /** An async pull is under way. */
-  #pulling = false;
   #sourceDone = false;
   /** What the output ends with, after in-flight jobs settle: the source's error or an abort. */
   #error: unknown;
@@ -124,11 +119,9 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
     // A primitive (null, a number) has no iterator to look up: checked here, not left to a TypeError.
     const iterable = source as Partial<Iterable<I> & AsyncIterable<I>> | null | undefined;
     if (typeof iterable?.[Symbol.asyncIterator] === 'function') {
-      this.#source = (source as AsyncIterable<I>)[Symbol.asyncIterator]();
-      this.#sync = false;
+      this.#inputs = this.#puller((source as AsyncIterable<I>)[Symbol.asyncIterator](), false);
     } else if (typeof iterable?.[Symbol.iterator] === 'function') {
-      this.#source = (source as Iterable<I>)[Symbol.iterator]();
-      this.#sync = true;
+      this.#inputs = this.#puller((source as Iterable<I>)[Symbol.iterator](), true);
     } else {
       const name = bounded ? 'source' : 'inputs';
       throw new InvalidOptionError(name, 'an iterable or async iterable', source);
@@ -143,7 +136,7 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
       };
       if (signal.aborted) onAbort();
     }
-    this.#fill();
+    this.#inputs.fill();
   }
 
   [Symbol.asyncIterator](): this {
@@ -153,7 +146,7 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
   next(): Promise<IteratorResult<Outcome<I, R>>> {
     const outcome = this.#outcomes.shift();
     if (outcome !== undefined) {
-      this.#fill();
+      this.#inputs.fill();
       return Promise.resolve({ value: outcome, done: false });
     }
     if (this.#finished || (this.#sourceDone && this.#inFlight === 0)) return this.#end();
@@ -166,7 +159,7 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
     this.#unlisten?.();
     this.#outcomes.clear();
     this.#engine.cancelOwned(this, 'the consumer stopped reading', true);
-    const closing = this.#closeSource();
+    const closing = this.#inputs.close();
     if (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#onIdle = resolve));
     await closing;
     return { value: undefined, done: true };
@@ -188,7 +181,7 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
       : { index: job.index, input, ok: false, error: value };
     this.#outcomes.add(outcome);
     this.#wakeIfDone();
-    this.#fill();
+    this.#inputs.fill();
   }
 
   /** Ends the output: with the pending error once, then done. */
@@ -210,7 +203,7 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
     this.#failed = true;
     this.#error = error;
     this.#sourceDone = true;
-    void this.#closeSource();
+    void this.#inputs.close();
     if (error instanceof AbortError) {
       this.#outcomes.clear();
       this.#discard = true; // the jobs cancelled now yield nothing: the output ends with the abort
@@ -223,62 +216,6 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
     if (!this.#outcomes.waiting || !this.#sourceDone) return;
     if (this.#inFlight > 0 || this.#outcomes.ready > 0) return;
     this.#outcomes.end(this.#end());
-  }
-
-  async #closeSource(): Promise<void> {
-    try {
-      await this.#source.return?.();
-    } catch {
-      // The source failing to close changes nothing for the consumer.
-    }
-  }
-
-  /** Takes inputs while the window has room. */
-  #fill(): void {
-    // A job may settle inside submit() (closed pool, unknown task): no re-entry, no deep recursion.
-    if (this.#filling) return;
-    this.#filling = true;
-    try {
-      this.#pull();
-    } finally {
-      this.#filling = false;
-    }
-  }
-
-  #pull(): void {
-    while (!this.#sourceDone && !this.#finished && !this.#pulling && this.#held() < this.#window) {
-      if (this.#sync) {
-        let r: IteratorResult<I>;
-        try {
-          r = (this.#source as Iterator<I>).next();
-        } catch (error) {
-          this.#stop(error);
-          return;
-        }
-        this.#take(r);
-        continue;
-      }
-      this.#pulling = true;
-      let pending: Promise<IteratorResult<I>>;
-      try {
-        pending = Promise.resolve((this.#source as AsyncIterator<I>).next());
-      } catch (error) {
-        this.#pulling = false;
-        this.#stop(error);
-        return;
-      }
-      pending.then(
-        (r) => {
-          this.#pulling = false;
-          this.#take(r);
-          this.#fill();
-        },
-        (error: unknown) => {
-          this.#pulling = false;
-          this.#stop(error);
-        },
-      );
-    }
   }
 
   /**
@@ -295,6 +232,18 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
         if (!this.#finished && !this.#discard) listener(index, value);
       },
     };
+  }
+
+  #puller(source: Iterator<I> | AsyncIterator<I>, sync: boolean): SourcePuller<I> {
+    return new SourcePuller(source, sync, {
+      room: () => !this.#sourceDone && !this.#finished && this.#held() < this.#window,
+      take: (r) => {
+        this.#take(r);
+      },
+      stop: (error) => {
+        this.#stop(error);
+      },
+    });
   }
 
   /** Inputs taken and not yet handed to the consumer. */

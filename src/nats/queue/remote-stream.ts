@@ -17,6 +17,7 @@ import {
   type Outcome,
 } from '../../index.js';
 import { OutcomeBuffer } from '../../pool/outcome-buffer.js';
+import { SourcePuller } from '../../pool/source-puller.js';
 import type { QueueClient } from './client.js';
 import {
   checkInteger,
@@ -27,8 +28,6 @@ import {
   type RemoteJobOwner,
 } from './remote-job.js';
 
-type Source<I> = Iterator<I> | AsyncIterator<I>;
-
 export class RemoteStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>, RemoteJobOwner {
   readonly #client: QueueClient;
   readonly #defaults: JobDefaults;
@@ -36,15 +35,12 @@ export class RemoteStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>,
   readonly #key: ((input: I, index: number) => string | undefined) | undefined;
   readonly #window: number;
   readonly #outcomes: OutcomeBuffer<Outcome<I, R>>;
-  readonly #source: Source<I>;
-  readonly #sync: boolean;
+  readonly #inputs: SourcePuller<I>;
   #taken = 0;
   /** Jobs submitted and not settled. */
   #inFlight = 0;
   /** Outcomes are dropped: the stream was aborted or left. */
   #discard = false;
-  #filling = false;
-  #pulling = false;
   #sourceDone = false;
   /** What the output ends with after the outcomes: the source's error or an abort. */
   #error: unknown;
@@ -73,11 +69,9 @@ export class RemoteStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>,
     this.#outcomes = new OutcomeBuffer(ordered === true);
     this.#window = checkInteger('window', window ?? defaultWindow, 1);
     if (Symbol.asyncIterator in source) {
-      this.#source = source[Symbol.asyncIterator]();
-      this.#sync = false;
+      this.#inputs = this.#puller(source[Symbol.asyncIterator](), false);
     } else if (Symbol.iterator in source) {
-      this.#source = source[Symbol.iterator]();
-      this.#sync = true;
+      this.#inputs = this.#puller(source[Symbol.iterator](), true);
     } else {
       throw new InvalidOptionError('inputs', 'an iterable or async iterable', source);
     }
@@ -91,7 +85,7 @@ export class RemoteStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>,
       };
       if (signal.aborted) onAbort();
     }
-    this.#fill();
+    this.#inputs.fill();
   }
 
   [Symbol.asyncIterator](): this {
@@ -101,7 +95,7 @@ export class RemoteStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>,
   next(): Promise<IteratorResult<Outcome<I, R>>> {
     const outcome = this.#outcomes.shift();
     if (outcome !== undefined) {
-      this.#fill();
+      this.#inputs.fill();
       return Promise.resolve({ value: outcome, done: false });
     }
     if (this.#finished || (this.#sourceDone && this.#inFlight === 0)) return this.#end();
@@ -115,7 +109,7 @@ export class RemoteStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>,
     this.#unlisten?.();
     this.#outcomes.clear();
     this.#client.abandonOwned(this, new AbortError('the consumer stopped reading'));
-    await this.#closeSource();
+    await this.#inputs.close();
     return { value: undefined, done: true };
   }
 
@@ -131,7 +125,7 @@ export class RemoteStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>,
       : { index: job.index, input, ok: false, error: value };
     this.#outcomes.add(outcome);
     this.#wakeIfDone();
-    this.#fill();
+    this.#inputs.fill();
   }
 
   #end(): Promise<IteratorResult<Outcome<I, R>>> {
@@ -152,7 +146,7 @@ export class RemoteStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>,
     this.#failed = true;
     this.#error = error;
     this.#sourceDone = true;
-    void this.#closeSource();
+    void this.#inputs.close();
     if (error instanceof AbortError) {
       this.#outcomes.clear();
       this.#discard = true; // the jobs given up now yield nothing: the output ends with the abort
@@ -167,59 +161,16 @@ export class RemoteStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>,
     this.#outcomes.end(this.#end());
   }
 
-  async #closeSource(): Promise<void> {
-    try {
-      await this.#source.return?.();
-    } catch {
-      // The source failing to close changes nothing for the consumer.
-    }
-  }
-
-  #fill(): void {
-    // A job may settle inside submit() (closed pool, too large): no re-entry, no deep recursion.
-    if (this.#filling) return;
-    this.#filling = true;
-    try {
-      this.#pull();
-    } finally {
-      this.#filling = false;
-    }
-  }
-
-  #pull(): void {
-    while (!this.#sourceDone && !this.#finished && !this.#pulling && this.#held() < this.#window) {
-      if (this.#sync) {
-        let r: IteratorResult<I>;
-        try {
-          r = (this.#source as Iterator<I>).next();
-        } catch (error) {
-          this.#stop(error);
-          return;
-        }
+  #puller(source: Iterator<I> | AsyncIterator<I>, sync: boolean): SourcePuller<I> {
+    return new SourcePuller(source, sync, {
+      room: () => !this.#sourceDone && !this.#finished && this.#held() < this.#window,
+      take: (r) => {
         this.#take(r);
-        continue;
-      }
-      this.#pulling = true;
-      let pending: Promise<IteratorResult<I>>;
-      try {
-        pending = Promise.resolve((this.#source as AsyncIterator<I>).next());
-      } catch (error) {
-        this.#pulling = false;
+      },
+      stop: (error) => {
         this.#stop(error);
-        return;
-      }
-      pending.then(
-        (r) => {
-          this.#pulling = false;
-          this.#take(r);
-          this.#fill();
-        },
-        (error: unknown) => {
-          this.#pulling = false;
-          this.#stop(error);
-        },
-      );
-    }
+      },
+    });
   }
 
   /** Inputs taken and not yet handed to the consumer. */
