@@ -18,6 +18,7 @@ import { FailureLog, LineWriter, isClosedPipe, resultLine, type LineSink } from 
 import type { Executor } from '../pool/executor.js';
 import { startRemote } from './map-remote.js';
 import { Progress, summaryLine, type Tally } from './progress.js';
+import { describeError } from './options.js';
 import {
   countLines,
   openInput,
@@ -78,17 +79,6 @@ export interface MapResult {
    * reading and ends quietly, like other filters, with no error and no summary.
    */
   readonly closed: boolean;
-}
-
-/** An error's message, code and cause on one line, for stderr. */
-export function describeError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const code = error instanceof CorralError ? ` (${error.code})` : '';
-  const cause =
-    error.cause instanceof Error && !error.message.includes(error.cause.message)
-      ? `: ${error.cause.message}`
-      : '';
-  return `${error.message}${code}${cause}`;
 }
 
 /** The key of a record: its `field`, when that is a string or a number. */

@@ -11,7 +11,8 @@
  */
 import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { EXIT, describeError, runMap, type MapOptions, type MapResult } from './map-run.js';
+import { EXIT, runMap, type MapOptions, type MapResult } from './map-run.js';
+import { describeError, integer } from './options.js';
 import type { RecordFormat } from './records.js';
 
 /** The flags as commander hands them over. */
@@ -30,16 +31,6 @@ interface Flags {
   // -- work queue (issue 10) --
   queue?: string;
   server?: string;
-}
-
-function integer(flag: string, min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min) {
-      throw new InvalidArgumentError(`${flag} must be an integer >= ${min}; got '${value}'.`);
-    }
-    return n;
-  };
 }
 
 const targetCount = integer('--target N', 1);

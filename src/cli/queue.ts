@@ -9,30 +9,8 @@ import { Command } from 'commander';
 import { CorralError } from '../index.js';
 import { connectNats, DEFAULT_SERVER } from '../nats/connect.js';
 import { formatDuration } from '../nats/duration.js';
-import { isNatsClientMissing, NatsClientMissingError } from '../nats/errors.js';
 import type { QueueInfo } from '../nats/index.js';
-
-type Nats = typeof import('../nats/index.js');
-
-async function loadNats(): Promise<Nats> {
-  return import('../nats/index.js').catch((error: unknown) => {
-    throw isNatsClientMissing(error) ? new NatsClientMissingError({ cause: error }) : error;
-  });
-}
-
-function table(rows: readonly (readonly string[])[]): string {
-  const widths: number[] = [];
-  for (const row of rows)
-    row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return rows
-    .map((row) =>
-      row
-        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
+import { loadNats, table } from './options.js';
 
 /** The info as text. */
 export function formatQueueInfo(info: QueueInfo, now = Date.now()): string {

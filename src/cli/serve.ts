@@ -11,10 +11,9 @@
  */
 import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
-import { CorralError, type GovernorFor } from '../index.js';
+import type { GovernorFor } from '../index.js';
 import { connectNats, DEFAULT_SERVER } from '../nats/connect.js';
-import { parseDuration } from '../nats/duration.js';
-import { isNatsClientMissing, NatsClientMissingError } from '../nats/errors.js';
+import { describeError, duration, integer, loadNats, type Nats } from './options.js';
 
 const EXIT = { drained: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 
@@ -30,33 +29,6 @@ interface Flags {
   governor?: [string, string][];
 }
 
-type Nats = typeof import('../nats/index.js');
-
-/** The queue classes, loaded when the command runs: other commands work without NATS installed. */
-async function loadNats(): Promise<Nats> {
-  return import('../nats/index.js').catch((error: unknown) => {
-    throw isNatsClientMissing(error) ? new NatsClientMissingError({ cause: error }) : error;
-  });
-}
-
-function integer(flag: string, min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min) {
-      throw new InvalidArgumentError(`${flag} must be an integer >= ${min}; got '${value}'.`);
-    }
-    return n;
-  };
-}
-
-function duration(value: string): number {
-  try {
-    return parseDuration(value);
-  } catch (error) {
-    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
-  }
-}
-
 /** Collects `KEY=VALUE` flags; the key is everything before the last `=`. */
 function pairs<V>(flag: string, parse: (value: string) => V) {
   return (value: string, previous: [string, V][] | undefined): [string, V][] => {
@@ -66,17 +38,6 @@ function pairs<V>(flag: string, parse: (value: string) => V) {
     }
     return [...(previous ?? []), [value.slice(0, at), parse(value.slice(at + 1))]];
   };
-}
-
-/** An error's message, code and cause on one line. */
-export function describeError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const code = error instanceof CorralError ? ` (${error.code})` : '';
-  const cause =
-    error.cause instanceof Error && !error.message.includes(error.cause.message)
-      ? `: ${error.cause.message}`
-      : '';
-  return `${error.message}${code}${cause}`;
 }
 
 function say(line: string): void {

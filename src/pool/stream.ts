@@ -4,7 +4,8 @@
  * `execute` is the same over an in-memory batch, with a larger window.
  */
 import type { Transferable } from 'node:worker_threads';
-import { Deque } from '../util/deque.js';
+import { OutcomeBuffer } from './outcome-buffer.js';
+import { SourcePuller } from './source-puller.js';
 import type { Engine } from './engine.js';
 import { AbortError, InvalidOptionError } from '../util/errors.js';
 import { Job, checkJobOptions, type JobOptions, type JobOwner } from './job.js';
@@ -48,8 +49,6 @@ export type TaskStreamOptions<M, K extends TaskName<M>> = Omit<
   'task'
 > & { task?: K };
 
-type Source<I> = Iterator<I> | AsyncIterator<I>;
-
 export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>, JobOwner {
   readonly #engine: Engine;
   readonly #pool: ResolvedOptions;
@@ -58,16 +57,8 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
   readonly #key: ((input: I, index: number) => string | undefined) | undefined;
   readonly #onProgress: ((index: number, value: unknown) => void) | undefined;
   readonly #window: number;
-  readonly #ordered: boolean;
-  readonly #source: Source<I>;
-  /** Whether the source is sync (pulled in a loop) or async (one pull at a time). */
-  readonly #sync: boolean;
-  /** Outcomes ready for the consumer, in the order it gets them. */
-  readonly #ready = new Deque<Outcome<I, R>>();
-  /** With `ordered`: outcomes that arrived before an earlier index did. */
-  readonly #early = new Map<number, Outcome<I, R>>();
-  /** The index the consumer gets next, with `ordered`. */
-  #nextIndex = 0;
+  readonly #outcomes: OutcomeBuffer<Outcome<I, R>>;
+  readonly #inputs: SourcePuller<I>;
   /** Inputs taken from the source so far. */
   #taken = 0;
   /** Jobs submitted and not settled. */
@@ -75,18 +66,13 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
   /** Outcomes are dropped: the stream was aborted. */
   #discard = false;
   /** #fill is on the stack. */
-  #filling = false;
   /** An async pull is under way. */
-  #pulling = false;
   #sourceDone = false;
   /** What the output ends with, after in-flight jobs settle: the source's error or an abort. */
   #error: unknown;
   #failed = false;
   /** The consumer stopped (`return()`), or the output has ended. */
   #finished = false;
-  /** The consumer waiting in `next()`. */
-  #waiter: ((result: IteratorResult<Outcome<I, R>>) => void) | undefined;
-  #waiterReject: ((error: unknown) => void) | undefined;
   /** Resolves `return()` once in-flight jobs have settled. */
   #onIdle: (() => void) | undefined;
   readonly #unlisten: (() => void) | undefined;
@@ -126,18 +112,16 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
       );
     }
     this.#onProgress = onProgress;
-    this.#ordered = ordered === true;
+    this.#outcomes = new OutcomeBuffer(ordered === true);
     // execute takes its in-memory batch as the pool has room too: jobs that exist only
     // while needed keep the garbage collector's work small. Its window is just larger.
     this.#window = checkInteger('window', window ?? pool.threads * (bounded ? 512 : 2048), 1);
     // A primitive (null, a number) has no iterator to look up: checked here, not left to a TypeError.
     const iterable = source as Partial<Iterable<I> & AsyncIterable<I>> | null | undefined;
     if (typeof iterable?.[Symbol.asyncIterator] === 'function') {
-      this.#source = (source as AsyncIterable<I>)[Symbol.asyncIterator]();
-      this.#sync = false;
+      this.#inputs = this.#puller((source as AsyncIterable<I>)[Symbol.asyncIterator](), false);
     } else if (typeof iterable?.[Symbol.iterator] === 'function') {
-      this.#source = (source as Iterable<I>)[Symbol.iterator]();
-      this.#sync = true;
+      this.#inputs = this.#puller((source as Iterable<I>)[Symbol.iterator](), true);
     } else {
       const name = bounded ? 'source' : 'inputs';
       throw new InvalidOptionError(name, 'an iterable or async iterable', source);
@@ -152,7 +136,7 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
       };
       if (signal.aborted) onAbort();
     }
-    this.#fill();
+    this.#inputs.fill();
   }
 
   [Symbol.asyncIterator](): this {
@@ -160,26 +144,22 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
   }
 
   next(): Promise<IteratorResult<Outcome<I, R>>> {
-    const outcome = this.#ready.shift();
+    const outcome = this.#outcomes.shift();
     if (outcome !== undefined) {
-      this.#fill();
+      this.#inputs.fill();
       return Promise.resolve({ value: outcome, done: false });
     }
     if (this.#finished || (this.#sourceDone && this.#inFlight === 0)) return this.#end();
-    return new Promise((resolve, reject) => {
-      this.#waiter = resolve;
-      this.#waiterReject = reject;
-    });
+    return this.#outcomes.wait();
   }
 
   /** The consumer stopped early: stop pulling, drop queued jobs, let running ones settle. */
   async return(): Promise<IteratorResult<Outcome<I, R>>> {
     this.#finished = true;
     this.#unlisten?.();
-    this.#ready.drain();
-    this.#early.clear();
+    this.#outcomes.clear();
     this.#engine.cancelOwned(this, 'the consumer stopped reading', true);
-    const closing = this.#closeSource();
+    const closing = this.#inputs.close();
     if (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#onIdle = resolve));
     await closing;
     return { value: undefined, done: true };
@@ -199,40 +179,9 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
     const outcome: Outcome<I, R> = ok
       ? { index: job.index, input, ok: true, value: value as R }
       : { index: job.index, input, ok: false, error: value };
-    if (!this.#ordered) this.#deliver(outcome);
-    else if (outcome.index !== this.#nextIndex) this.#early.set(outcome.index, outcome);
-    else {
-      this.#deliver(outcome);
-      for (
-        let o = this.#early.get(++this.#nextIndex);
-        o !== undefined;
-        o = this.#early.get(++this.#nextIndex)
-      ) {
-        this.#early.delete(o.index);
-        this.#deliver(o);
-      }
-    }
+    this.#outcomes.add(outcome);
     this.#wakeIfDone();
-    this.#fill();
-  }
-
-  #deliver(outcome: Outcome<I, R>): void {
-    const waiter = this.#takeWaiter();
-    if (waiter !== undefined) waiter({ value: outcome, done: false });
-    else this.#ready.push(outcome);
-  }
-
-  #takeWaiter(): ((result: IteratorResult<Outcome<I, R>>) => void) | undefined {
-    const waiter = this.#waiter;
-    this.#waiter = undefined;
-    this.#waiterReject = undefined;
-    return waiter;
-  }
-
-  #takeWaiterReject(): ((error: unknown) => void) | undefined {
-    const reject = this.#waiterReject;
-    this.#waiterReject = undefined;
-    return reject;
+    this.#inputs.fill();
   }
 
   /** Ends the output: with the pending error once, then done. */
@@ -254,10 +203,9 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
     this.#failed = true;
     this.#error = error;
     this.#sourceDone = true;
-    void this.#closeSource();
+    void this.#inputs.close();
     if (error instanceof AbortError) {
-      this.#ready.drain();
-      this.#early.clear();
+      this.#outcomes.clear();
       this.#discard = true; // the jobs cancelled now yield nothing: the output ends with the abort
       this.#engine.cancelOwned(this, error.cause, false);
     }
@@ -265,67 +213,9 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
   }
 
   #wakeIfDone(): void {
-    if (this.#waiter === undefined || !this.#sourceDone) return;
-    if (this.#inFlight > 0 || this.#ready.length > 0) return;
-    const reject = this.#takeWaiterReject();
-    const resolve = this.#takeWaiter();
-    void this.#end().then(resolve, reject);
-  }
-
-  async #closeSource(): Promise<void> {
-    try {
-      await this.#source.return?.();
-    } catch {
-      // The source failing to close changes nothing for the consumer.
-    }
-  }
-
-  /** Takes inputs while the window has room. */
-  #fill(): void {
-    // A job may settle inside submit() (closed pool, unknown task): no re-entry, no deep recursion.
-    if (this.#filling) return;
-    this.#filling = true;
-    try {
-      this.#pull();
-    } finally {
-      this.#filling = false;
-    }
-  }
-
-  #pull(): void {
-    while (!this.#sourceDone && !this.#finished && !this.#pulling && this.#held() < this.#window) {
-      if (this.#sync) {
-        let r: IteratorResult<I>;
-        try {
-          r = (this.#source as Iterator<I>).next();
-        } catch (error) {
-          this.#stop(error);
-          return;
-        }
-        this.#take(r);
-        continue;
-      }
-      this.#pulling = true;
-      let pending: Promise<IteratorResult<I>>;
-      try {
-        pending = Promise.resolve((this.#source as AsyncIterator<I>).next());
-      } catch (error) {
-        this.#pulling = false;
-        this.#stop(error);
-        return;
-      }
-      pending.then(
-        (r) => {
-          this.#pulling = false;
-          this.#take(r);
-          this.#fill();
-        },
-        (error: unknown) => {
-          this.#pulling = false;
-          this.#stop(error);
-        },
-      );
-    }
+    if (!this.#outcomes.waiting || !this.#sourceDone) return;
+    if (this.#inFlight > 0 || this.#outcomes.ready > 0) return;
+    this.#outcomes.end(this.#end());
   }
 
   /**
@@ -344,9 +234,21 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
     };
   }
 
+  #puller(source: Iterator<I> | AsyncIterator<I>, sync: boolean): SourcePuller<I> {
+    return new SourcePuller(source, sync, {
+      room: () => !this.#sourceDone && !this.#finished && this.#held() < this.#window,
+      take: (r) => {
+        this.#take(r);
+      },
+      stop: (error) => {
+        this.#stop(error);
+      },
+    });
+  }
+
   /** Inputs taken and not yet handed to the consumer. */
   #held(): number {
-    return this.#inFlight + this.#ready.length + this.#early.size;
+    return this.#inFlight + this.#outcomes.held;
   }
 
   #take(r: IteratorResult<I>): void {

@@ -16,6 +16,8 @@ import {
   type ExecutorStreamOptions,
   type Outcome,
 } from '../../index.js';
+import { OutcomeBuffer } from '../../pool/outcome-buffer.js';
+import { SourcePuller } from '../../pool/source-puller.js';
 import type { QueueClient } from './client.js';
 import {
   checkInteger,
@@ -26,37 +28,24 @@ import {
   type RemoteJobOwner,
 } from './remote-job.js';
 
-type Source<I> = Iterator<I> | AsyncIterator<I>;
-
 export class RemoteStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>, RemoteJobOwner {
   readonly #client: QueueClient;
   readonly #defaults: JobDefaults;
   readonly #jobOptions: { task?: string; timeout?: number; maxTries?: number };
   readonly #key: ((input: I, index: number) => string | undefined) | undefined;
   readonly #window: number;
-  readonly #ordered: boolean;
-  readonly #source: Source<I>;
-  readonly #sync: boolean;
-  /** Outcomes ready for the consumer, in the order it gets them. */
-  #ready: Outcome<I, R>[] = [];
-  #readyHead = 0;
-  /** With `ordered`: outcomes that arrived before an earlier index did. */
-  readonly #early = new Map<number, Outcome<I, R>>();
-  #nextIndex = 0;
+  readonly #outcomes: OutcomeBuffer<Outcome<I, R>>;
+  readonly #inputs: SourcePuller<I>;
   #taken = 0;
   /** Jobs submitted and not settled. */
   #inFlight = 0;
   /** Outcomes are dropped: the stream was aborted or left. */
   #discard = false;
-  #filling = false;
-  #pulling = false;
   #sourceDone = false;
   /** What the output ends with after the outcomes: the source's error or an abort. */
   #error: unknown;
   #failed = false;
   #finished = false;
-  #waiter: ((result: IteratorResult<Outcome<I, R>>) => void) | undefined;
-  #waiterReject: ((error: unknown) => void) | undefined;
   readonly #unlisten: (() => void) | undefined;
 
   constructor(
@@ -77,14 +66,12 @@ export class RemoteStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>,
       throw new InvalidOptionError('key', 'a function of the input and its index', key);
     }
     this.#key = key;
-    this.#ordered = ordered === true;
+    this.#outcomes = new OutcomeBuffer(ordered === true);
     this.#window = checkInteger('window', window ?? defaultWindow, 1);
     if (Symbol.asyncIterator in source) {
-      this.#source = source[Symbol.asyncIterator]();
-      this.#sync = false;
+      this.#inputs = this.#puller(source[Symbol.asyncIterator](), false);
     } else if (Symbol.iterator in source) {
-      this.#source = source[Symbol.iterator]();
-      this.#sync = true;
+      this.#inputs = this.#puller(source[Symbol.iterator](), true);
     } else {
       throw new InvalidOptionError('inputs', 'an iterable or async iterable', source);
     }
@@ -98,7 +85,7 @@ export class RemoteStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>,
       };
       if (signal.aborted) onAbort();
     }
-    this.#fill();
+    this.#inputs.fill();
   }
 
   [Symbol.asyncIterator](): this {
@@ -106,16 +93,13 @@ export class RemoteStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>,
   }
 
   next(): Promise<IteratorResult<Outcome<I, R>>> {
-    const outcome = this.#shift();
+    const outcome = this.#outcomes.shift();
     if (outcome !== undefined) {
-      this.#fill();
+      this.#inputs.fill();
       return Promise.resolve({ value: outcome, done: false });
     }
     if (this.#finished || (this.#sourceDone && this.#inFlight === 0)) return this.#end();
-    return new Promise((resolve, reject) => {
-      this.#waiter = resolve;
-      this.#waiterReject = reject;
-    });
+    return this.#outcomes.wait();
   }
 
   /** The consumer stopped early: stop pulling and give up every unsettled job. */
@@ -123,11 +107,9 @@ export class RemoteStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>,
     this.#finished = true;
     this.#discard = true;
     this.#unlisten?.();
-    this.#ready = [];
-    this.#readyHead = 0;
-    this.#early.clear();
+    this.#outcomes.clear();
     this.#client.abandonOwned(this, new AbortError('the consumer stopped reading'));
-    await this.#closeSource();
+    await this.#inputs.close();
     return { value: undefined, done: true };
   }
 
@@ -141,39 +123,9 @@ export class RemoteStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>,
     const outcome: Outcome<I, R> = ok
       ? { index: job.index, input, ok: true, value: value as R }
       : { index: job.index, input, ok: false, error: value };
-    if (!this.#ordered) this.#deliver(outcome);
-    else if (outcome.index !== this.#nextIndex) this.#early.set(outcome.index, outcome);
-    else {
-      this.#deliver(outcome);
-      for (
-        let o = this.#early.get(++this.#nextIndex);
-        o !== undefined;
-        o = this.#early.get(++this.#nextIndex)
-      ) {
-        this.#early.delete(o.index);
-        this.#deliver(o);
-      }
-    }
+    this.#outcomes.add(outcome);
     this.#wakeIfDone();
-    this.#fill();
-  }
-
-  #shift(): Outcome<I, R> | undefined {
-    if (this.#readyHead >= this.#ready.length) return undefined;
-    const outcome = this.#ready[this.#readyHead++];
-    if (this.#readyHead === this.#ready.length) {
-      this.#ready = [];
-      this.#readyHead = 0;
-    }
-    return outcome;
-  }
-
-  #deliver(outcome: Outcome<I, R>): void {
-    const waiter = this.#waiter;
-    this.#waiter = undefined;
-    this.#waiterReject = undefined;
-    if (waiter !== undefined) waiter({ value: outcome, done: false });
-    else this.#ready.push(outcome);
+    this.#inputs.fill();
   }
 
   #end(): Promise<IteratorResult<Outcome<I, R>>> {
@@ -194,11 +146,9 @@ export class RemoteStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>,
     this.#failed = true;
     this.#error = error;
     this.#sourceDone = true;
-    void this.#closeSource();
+    void this.#inputs.close();
     if (error instanceof AbortError) {
-      this.#ready = [];
-      this.#readyHead = 0;
-      this.#early.clear();
+      this.#outcomes.clear();
       this.#discard = true; // the jobs given up now yield nothing: the output ends with the abort
       this.#client.abandonOwned(this, error);
     }
@@ -206,73 +156,26 @@ export class RemoteStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>,
   }
 
   #wakeIfDone(): void {
-    if (this.#waiter === undefined || !this.#sourceDone) return;
-    if (this.#inFlight > 0 || this.#readyHead < this.#ready.length) return;
-    const resolve = this.#waiter;
-    const reject = this.#waiterReject;
-    this.#waiter = undefined;
-    this.#waiterReject = undefined;
-    void this.#end().then(resolve, reject);
+    if (!this.#outcomes.waiting || !this.#sourceDone) return;
+    if (this.#inFlight > 0 || this.#outcomes.ready > 0) return;
+    this.#outcomes.end(this.#end());
   }
 
-  async #closeSource(): Promise<void> {
-    try {
-      await this.#source.return?.();
-    } catch {
-      // The source failing to close changes nothing for the consumer.
-    }
-  }
-
-  #fill(): void {
-    // A job may settle inside submit() (closed pool, too large): no re-entry, no deep recursion.
-    if (this.#filling) return;
-    this.#filling = true;
-    try {
-      this.#pull();
-    } finally {
-      this.#filling = false;
-    }
-  }
-
-  #pull(): void {
-    while (!this.#sourceDone && !this.#finished && !this.#pulling && this.#held() < this.#window) {
-      if (this.#sync) {
-        let r: IteratorResult<I>;
-        try {
-          r = (this.#source as Iterator<I>).next();
-        } catch (error) {
-          this.#stop(error);
-          return;
-        }
+  #puller(source: Iterator<I> | AsyncIterator<I>, sync: boolean): SourcePuller<I> {
+    return new SourcePuller(source, sync, {
+      room: () => !this.#sourceDone && !this.#finished && this.#held() < this.#window,
+      take: (r) => {
         this.#take(r);
-        continue;
-      }
-      this.#pulling = true;
-      let pending: Promise<IteratorResult<I>>;
-      try {
-        pending = Promise.resolve((this.#source as AsyncIterator<I>).next());
-      } catch (error) {
-        this.#pulling = false;
+      },
+      stop: (error) => {
         this.#stop(error);
-        return;
-      }
-      pending.then(
-        (r) => {
-          this.#pulling = false;
-          this.#take(r);
-          this.#fill();
-        },
-        (error: unknown) => {
-          this.#pulling = false;
-          this.#stop(error);
-        },
-      );
-    }
+      },
+    });
   }
 
   /** Inputs taken and not yet handed to the consumer. */
   #held(): number {
-    return this.#inFlight + (this.#ready.length - this.#readyHead) + this.#early.size;
+    return this.#inFlight + this.#outcomes.held;
   }
 
   #take(r: IteratorResult<I>): void {

@@ -7,27 +7,18 @@
  *
  * @module
  */
-import { serialize } from 'node:v8';
-import {
-  AbortError,
-  CorralError,
-  DataCloneError,
-  InvalidOptionError,
-  JobTimeoutError,
-  ModuleLoadError,
-  PoolClosedError,
-  QueueFullError,
-  UnknownTaskError,
-  WorkerCrashedError,
-  WorkerInitError,
-  WorkerStartupError,
-} from '../../index.js';
+import * as corral from '../../index.js';
+import { toWire as toThreadWire } from '../../protocol/wire-error.js';
 import { HostLostError, PayloadTooLargeError } from './errors.js';
 
-/** An error as plain data. */
+/**
+ * An error as plain data: the thread boundary's form (src/protocol/wire-error.ts), whose
+ * cloneable values are the ones `node:v8` serialises. Its `retry` flag travels but means
+ * nothing here.
+ */
 export interface WireError {
   /** `error`: an Error, field by field; `value`: something else was thrown, sent as is. */
-  readonly kind: 'error' | 'value';
+  readonly kind: 'error' | 'value' | 'data-clone';
   readonly name: string;
   readonly message: string;
   readonly stack: string | undefined;
@@ -38,64 +29,28 @@ export interface WireError {
   readonly value?: unknown;
 }
 
-/** corral's error classes by name, to rebuild them with their prototype. */
-const CLASSES: Readonly<Record<string, { prototype: CorralError }>> = {
-  AbortError,
-  CorralError,
-  DataCloneError,
-  InvalidOptionError,
-  JobTimeoutError,
-  ModuleLoadError,
-  PoolClosedError,
-  QueueFullError,
-  UnknownTaskError,
-  WorkerCrashedError,
-  WorkerInitError,
-  WorkerStartupError,
-  HostLostError,
-  PayloadTooLargeError,
-};
+type ErrorClass = { readonly name: string; readonly prototype: unknown };
 
-function serialisable(value: unknown): boolean {
-  if (typeof value === 'function' || typeof value === 'symbol') return false;
-  if (value === null || typeof value !== 'object') return true;
-  try {
-    serialize(value);
-    return true;
-  } catch {
-    return false;
-  }
+function isCorralClass(value: unknown): value is ErrorClass {
+  return (
+    typeof value === 'function' &&
+    (value === corral.CorralError || value.prototype instanceof corral.CorralError)
+  );
 }
 
+/**
+ * corral's error classes by name, to rebuild them with their prototype: every one the
+ * package exports, and the queue's own.
+ */
+const CLASSES: Readonly<Record<string, ErrorClass>> = Object.fromEntries(
+  [...(Object.values(corral) as unknown[]), HostLostError, PayloadTooLargeError]
+    .filter(isCorralClass)
+    .map((cls) => [cls.name, cls]),
+);
+
 /** Turns anything thrown into serialisable data. Never throws. */
-export function toWire(thrown: unknown, depth = 0): WireError {
-  if (!(thrown instanceof Error)) {
-    const ok = serialisable(thrown);
-    return {
-      kind: 'value',
-      name: 'Error',
-      message: ok ? String(thrown) : `a non-serialisable value was thrown: ${typeof thrown}`,
-      stack: undefined,
-      props: {},
-      cause: undefined,
-      ...(ok ? { value: thrown } : {}),
-    };
-  }
-  const props: Record<string, unknown> = {};
-  for (const key of Object.keys(thrown)) {
-    if (key === 'cause') continue;
-    const value = (thrown as unknown as Record<string, unknown>)[key];
-    if (serialisable(value)) props[key] = value;
-  }
-  // CorralError sets `code` as an own property; name lives on the instance too.
-  return {
-    kind: 'error',
-    name: thrown.name,
-    message: thrown.message,
-    stack: thrown.stack,
-    props,
-    cause: thrown.cause !== undefined && depth < 4 ? toWire(thrown.cause, depth + 1) : undefined,
-  };
+export function toWire(thrown: unknown): WireError {
+  return toThreadWire(thrown);
 }
 
 /** Rebuilds what {@link toWire} made: corral's errors with their class, others as `Error`. */
@@ -103,7 +58,9 @@ export function fromWire(wire: WireError): unknown {
   if (wire.kind === 'value') return 'value' in wire ? wire.value : new Error(wire.message);
   const known = CLASSES[wire.name];
   const corral = known !== undefined && typeof wire.props['code'] === 'string';
-  const error = corral ? (Object.create(known.prototype) as Error) : new Error(wire.message);
+  const error = corral
+    ? (Object.create(known.prototype as object) as Error)
+    : new Error(wire.message);
   if (corral) {
     Object.defineProperty(error, 'message', {
       value: wire.message,
