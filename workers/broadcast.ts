@@ -24,16 +24,21 @@ let running = false;
 /** Called once {@link held} drops to 0. */
 let onSettled: (() => void)[] = [];
 
-/** A broadcast arrived: the entry the runtime queues among its jobs (no sequence number). */
-export function received(message: BroadcastMessage): {
+/** A job received by the runtime and not yet started. */
+export interface Pending {
+  /** Order of receipt, 1-based: the pool's sequence number for the job. */
   seq: number;
   id: number;
   task: number;
   input: unknown;
   tries: number;
   flags: number;
-  broadcast: BroadcastMessage;
-} {
+  /** A broadcast queued among the jobs; seq, id, task, input unused. */
+  broadcast?: BroadcastMessage;
+}
+
+/** A broadcast arrived: the entry the runtime queues among its jobs (no sequence number). */
+export function received(message: BroadcastMessage): Pending {
   held++;
   return { seq: 0, id: 0, task: 0, input: undefined, tries: 0, flags: 0, broadcast: message };
 }

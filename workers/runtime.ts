@@ -11,7 +11,6 @@ import {
   STARTED,
   unknownMessage,
   type BootData,
-  type BroadcastMessage,
   type FromWorker,
   type ToWorker,
 } from '../src/protocol/messages.js';
@@ -35,19 +34,7 @@ import {
   received as broadcastReceived,
   runBroadcast,
 } from './broadcast.js';
-
-/** A job received and not yet started. */
-interface Pending {
-  /** Order of receipt, 1-based: the pool's sequence number for the job. */
-  seq: number;
-  id: number;
-  task: number;
-  input: unknown;
-  tries: number;
-  flags: number;
-  /** A broadcast queued among the jobs (see workers/broadcast.ts); seq, id, task, input unused. */
-  broadcast?: BroadcastMessage;
-}
+import type { Pending } from './broadcast.js';
 
 /**
  * Results are flushed once a batch has run this long (ms), and before a job expected to
