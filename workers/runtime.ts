@@ -2,7 +2,6 @@
  * What boots inside each worker thread: loads the task module, runs `init`, then
  * runs the jobs the pool sends over its port and sends results back in batches.
  */
-import type { Transferable } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { receiveMessageOnPort, workerData } from 'node:worker_threads';
 import {
@@ -11,19 +10,10 @@ import {
   STARTED,
   unknownMessage,
   type BootData,
-  type FromWorker,
   type ToWorker,
 } from '../src/protocol/messages.js';
-import {
-  JobFlag,
-  ResultStatus,
-  isTransfer,
-  pushResult,
-  readJobs,
-  resultId,
-  splitResults,
-} from '../src/protocol/codec.js';
-import { cloneFailure, toWire } from '../src/protocol/wire-error.js';
+import { JobFlag, ResultStatus, readJobs } from '../src/protocol/codec.js';
+import { toWire } from '../src/protocol/wire-error.js';
 import { JobContext } from './context.js';
 import { onKey, onLease } from './leases.js';
 import { countStdio, stdioWritten } from './stdio.js';
@@ -35,6 +25,8 @@ import {
   runBroadcast,
 } from './broadcast.js';
 import type { Pending } from './broadcast.js';
+import { addBusy, answer, finish, flush, held, post } from './outbox.js';
+import { Chunk, type ChunkHost } from './chunk.js';
 
 /**
  * Results are flushed once a batch has run this long (ms), and before a job expected to
@@ -43,8 +35,11 @@ import type { Pending } from './broadcast.js';
 const FLUSH_AFTER_MS = 1;
 /** How long an idle thread polls for its next job before it sleeps (ms). */
 const SPIN_MS = 0.05;
-/** ...or once this many results wait. */
-const FLUSH_AFTER_RESULTS = 1024;
+/**
+ * ...or once this many jobs' results wait (a chunk's inputs count one each): the pool
+ * works through them while this thread goes on.
+ */
+const FLUSH_AFTER_RESULTS = 256;
 
 const boot = workerData as BootData;
 const port = boot.port;
@@ -58,12 +53,8 @@ let pendingHead = 0;
 const running = new Map<number, JobContext>();
 /** Jobs received so far: the next one's sequence number minus one. */
 let received = 0;
-/** Results waiting to be sent. */
-let out: unknown[] = [];
-let outTransfer: Transferable[] | undefined;
-/** When the current results batch started collecting, and the busy time it holds. */
+/** When the current results batch started collecting. */
 let batchStart = 0;
-let busy = 0;
 let closing = false;
 /** `cancel` messages taken so far (wraps like the shared counter it is compared with). */
 let cancels = 0;
@@ -71,43 +62,6 @@ let cancels = 0;
 let cancelledRunning = 0;
 /** Moving average of each task's run time (ms), by task index; unknown until it ran here. */
 const cost: number[] = [];
-
-function post(message: FromWorker, transfer?: Transferable[]): void {
-  port.postMessage(message, transfer);
-}
-
-function flush(): void {
-  if (out.length === 0) return;
-  const batch = out;
-  const transfer = outTransfer;
-  const stdio = stdioWritten();
-  const message: FromWorker = { type: 'results', batch, busy, stdio };
-  out = [];
-  outTransfer = undefined;
-  busy = 0;
-  try {
-    post(message, transfer);
-  } catch {
-    // A result that cannot be cloned: send them one by one so only that job fails.
-    for (const one of splitResults(batch)) {
-      try {
-        post({ type: 'results', batch: one, busy: 0, stdio }, transfer);
-      } catch (error) {
-        const failed: unknown[] = [];
-        pushResult(failed, resultId(one), ResultStatus.Error, cloneFailure(error));
-        post({ type: 'results', batch: failed, busy: 0, stdio });
-      }
-    }
-  }
-}
-
-function finish(id: number, ok: boolean, value: unknown): void {
-  if (ok && isTransfer(value)) {
-    outTransfer = outTransfer === undefined ? [...value.list] : outTransfer.concat(value.list);
-    value = value.value;
-  }
-  pushResult(out, id, ok ? ResultStatus.Ok : ResultStatus.Error, ok ? value : toWire(value));
-}
 
 function settle(ctx: JobContext, task: number, ok: boolean, value: unknown, started: number): void {
   running.delete(ctx.id);
@@ -119,12 +73,16 @@ function settle(ctx: JobContext, task: number, ok: boolean, value: unknown, star
   if (ctx.cancelled || cancelledRunning > 0) flush();
 }
 
-/** Counts a run of `task` that began at `started` into the busy time and the task's cost. */
-function ran(task: number, started: number): void {
+/**
+ * Counts a run of `task` that began at `started` into the busy time and the task's cost
+ * (per job: a chunk's `count` inputs count as that many jobs).
+ */
+function ran(task: number, started: number, count = 1): void {
   const ms = performance.now() - started;
-  busy += ms;
+  addBusy(ms);
+  const each = ms / count;
   const was = cost[task];
-  cost[task] = was === undefined ? ms : was + (ms - was) / 4;
+  cost[task] = was === undefined ? each : was + (each - was) / 4;
 }
 
 /**
@@ -188,12 +146,12 @@ function pump(): void {
       }
     }
     shiftPending();
-    if (out.length > 0 && flushFirst(job.task)) {
+    if (held() > 0 && flushFirst(job.task)) {
       flush();
       batchStart = performance.now();
     }
     run(job);
-    if (out.length >= FLUSH_AFTER_RESULTS || performance.now() - batchStart >= FLUSH_AFTER_MS) {
+    if (held() >= FLUSH_AFTER_RESULTS || performance.now() - batchStart >= FLUSH_AFTER_MS) {
       flush();
       batchStart = performance.now();
     }
@@ -230,6 +188,12 @@ function spin(): boolean {
 function run(job: Pending): void {
   const { tries, flags } = job;
   const ctx = new JobContext(job.id, tries, (flags & JobFlag.Progress) !== 0, boot.workerData);
+  if ((flags & JobFlag.Chunk) !== 0) {
+    // Its inputs share one context: a chunk is cancelled (and its signal aborts) as one job.
+    running.set(job.id, ctx);
+    new Chunk(job, fns[job.task] as TaskFn, ctx, chunks).run();
+    return;
+  }
   if ((flags & JobFlag.Timed) !== 0) {
     // This job may be killed for its timeout: send what is done first, so nothing else is lost with it.
     flush();
@@ -267,6 +231,22 @@ function run(job: Pending): void {
   );
 }
 
+const chunks: ChunkHost = {
+  checkCancels() {
+    if (Atomics.load(boot.progress, CANCELS) !== cancels) takeMessages();
+  },
+  ended(chunk) {
+    running.delete(chunk.id);
+    ran(chunk.task, chunk.started, Math.max(1, chunk.answered));
+    finished(chunk.lastSeq);
+    if (chunk.ctx.cancelled) {
+      cancelledRunning--;
+      flush();
+    }
+  },
+  resume: pump,
+};
+
 /**
  * Drops a job that has not started, or aborts the signal of one that runs. Either way the
  * results held go out now: the pool gives a running cancelled job `abortGrace` before it
@@ -283,7 +263,7 @@ function cancel(id: number): void {
   for (let i = pendingHead; i < pending.length; i++) {
     if (pending[i]?.id !== id) continue;
     pending.splice(i, 1);
-    pushResult(out, id, ResultStatus.Dropped, undefined);
+    answer(id, ResultStatus.Dropped, undefined);
     break;
   }
   flush();
@@ -295,7 +275,7 @@ function steal(count: number): void {
     const job = pending[i] as Pending;
     if (job.broadcast !== undefined) continue;
     pending.splice(i, 1);
-    pushResult(out, job.id, ResultStatus.Dropped, undefined);
+    answer(job.id, ResultStatus.Dropped, undefined);
     n++;
   }
   flush();
@@ -320,7 +300,9 @@ async function close(): Promise<void> {
 }
 
 function receive(id: number, task: number, input: unknown, tries: number, flags: number): void {
-  pending.push({ seq: ++received, id, task, input, tries, flags });
+  pending.push({ seq: received + 1, id, task, input, tries, flags });
+  // A chunk's inputs take a sequence number each.
+  received += (flags & JobFlag.Chunk) === 0 ? 1 : (input as unknown[]).length;
 }
 
 function onMessage(message: ToWorker): void {
@@ -376,10 +358,12 @@ async function start(): Promise<void> {
 
 // Send finished results before the thread dies, so only the job that killed it is in doubt.
 process.on('uncaughtException', (error) => {
+  Chunk.sendParts();
   flush();
   throw error;
 });
 process.on('exit', () => {
+  Chunk.sendParts();
   flush();
 });
 

@@ -16,6 +16,12 @@ const PREFETCH_MS = 2;
  * queue, not what threads already hold).
  */
 const MAX_PREFETCH = 256;
+/**
+ * Upper bound of inputs held per thread: chunks (pool/chunk.ts, never keyed) carry many
+ * inputs per job, and at a million tiny inputs a second 256 would last a thread 0.5 ms,
+ * less than the time its results take to come back.
+ */
+const MAX_PREFETCH_INPUTS = 4096;
 /** A lone job this short (ms) is waited for by polling its port... */
 const LONE_JOB_MS = 0.02;
 /** ...for at most this long (ms). */
@@ -25,26 +31,46 @@ export class DispatchPolicy {
   readonly #concurrency: number;
   /** Moving average of one job's run time (ms) in a thread. */
   #jobMs: number | undefined;
+  /** The same, by task, from batches of results of one task. */
+  readonly #taskMs = new Map<string, number>();
 
   constructor(options: ResolvedOptions) {
     this.#concurrency = options.concurrency;
   }
 
-  /** A thread reported `count` jobs run in `busy` ms. */
-  observe(busy: number, count: number): void {
+  /** A thread reported `count` jobs run in `busy` ms, all of `task` if it is given. */
+  observe(busy: number, count: number, task?: string): void {
     if (count === 0) return;
     const perJob = busy / count;
-    this.#jobMs = this.#jobMs === undefined ? perJob : this.#jobMs * 0.75 + perJob * 0.25;
+    this.#jobMs = average(this.#jobMs, perJob);
+    if (task !== undefined) this.#taskMs.set(task, average(this.#taskMs.get(task), perJob));
   }
 
-  /** Jobs the pool may still send to a thread holding `load` jobs. */
-  room(load: number): number {
+  /** One job of `task` in a thread (ms), once a batch of its results came back alone. */
+  taskMs(task: string): number | undefined {
+    return this.#taskMs.get(task);
+  }
+
+  /**
+   * Inputs the pool may still send to a thread holding `jobs` jobs of `inputs` inputs
+   * (a chunk counts as one job of many inputs).
+   */
+  room(inputs: number, jobs: number): number {
     const jobMs = this.#jobMs;
     const prefetch =
       jobMs === undefined
         ? 1
-        : Math.min(MAX_PREFETCH, Math.max(1, Math.floor(PREFETCH_MS / Math.max(jobMs, 1e-6))));
-    return this.#concurrency + prefetch - load;
+        : Math.min(
+            MAX_PREFETCH_INPUTS,
+            Math.max(1, Math.floor(PREFETCH_MS / Math.max(jobMs, 1e-6))),
+          );
+    // A thread that still holds more than half of that gets more once its next results
+    // are back: fewer, larger messages, and it never runs dry meanwhile.
+    if (inputs > this.#concurrency + prefetch / 2) return 0;
+    return Math.min(
+      this.#concurrency + prefetch - inputs,
+      this.#concurrency + MAX_PREFETCH - jobs,
+    );
   }
 
   /**
@@ -71,6 +97,10 @@ export class DispatchPolicy {
       w.steal(Math.ceil(backlog / 2));
     }
   }
+}
+
+function average(was: number | undefined, now: number): number {
+  return was === undefined ? now : was * 0.75 + now * 0.25;
 }
 
 /**

@@ -13,6 +13,7 @@ import { StartupTimeoutError, WorkerCrashedError, WorkerStartupError } from './e
 import type { Job, JobOwner } from './job.js';
 import type { ResolvedOptions } from './options.js';
 import { ResultStatus, readResults } from '../protocol/codec.js';
+import { crashError, cutChunk, judgeAnswers } from './chunk.js';
 import { StatsRecorder, type PoolStats } from './stats.js';
 import type { ThreadEvent, ThreadHandle } from '../threads/thread.js';
 import { ThreadSet } from '../threads/thread-set.js';
@@ -100,6 +101,11 @@ export class Engine {
   }
 
   /** Queues a job (or settles it at once: closed pool, unknown task, aborted, queue full). */
+  /** Inputs a stream's chunk of `task` should carry (see Scheduler.chunkSize). */
+  chunkSize(task: string): number {
+    return this.#scheduler.chunkSize(task);
+  }
+
   submit(job: Job): void {
     this.#scheduler.submit(job);
   }
@@ -215,9 +221,16 @@ export class Engine {
   #onResults(thread: ThreadHandle, batch: unknown[], busy: number): void {
     const scheduler = this.#scheduler;
     let counted = 0;
+    /** The task of every result, if they share one (its cost sizes chunks); null if not. */
+    let task: string | null | undefined;
     readResults(batch, (id, status, value) => {
       const job = thread.job(id);
       if (job === undefined) return;
+      if (task !== job.task) task = task === undefined ? job.task : null;
+      if (status === ResultStatus.Part) {
+        job.keepPart(value as unknown[]); // the thread is dying: its exit settles the chunk
+        return;
+      }
       if (status === ResultStatus.Dropped) thread.forget(job);
       scheduler.leave(thread, job);
       // Given up on this thread (it overran its timeout and went on elsewhere): its timer
@@ -228,6 +241,9 @@ export class Engine {
       if (status === ResultStatus.Ok) {
         counted++;
         scheduler.settle(job, true, value);
+      } else if (status === ResultStatus.Chunk) {
+        counted += job.size;
+        scheduler.settle(job, true, judgeAnswers(job, value as unknown[]));
       } else if (status === ResultStatus.Dropped) {
         scheduler.requeue(job, false, true); // it never ran: the attempt is given back
       } else {
@@ -238,7 +254,7 @@ export class Engine {
       }
     });
     this.stats.threadBusy(thread, busy);
-    scheduler.ran(thread, busy, counted);
+    scheduler.ran(thread, busy, counted, task ?? undefined);
   }
 
   #onProgress(job: Job | undefined, value: unknown): void {
@@ -286,16 +302,18 @@ export class Engine {
     for (const job of thread.jobs()) {
       if (job.settled || job.holder !== thread) continue;
       const phase = thread.phase(job);
+      if (job.chunk && (phase === 'running' || (phase === 'finished' && job.part !== undefined))) {
+        // Cut off in the middle: each input is judged on its own (see chunk.ts).
+        const fates = cutChunk(job, thread.progressOf(job), error, killedByPool);
+        this.#scheduler.settle(job, true, fates);
+        continue;
+      }
       const verdict = crashVerdict(phase, job.tries, job.maxTries, killedByPool);
       if (runsAgain(verdict)) {
         back.push([job, verdict !== 'requeue', refundsTry(verdict)]);
         continue;
       }
-      const message =
-        verdict === 'lost'
-          ? 'the thread died before sending the result of this job (it had finished; maxTries is 1, so it is not run again)'
-          : 'the thread running the job died';
-      this.#scheduler.settle(job, false, new WorkerCrashedError(message, { cause: error }));
+      this.#scheduler.settle(job, false, crashError(verdict, error));
     }
     // Back to the head of the queue in their order on the thread.
     for (let i = back.length - 1; i >= 0; i--) {

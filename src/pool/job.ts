@@ -67,6 +67,10 @@ export interface JobExtras {
   transfer?: readonly Transferable[] | undefined;
   /** Overrides `options.key` (undefined: no key). */
   key?: string | undefined;
+  /** The input is an array of inputs, each run as a job of its own (see `pool/chunk.ts`). */
+  chunk?: boolean;
+  /** Tries the input already used (a chunk's input run again on its own). */
+  tries?: number;
 }
 
 /**
@@ -89,6 +93,10 @@ export class Job {
   readonly index: number;
   /** Who hears the outcome, when not a promise. */
   readonly owner: JobOwner | undefined;
+  /** Whether the input is a chunk of inputs (see `pool/chunk.ts`). */
+  readonly chunk: boolean;
+  /** Inputs the job carries: 1, or a chunk's length. */
+  readonly size: number;
   #input: unknown;
   #transfer: readonly Transferable[] | undefined;
   #state: JobState = 'queued';
@@ -103,6 +111,8 @@ export class Job {
   /** `performance.now()` when it entered the queue, then when it was sent (sampled jobs). */
   #queuedAt = 0;
   #sentAt = 0;
+  /** A chunk's answers that its dying thread sent (the first inputs'). */
+  #part: unknown[] | undefined;
   /** The timeout or abort-grace timer, while one runs. */
   #timer: NodeJS.Timeout | undefined;
   /** Removes our abort listener from `signal`. */
@@ -129,6 +139,9 @@ export class Job {
     this.key = 'key' in extras ? extras.key : options.key;
     this.index = extras.index ?? 0;
     this.owner = extras.owner;
+    this.chunk = extras.chunk === true;
+    this.size = this.chunk ? (input as unknown[]).length : 1;
+    this.#tries = extras.tries ?? 0;
   }
 
   get input(): unknown {
@@ -154,6 +167,10 @@ export class Job {
   }
   get lingering(): ThreadHandle | undefined {
     return this.#lingering;
+  }
+  /** A chunk's answers for its first inputs, sent by its thread as it died. */
+  get part(): unknown[] | undefined {
+    return this.#part;
   }
   get queuedAt(): number {
     return this.#queuedAt;
@@ -225,6 +242,11 @@ export class Job {
   /** `thread` no longer holds it. */
   left(thread: ThreadHandle): void {
     if (this.#lingering === thread) this.#lingering = undefined;
+  }
+
+  /** Keeps the answers a dying thread sent for the first inputs of this chunk. */
+  keepPart(answers: unknown[]): void {
+    this.#part = answers;
   }
 
   /** Runs `fn` after `ms` (its timeout, or an abort's grace), replacing any timer. */

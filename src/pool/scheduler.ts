@@ -15,6 +15,7 @@ import { onAbort } from '../util/abort.js';
 import { JobTimeoutError, QueueFullError, WorkerCrashedError } from './errors.js';
 import { refuseTask } from './modules.js';
 import type { Job, JobOwner } from './job.js';
+import { chunkSize, tally, type Fates } from './chunk.js';
 import type { ResolvedOptions } from './options.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { StatsRecorder } from './stats.js';
@@ -191,7 +192,7 @@ export class Scheduler {
     let passed = 0;
     while (more && this.#queue.length > 0 && threads.readyCount > 0) {
       const thread = threads.nextReady() as ThreadHandle;
-      const room = thread.state === 'ready' ? this.#policy.room(thread.load) : 0;
+      const room = thread.state === 'ready' ? this.#policy.room(thread.units, thread.load) : 0;
       if (room <= 0) {
         threads.dropReady();
         continue;
@@ -205,16 +206,19 @@ export class Scheduler {
       }
       passed = 0;
       // Split what is queued across the threads with room, rather than filling the first.
-      const limit = Math.min(room, Math.ceil(this.#queue.length / threads.readyCount));
+      const share = Math.ceil(this.#queue.length / threads.readyCount);
       const batch: Job[] = [];
       const now = performance.now();
-      while (batch.length < limit) {
+      for (let inputs = 0; inputs < room && batch.length < share; ) {
         const job = this.#queue.next();
         if (job === undefined) {
           more = false; // what is left is held back by its keys' targets
           break;
         }
-        if (this.#take(job, thread, now, tasks)) batch.push(job);
+        if (this.#take(job, thread, now, tasks)) {
+          batch.push(job);
+          inputs += job.size;
+        }
       }
       if (batch.length === 0) continue;
       last = thread;
@@ -258,9 +262,9 @@ export class Scheduler {
     return true;
   }
 
-  /** A thread reported `count` jobs run in `busy` ms; it may have room again. */
-  ran(thread: ThreadHandle, busy: number, count: number): void {
-    this.#policy.observe(busy, count);
+  /** A thread reported `count` jobs (all of `task`, if given) run in `busy` ms; it may have room again. */
+  ran(thread: ThreadHandle, busy: number, count: number, task?: string): void {
+    this.#policy.observe(busy, count, task);
     if (thread.state === 'retiring' && thread.load === 0) thread.close();
     else this.#threads.offer(thread);
     this.run();
@@ -277,9 +281,32 @@ export class Scheduler {
     }
     if (!job.settle(ok, value)) return;
     this.#releaseSlot(job);
-    if (ok) this.#stats.completed++;
+    if (job.chunk) this.#countChunk(job, ok, value);
+    else if (ok) this.#stats.completed++;
     else this.#stats.failed++;
     this.checkIdle();
+  }
+
+  /** A chunk counts as its inputs (those that run again count when they settle). */
+  #countChunk(job: Job, ok: boolean, value: unknown): void {
+    if (!ok) {
+      this.#stats.failed += job.size;
+      return;
+    }
+    const counts = tally(value as Fates);
+    this.#stats.completed += counts.ok;
+    this.#stats.failed += counts.failed;
+    this.#stats.retried += counts.retried;
+  }
+
+  /**
+   * Inputs a stream's chunk of `task` should carry (1: none), from what a job of the task
+   * costs. Chunks carry no per-job feature, and run their inputs one after another: so
+   * none with several jobs per thread or a governor (one slot per job).
+   */
+  chunkSize(task: string): number {
+    if (this.#options.concurrency !== 1 || this.#gate !== undefined) return 1;
+    return chunkSize(this.#policy.taskMs(task));
   }
 
   /**

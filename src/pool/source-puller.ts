@@ -13,6 +13,11 @@ export interface PullTarget<I> {
   take(result: IteratorResult<I>): void;
   /** The source threw or rejected: the stream ends with `error`. */
   stop(error: unknown): void;
+  /**
+   * A pass of pulling ended: `waiting` for an async source's next input, or for room (or
+   * the source is done). Inputs a stream holds back to send together go now, or soon.
+   */
+  paused?(waiting: boolean): void;
 }
 
 export class SourcePuller<I> {
@@ -38,6 +43,7 @@ export class SourcePuller<I> {
     } finally {
       this.#filling = false;
     }
+    this.#target.paused?.(this.#pulling);
   }
 
   /** Closes the source; its failing to close changes nothing for the consumer. */

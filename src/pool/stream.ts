@@ -11,6 +11,7 @@ import { AbortError, InvalidOptionError } from '../util/errors.js';
 import { Job, checkJobOptions, type JobOptions, type JobOwner } from './job.js';
 import { checkInteger, type ResolvedOptions } from './options.js';
 import { checkKey } from '../keyed/key-table.js';
+import { Fate, MAX_CHUNK, type Fates } from './chunk.js';
 import type { TaskInput, TaskName } from './proxy.js';
 
 /** One job's outcome in `execute`/`wrap`. `index` is the input's position in the source. */
@@ -76,6 +77,15 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
   /** Resolves `return()` once in-flight jobs have settled. */
   #onIdle: (() => void) | undefined;
   readonly #unlisten: (() => void) | undefined;
+  /** Whether inputs may travel in chunks: no per-job feature is used (see chunk.ts). */
+  readonly #chunks: boolean;
+  /** Inputs held back to go as one chunk, and the index of the first. */
+  #chunk: I[] | undefined;
+  #chunkIndex = 0;
+  /** A chunk's inputs are being settled: the source is pulled once, after all of them. */
+  #settling = false;
+  /** A flush of the held-back inputs is scheduled (an async source is slow to yield). */
+  #flushing: NodeJS.Immediate | undefined;
 
   constructor(
     engine: Engine,
@@ -112,6 +122,11 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
       );
     }
     this.#onProgress = onProgress;
+    this.#chunks =
+      key === undefined &&
+      transfer === undefined &&
+      onProgress === undefined &&
+      (this.#jobOptions.timeout ?? pool.timeout) === 0;
     this.#outcomes = new OutcomeBuffer(ordered === true);
     // execute takes its in-memory batch as the pool has room too: jobs that exist only
     // while needed keep the garbage collector's work small. Its window is just larger.
@@ -158,6 +173,7 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
     this.#finished = true;
     this.#unlisten?.();
     this.#outcomes.clear();
+    this.#dropChunk();
     this.#engine.cancelOwned(this, 'the consumer stopped reading', true);
     const closing = this.#inputs.close();
     if (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#onIdle = resolve));
@@ -166,6 +182,10 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
   }
 
   settled(job: Job, ok: boolean, value: unknown): void {
+    if (job.chunk) {
+      this.#settledChunk(job, ok, value);
+      return;
+    }
     this.#inFlight--;
     if (this.#discard) {
       this.#wakeIfDone();
@@ -182,6 +202,81 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
     this.#outcomes.add(outcome);
     this.#wakeIfDone();
     this.#inputs.fill();
+  }
+
+  /** Each input of a chunk: its outcome, or it runs again on its own. */
+  #settledChunk(job: Job, ok: boolean, value: unknown): void {
+    this.#settling = true;
+    try {
+      this.#settleEach(job, ok, value);
+    } finally {
+      this.#settling = false;
+    }
+    this.#inputs.fill();
+  }
+
+  #settleEach(job: Job, ok: boolean, value: unknown): void {
+    const inputs = job.input as I[];
+    const fates = value as Fates;
+    for (let k = 0; k < inputs.length; k++) {
+      const input = inputs[k] as I;
+      const index = job.index + k;
+      if (!ok) this.#settledInput(index, input, false, value);
+      else {
+        const fate = fates[2 * k];
+        if (fate === Fate.Ok) this.#settledInput(index, input, true, fates[2 * k + 1]);
+        else if (fate === Fate.Failed) this.#settledInput(index, input, false, fates[2 * k + 1]);
+        else if (this.#discard || this.#finished) this.#settledInput(index, input, false, undefined);
+        else this.#submitOne(input, index, fates[2 * k + 1] as number);
+      }
+    }
+  }
+
+  #settledInput(index: number, input: I, ok: boolean, value: unknown): void {
+    this.#inFlight--;
+    if (this.#discard) {
+      this.#wakeIfDone();
+      return;
+    }
+    if (this.#finished) {
+      if (this.#inFlight === 0) this.#onIdle?.();
+      return;
+    }
+    const outcome: Outcome<I, R> = ok
+      ? { index, input, ok: true, value: value as R }
+      : { index, input, ok: false, error: value };
+    this.#outcomes.add(outcome);
+    this.#wakeIfDone();
+    if (!this.#settling) this.#inputs.fill();
+  }
+
+  /** Sends the inputs held back as one chunk (or one job, if only one). */
+  #flushChunk(): void {
+    if (this.#flushing !== undefined) {
+      clearImmediate(this.#flushing);
+      this.#flushing = undefined;
+    }
+    const chunk = this.#chunk;
+    if (chunk === undefined) return;
+    this.#chunk = undefined;
+    if (chunk.length === 1) {
+      this.#submitOne(chunk[0] as I, this.#chunkIndex, 0);
+      return;
+    }
+    const job = new Job(this.#engine.nextId(), chunk, this.#jobOptions, this.#pool, {
+      index: this.#chunkIndex,
+      owner: this,
+      chunk: true,
+    });
+    this.#engine.submit(job);
+  }
+
+  /** Drops the inputs held back (the stream was left or aborted). */
+  #dropChunk(): void {
+    if (this.#flushing !== undefined) clearImmediate(this.#flushing);
+    this.#flushing = undefined;
+    this.#inFlight -= this.#chunk?.length ?? 0;
+    this.#chunk = undefined;
   }
 
   /** Ends the output: with the pending error once, then done. */
@@ -205,6 +300,7 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
     this.#sourceDone = true;
     void this.#inputs.close();
     if (error instanceof AbortError) {
+      this.#dropChunk();
       this.#outcomes.clear();
       this.#discard = true; // the jobs cancelled now yield nothing: the output ends with the abort
       this.#engine.cancelOwned(this, error.cause, false);
@@ -243,6 +339,22 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
       stop: (error) => {
         this.#stop(error);
       },
+      paused: (waiting) => {
+        const chunk = this.#chunk;
+        if (chunk === undefined) return;
+        if (waiting) {
+          // An async source's next input may be a microtask away: wait for it until the
+          // event loop turns, but no longer (a slow source's inputs go one by one).
+          this.#flushing ??= setImmediate(() => {
+            this.#flushing = undefined;
+            this.#flushChunk();
+          });
+          return;
+        }
+        // No room: while enough other inputs are in flight to keep the threads busy, the
+        // chunk waits to grow (room comes back as the consumer reads); otherwise it goes.
+        if (this.#inFlight - chunk.length < 2 * MAX_CHUNK) this.#flushChunk();
+      },
     });
   }
 
@@ -255,13 +367,31 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
     if (this.#finished) return;
     if (r.done === true) {
       this.#sourceDone = true;
+      this.#flushChunk();
       this.#wakeIfDone();
       return;
     }
     const input = r.value;
     const index = this.#taken++;
-    const transfer = this.#transfer === undefined ? {} : { transfer: this.#transfer(input) };
     this.#inFlight++;
+    if (this.#chunks) {
+      const size = this.#engine.chunkSize(this.#jobOptions.task ?? 'default');
+      if (size > 1 || this.#chunk !== undefined) {
+        if (this.#chunk === undefined) {
+          this.#chunk = [];
+          this.#chunkIndex = index;
+        }
+        this.#chunk.push(input);
+        if (this.#chunk.length >= size) this.#flushChunk();
+        return;
+      }
+    }
+    this.#submitOne(input, index, 0);
+  }
+
+  /** Submits one input as a job of its own, with `tries` already used. */
+  #submitOne(input: I, index: number, tries: number): void {
+    const transfer = this.#transfer === undefined ? {} : { transfer: this.#transfer(input) };
     let key: string | undefined;
     let keyError: { error: unknown } | undefined;
     if (this.#key !== undefined) {
@@ -275,6 +405,7 @@ export class OutcomeStream<I, R> implements AsyncIterableIterator<Outcome<I, R>>
     const job = new Job(this.#engine.nextId(), input, this.#jobOptionsFor(index), this.#pool, {
       index,
       owner: this,
+      tries,
       ...transfer,
       ...(this.#key === undefined ? {} : { key }),
     });

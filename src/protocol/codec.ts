@@ -15,9 +15,17 @@ export const JobFlag = {
   Progress: 1,
   /** The job has a timeout: the worker posts `started` so the pool starts its clock. */
   Timed: 2,
+  /**
+   * A chunk: the input is an array of inputs, each run as a job of its own (one after
+   * another, each with its own sequence number), answered by one `Chunk` result.
+   */
+  Chunk: 4,
 } as const;
 
-/** Entries per job in a run batch: id, task index, input, tries << 2 | flags. */
+/** Bits of the meta entry that hold the flags; the rest holds the tries. */
+const FLAG_BITS = 8;
+
+/** Entries per job in a run batch: id, task index, input, tries * 8 + flags. */
 export const RUN_STRIDE = 4;
 /** Entries per result in a results batch: id, status, value or error. */
 export const RESULT_STRIDE = 3;
@@ -28,14 +36,26 @@ export const ResultStatus = {
   Error: 1,
   /** Given back by the worker before it started (cancelled, or stolen for another thread). */
   Dropped: 2,
+  /**
+   * A chunk's answer: the value is {@link ChunkAnswer} for its inputs from the first, as
+   * far as it ran (all of them, unless it was cancelled).
+   */
+  Chunk: 3,
+  /**
+   * Sent by a thread about to die in the middle of a chunk: the answers of the inputs it
+   * finished. The chunk itself is then judged by crash triage.
+   */
+  Part: 4,
 } as const;
 export type ResultStatus = (typeof ResultStatus)[keyof typeof ResultStatus];
 
 // ---------------------------------------------------------------- jobs (main -> worker)
 
-/** The flags of a job: whether it reports progress, whether it has a timeout. */
-export function jobFlags(progress: boolean, timed: boolean): number {
-  return (progress ? JobFlag.Progress : 0) | (timed ? JobFlag.Timed : 0);
+/** The flags of a job: whether it reports progress, has a timeout, is a chunk. */
+export function jobFlags(progress: boolean, timed: boolean, chunk = false): number {
+  return (
+    (progress ? JobFlag.Progress : 0) | (timed ? JobFlag.Timed : 0) | (chunk ? JobFlag.Chunk : 0)
+  );
 }
 
 /** Appends one job to a run batch. `tries` counts this attempt (1 for the first). */
@@ -47,7 +67,7 @@ export function pushJob(
   tries: number,
   flags: number,
 ): void {
-  batch.push(id, task, input, tries * 4 + flags);
+  batch.push(id, task, input, tries * FLAG_BITS + flags);
 }
 
 /** Calls `job` with each job of a run batch, in order. */
@@ -57,7 +77,13 @@ export function readJobs(
 ): void {
   for (let i = 0; i < batch.length; i += RUN_STRIDE) {
     const meta = batch[i + 3] as number;
-    job(batch[i] as number, batch[i + 1] as number, batch[i + 2], Math.floor(meta / 4), meta & 3);
+    job(
+      batch[i] as number,
+      batch[i + 1] as number,
+      batch[i + 2],
+      Math.floor(meta / FLAG_BITS),
+      meta % FLAG_BITS,
+    );
   }
 }
 
@@ -77,6 +103,15 @@ export function readResults(
     result(batch[i] as number, batch[i + 1] as ResultStatus, batch[i + 2]);
   }
 }
+
+/**
+ * The answers of a chunk's inputs, in order: for each, `Ok` and its value, or `Error` and
+ * the serialised error (a flat array, for the same reason as the batches).
+ */
+export type ChunkAnswer = unknown[];
+
+/** Entries per input in a {@link ChunkAnswer}. */
+export const ANSWER_STRIDE = 2;
 
 /** Splits a results batch into one batch per result (to find the one that cannot be cloned). */
 export function splitResults(batch: readonly unknown[]): unknown[][] {

@@ -21,8 +21,10 @@ export class HeldJobs {
   readonly #progress: Int32Array;
   /** Jobs sent and not yet answered, by id, in the order they were sent. */
   readonly #held = new Map<number, Held>();
-  /** Sequence number of the last job sent. */
+  /** Sequence number of the last job sent (a chunk's inputs take one each). */
   #sent = 0;
+  /** Inputs held: the jobs, a chunk counting as its inputs. */
+  #units = 0;
   /**
    * Sequence numbers of jobs that left before the thread started them (given back, or
    * cancelled): with {@link #sent} and the STARTED counter they tell how many jobs the
@@ -38,13 +40,25 @@ export class HeldJobs {
     return this.#held.size;
   }
 
-  /** Records jobs just sent, in order. */
+  /** Inputs held (a chunk counts as its inputs). */
+  get units(): number {
+    return this.#units;
+  }
+
+  /** Records jobs just sent, in order. A chunk's `seq` is its first input's. */
   add(jobs: readonly Job[]): void {
-    for (const job of jobs) this.#held.set(job.id, { job, seq: ++this.#sent, stolen: false });
+    for (const job of jobs) {
+      this.#held.set(job.id, { job, seq: this.#sent + 1, stolen: false });
+      this.#sent += job.size;
+      this.#units += job.size;
+    }
   }
 
   delete(id: number): void {
+    const held = this.#held.get(id);
+    if (held === undefined) return;
     this.#held.delete(id);
+    this.#units -= held.job.size;
   }
 
   get(id: number): Job | undefined {
@@ -67,7 +81,14 @@ export class HeldJobs {
   phase(job: Job): Phase {
     const seq = this.#held.get(job.id)?.seq ?? 0;
     const p = this.#progress;
-    return phaseOf(seq, Atomics.load(p, STARTED), Atomics.load(p, FINISHED));
+    return phaseOf(seq, Atomics.load(p, STARTED), Atomics.load(p, FINISHED), job.size);
+  }
+
+  /** The counters, for a chunk's inputs: `[first input's seq, last started, finished to]`. */
+  progressOf(job: Job): [number, number, number] {
+    const seq = this.#held.get(job.id)?.seq ?? 0;
+    const p = this.#progress;
+    return [seq, Atomics.load(p, STARTED), Atomics.load(p, FINISHED)];
   }
 
   /**
@@ -93,7 +114,7 @@ export class HeldJobs {
   forget(job: Job): void {
     const held = this.#held.get(job.id);
     if (held === undefined) return;
-    this.#dropped.push(held.seq);
+    for (let k = 0; k < job.size; k++) this.#dropped.push(held.seq + k);
     if (this.#dropped.length > 64) this.prefetched(); // prunes
   }
 

@@ -143,6 +143,16 @@ export class ThreadHandle {
     return this.#jobs.size;
   }
 
+  /** Inputs this thread holds: its jobs, a chunk counting as its inputs. */
+  get units(): number {
+    return this.#jobs.units;
+  }
+
+  /** The counters for a chunk's inputs (see {@link HeldJobs.progressOf}). */
+  progressOf(job: Job): [number, number, number] {
+    return this.#jobs.progressOf(job);
+  }
+
   /** The job of that id, if this thread holds it. */
   job(id: number): Job | undefined {
     return this.#jobs.get(id);
@@ -223,7 +233,7 @@ export class ThreadHandle {
         task = job.task;
         index = taskIndex.get(task) as number; // the scheduler sends only known tasks
       }
-      const flags = jobFlags(job.onProgress !== undefined, job.timeout > 0);
+      const flags = jobFlags(job.onProgress !== undefined, job.timeout > 0, job.chunk);
       pushJob(batch, job.id, index, job.input, job.tries, flags);
       if (job.transfer !== undefined && job.transfer.length > 0) {
         transfer = transfer === undefined ? [...job.transfer] : transfer.concat(job.transfer);

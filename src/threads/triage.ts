@@ -13,9 +13,10 @@ export type Phase = 'unstarted' | 'running' | 'finished';
  * Where a job of sequence number `seq` stood when the thread died. Jobs start in order of
  * receipt, so a job after the last one started never ran.
  */
-export function phaseOf(seq: number, started: number, finished: number): Phase {
+export function phaseOf(seq: number, started: number, finished: number, size = 1): Phase {
   if (seq > started) return 'unstarted';
-  return seq <= finished ? 'finished' : 'running';
+  // A chunk of `size` inputs from `seq`: finished once its last input is; running between.
+  return seq + size - 1 <= finished ? 'finished' : 'running';
 }
 
 /** What becomes of a job its dead thread can no longer answer for. */

@@ -1,0 +1,141 @@
+/**
+ * A chunk (`JobFlag.Chunk`): one job on the wire whose input is an array of inputs, each
+ * run as a job of its own, one after another, each under its own sequence number (the
+ * STARTED and FINISHED counters move per input, so crash triage still judges each input).
+ * The pool sends chunks only for tiny jobs of streams that use no per-job feature, so one
+ * message, one held entry and one result carry many inputs.
+ *
+ * @module
+ */
+import type { Transferable } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import { workerData } from 'node:worker_threads';
+import { FINISHED, STARTED, type BootData } from '../src/protocol/messages.js';
+import { ResultStatus, isTransfer, type ChunkAnswer } from '../src/protocol/codec.js';
+import { toWire } from '../src/protocol/wire-error.js';
+import type { JobContext } from './context.js';
+import type { TaskFn } from './modules.js';
+import { addTransfer, answer } from './outbox.js';
+
+const progress = (workerData as BootData).progress;
+
+/** What a chunk needs of the runtime. */
+export interface ChunkHost {
+  /** Takes the messages waiting in the port if the pool counted a cancel since the last look. */
+  checkCancels(): void;
+  /** The chunk ended (all its inputs ran, or it was cancelled): its answer is in the outbox. */
+  ended(chunk: Chunk): void;
+  /** An input answered asynchronously and the chunk ended: the thread goes on. */
+  resume(): void;
+}
+
+/** Chunks running now: a thread about to die sends what they finished ({@link sendParts}). */
+const live = new Set<Chunk>();
+
+export class Chunk {
+  readonly id: number;
+  readonly task: number;
+  /** Sequence number of the first input; input `k` has `seq + k`. */
+  readonly seq: number;
+  readonly started = performance.now();
+  readonly ctx: JobContext;
+  readonly #inputs: unknown[];
+  readonly #fn: TaskFn;
+  readonly #host: ChunkHost;
+  readonly #answer: ChunkAnswer = [];
+  #transfer: Transferable[] | undefined;
+  /** Inputs answered so far (the next one to run). */
+  #next = 0;
+
+  constructor(
+    job: { id: number; task: number; seq: number; input: unknown },
+    fn: TaskFn,
+    ctx: JobContext,
+    host: ChunkHost,
+  ) {
+    this.id = job.id;
+    this.task = job.task;
+    this.seq = job.seq;
+    this.#inputs = job.input as unknown[];
+    this.#fn = fn;
+    this.ctx = ctx;
+    this.#host = host;
+  }
+
+  /** Sequence number of the last input. */
+  get lastSeq(): number {
+    return this.seq + this.#inputs.length - 1;
+  }
+
+  /** Inputs answered. */
+  get answered(): number {
+    return this.#next;
+  }
+
+  /** Runs the inputs from the next one on, until one is asynchronous or all are done. */
+  run(): void {
+    live.add(this);
+    const inputs = this.#inputs;
+    const ctx = this.ctx;
+    while (this.#next < inputs.length) {
+      const seq = this.seq + this.#next;
+      // Claimed, then cancels looked for (the order that makes a counted cancel visible).
+      Atomics.store(progress, STARTED, seq);
+      this.#host.checkCancels();
+      if (ctx.cancelled) break; // the pool settled the chunk already: the rest never runs
+      let result: unknown;
+      try {
+        result = this.#fn(inputs[this.#next], ctx);
+      } catch (error) {
+        this.#add(false, error, seq);
+        continue;
+      }
+      if (typeof (result as PromiseLike<unknown> | null)?.then === 'function') {
+        Promise.resolve(result).then(
+          (value) => {
+            this.#add(true, value, seq);
+            this.#resume();
+          },
+          (error: unknown) => {
+            this.#add(false, error, seq);
+            this.#resume();
+          },
+        );
+        return;
+      }
+      this.#add(true, result, seq);
+    }
+    live.delete(this);
+    this.#send(ResultStatus.Chunk);
+    this.#host.ended(this);
+  }
+
+  #resume(): void {
+    this.run();
+    if (!live.has(this)) this.#host.resume();
+  }
+
+  #add(ok: boolean, value: unknown, seq: number): void {
+    if (ok && isTransfer(value)) {
+      this.#transfer =
+        this.#transfer === undefined ? [...value.list] : this.#transfer.concat(value.list);
+      value = value.value;
+    }
+    this.#answer.push(ok ? ResultStatus.Ok : ResultStatus.Error, ok ? value : toWire(value));
+    this.#next++;
+    Atomics.store(progress, FINISHED, seq);
+  }
+
+  #send(status: ResultStatus): void {
+    if (this.#transfer !== undefined) addTransfer(this.#transfer);
+    answer(this.id, status, this.#answer, this.#next);
+  }
+
+  /** The thread is about to die: what this chunk finished goes out (as a `Part`). */
+  static sendParts(): void {
+    for (const chunk of live) {
+      if (chunk.#next > 0) chunk.#send(ResultStatus.Part);
+    }
+    live.clear();
+  }
+}
