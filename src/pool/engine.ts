@@ -9,7 +9,7 @@ import type { KeyCounts } from '../keyed/keyed.js';
 import { KeyTable, checkKey } from '../keyed/key-table.js';
 import type { Lease } from '../keyed/leases.js';
 import { PoolClosedError } from '../util/errors.js';
-import { StartupTimeoutError, WorkerCrashedError, WorkerStartupError } from './errors.js';
+import { StartupTimeoutError, WorkerStartupError } from './errors.js';
 import type { Job, JobOwner } from './job.js';
 import type { ResolvedOptions } from './options.js';
 import { ResultStatus, readResults } from '../protocol/codec.js';
