@@ -308,7 +308,7 @@ function receive(id: number, task: number, input: unknown, tries: number, flags:
 function onMessage(message: ToWorker): void {
   switch (message.type) {
     case 'run': {
-      if (pendingHead === pending.length) batchStart = performance.now();
+      if (pendingHead === pending.length && held() === 0) batchStart = performance.now();
       readJobs(message.batch, receive);
       return;
     }
@@ -329,7 +329,7 @@ function onMessage(message: ToWorker): void {
       if (!closing) void close();
       return;
     case 'broadcast': // hook (broadcast)
-      if (pendingHead === pending.length) batchStart = performance.now();
+      if (pendingHead === pending.length && held() === 0) batchStart = performance.now();
       pending.push(broadcastReceived(message));
       return;
     default:

@@ -26,6 +26,9 @@ import { cpu, expectedPayload, makePayload, PAYLOAD_BYTES } from './tasks.js';
 /** Tiny jobs the queue-tiny warm-up sends through the contestant's batch form. */
 const QUEUE_WARM_UP = 2000;
 
+/** Tiny jobs the streaming scenarios' warm-up sends through the API they measure. */
+const STREAM_WARM_UP = 20_000;
+
 /**
  * @param {number} n
  * @returns {Generator<number, void, undefined>}
@@ -296,6 +299,16 @@ export async function warmUp(c, scenario, iters) {
   }
   for (let round = 0; round < 3; round++) {
     await Promise.all(Array.from({ length: n * 4 }, (_, i) => c.run('tiny', i)));
+  }
+  // Streams: also the API measured, long enough to optimise its path (as tinybench warms up).
+  if (scenario === 'tiny-execute' && c.execute !== undefined) {
+    await drainTiny(c.execute(ints(STREAM_WARM_UP), 'tiny'), STREAM_WARM_UP);
+  }
+  if (scenario === 'tiny-keyed' && c.executeKeyed !== undefined) {
+    await drainTiny(c.executeKeyed(ints(STREAM_WARM_UP), 'tiny', 16), STREAM_WARM_UP);
+  }
+  if ((scenario === 'tiny-wrap' || scenario === 'wrap-stream') && c.wrap !== undefined) {
+    await drainTiny(c.wrap(asyncInts(STREAM_WARM_UP), 'tiny'), STREAM_WARM_UP);
   }
   // Queues: also the batch path (in the client and in every host), long enough to optimise it.
   if (scenario === 'queue-tiny' && c.batch !== undefined) {

@@ -13,7 +13,6 @@ import { ANSWER_STRIDE, ResultStatus } from '../protocol/codec.js';
 import { fromWire, type WireError } from '../protocol/wire-error.js';
 import { crashVerdict, phaseOf, type Verdict } from '../threads/triage.js';
 import { WorkerCrashedError } from './errors.js';
-import type { Job } from './job.js';
 
 /**
  * What became of one input of a chunk, the first entry of each pair of a chunk's fates;
@@ -32,6 +31,15 @@ export type Fate = (typeof Fate)[keyof typeof Fate];
 /** A chunk's fates: pairs of {@link Fate} and value, one pair per input, in input order. */
 export type Fates = unknown[];
 
+/** What judging a chunk needs of its job. */
+export interface ChunkJob {
+  readonly tries: number;
+  readonly maxTries: number;
+  readonly size: number;
+  /** The answers its dying thread sent for its first inputs. */
+  readonly part: unknown[] | undefined;
+}
+
 /** Inputs worth a chunk at most: beyond this the job's cost is already a small share. */
 export const MAX_CHUNK = 64;
 
@@ -48,7 +56,7 @@ export function chunkSize(jobMs: number | undefined): number {
  * Turns a chunk's answers (as its thread sent them) into fates, in place: an error becomes
  * the Error it was, or `Retry` when it is retryable and the chunk has tries left.
  */
-export function judgeAnswers(job: Job, answers: unknown[]): Fates {
+export function judgeAnswers(job: ChunkJob, answers: unknown[]): Fates {
   for (let i = 0; i < answers.length; i += ANSWER_STRIDE) {
     if (answers[i] !== ResultStatus.Error) continue;
     const wire = answers[i + 1] as WireError;
@@ -66,7 +74,7 @@ export function judgeAnswers(job: Job, answers: unknown[]): Fates {
  * own sequence number (`first + k`), as a job of its own would be.
  */
 export function cutChunk(
-  job: Job,
+  job: ChunkJob,
   [first, started, finished]: [number, number, number],
   error: unknown,
   killedByPool: boolean,

@@ -6,6 +6,7 @@
  * of a busy thread's backlog. It decides; the scheduler moves the jobs.
  */
 import type { ResolvedOptions } from './options.js';
+import { chunkSize } from './chunk.js';
 import type { ThreadHandle } from '../threads/thread.js';
 
 /** A thread should hold about this much work (ms) beyond what it is running. */
@@ -46,9 +47,14 @@ export class DispatchPolicy {
     if (task !== undefined) this.#taskMs.set(task, average(this.#taskMs.get(task), perJob));
   }
 
-  /** One job of `task` in a thread (ms), once a batch of its results came back alone. */
-  taskMs(task: string): number | undefined {
-    return this.#taskMs.get(task);
+  /**
+   * Inputs a stream's chunk of `task` should carry (1: none), from what a job of the task
+   * costs (known once a batch of its results came back alone). Chunks run their inputs one
+   * after another and hold one governor slot: none with several jobs per thread or a governor.
+   */
+  chunkSize(task: string, governed: boolean): number {
+    if (this.#concurrency !== 1 || governed) return 1;
+    return chunkSize(this.#taskMs.get(task));
   }
 
   /**
@@ -66,11 +72,8 @@ export class DispatchPolicy {
           );
     // A thread that still holds more than half of that gets more once its next results
     // are back: fewer, larger messages, and it never runs dry meanwhile.
-    if (inputs > this.#concurrency + prefetch / 2) return 0;
-    return Math.min(
-      this.#concurrency + prefetch - inputs,
-      this.#concurrency + MAX_PREFETCH - jobs,
-    );
+    if (inputs > this.#concurrency + prefetch * 1.0) return 0;
+    return Math.min(this.#concurrency + prefetch - inputs, this.#concurrency + MAX_PREFETCH - jobs);
   }
 
   /**
@@ -126,4 +129,11 @@ export function wouldWait(
     if (w.state === 'ready' || w.state === 'starting') free += Math.max(0, places - unstarted);
   }
   return parked + Math.max(0, queued - free);
+}
+
+/** Jobs the threads hold and have not started, of the `inFlight` ones. */
+export function prefetched(threads: Iterable<ThreadHandle>, inFlight: number): number {
+  let n = 0;
+  for (const w of threads) n += w.prefetched();
+  return Math.min(n, inFlight);
 }

@@ -12,13 +12,13 @@ import { PoolClosedError } from '../util/errors.js';
 import { StartupTimeoutError, WorkerStartupError } from './errors.js';
 import type { Job, JobOwner } from './job.js';
 import type { ResolvedOptions } from './options.js';
-import { ResultStatus, readResults } from '../protocol/codec.js';
-import { crashError, cutChunk, judgeAnswers } from './chunk.js';
+import { crashError, cutChunk } from './chunk.js';
+import { applyResults } from './results.js';
 import { StatsRecorder, type PoolStats } from './stats.js';
 import type { ThreadEvent, ThreadHandle } from '../threads/thread.js';
 import { ThreadSet } from '../threads/thread-set.js';
 import { crashVerdict, refundsTry, runsAgain } from '../threads/triage.js';
-import { fromWire, type WireError } from '../protocol/wire-error.js';
+import { fromWire } from '../protocol/wire-error.js';
 import { unknownMessage } from '../protocol/messages.js';
 import { Lifecycle } from './lifecycle.js';
 import { Scheduler } from './scheduler.js';
@@ -219,42 +219,9 @@ export class Engine {
   }
 
   #onResults(thread: ThreadHandle, batch: unknown[], busy: number): void {
-    const scheduler = this.#scheduler;
-    let counted = 0;
-    /** The task of every result, if they share one (its cost sizes chunks); null if not. */
-    let task: string | null | undefined;
-    readResults(batch, (id, status, value) => {
-      const job = thread.job(id);
-      if (job === undefined) return;
-      if (task !== job.task) task = task === undefined ? job.task : null;
-      if (status === ResultStatus.Part) {
-        job.keepPart(value as unknown[]); // the thread is dying: its exit settles the chunk
-        return;
-      }
-      if (status === ResultStatus.Dropped) thread.forget(job);
-      scheduler.leave(thread, job);
-      // Given up on this thread (it overran its timeout and went on elsewhere): its timer
-      // and its outcome belong to where it is now.
-      if (job.holder !== thread) return;
-      job.clearTimer();
-      if (job.settled) return;
-      if (status === ResultStatus.Ok) {
-        counted++;
-        scheduler.settle(job, true, value);
-      } else if (status === ResultStatus.Chunk) {
-        counted += job.size;
-        scheduler.settle(job, true, judgeAnswers(job, value as unknown[]));
-      } else if (status === ResultStatus.Dropped) {
-        scheduler.requeue(job, false, true); // it never ran: the attempt is given back
-      } else {
-        counted++;
-        const wire = value as WireError;
-        if (wire.retry && job.tries < job.maxTries) scheduler.requeue(job, true, false);
-        else scheduler.settle(job, false, fromWire(wire));
-      }
-    });
+    const { counted, task } = applyResults(thread, batch, this.#scheduler);
     this.stats.threadBusy(thread, busy);
-    scheduler.ran(thread, busy, counted, task ?? undefined);
+    this.#scheduler.ran(thread, busy, counted, task);
   }
 
   #onProgress(job: Job | undefined, value: unknown): void {

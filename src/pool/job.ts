@@ -71,6 +71,8 @@ export interface JobExtras {
   chunk?: boolean;
   /** Tries the input already used (a chunk's input run again on its own). */
   tries?: number;
+  /** A chunk's inputs' positions in the source (`index` is the first's). */
+  indices?: readonly number[];
 }
 
 /**
@@ -97,6 +99,8 @@ export class Job {
   readonly chunk: boolean;
   /** Inputs the job carries: 1, or a chunk's length. */
   readonly size: number;
+  /** A chunk's inputs' positions in the source. */
+  readonly indices: readonly number[] | undefined;
   #input: unknown;
   #transfer: readonly Transferable[] | undefined;
   #state: JobState = 'queued';
@@ -141,6 +145,7 @@ export class Job {
     this.owner = extras.owner;
     this.chunk = extras.chunk === true;
     this.size = this.chunk ? (input as unknown[]).length : 1;
+    this.indices = extras.indices;
     this.#tries = extras.tries ?? 0;
   }
 

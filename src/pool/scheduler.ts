@@ -15,12 +15,11 @@ import { onAbort } from '../util/abort.js';
 import { JobTimeoutError, QueueFullError, WorkerCrashedError } from './errors.js';
 import { refuseTask } from './modules.js';
 import type { Job, JobOwner } from './job.js';
-import { chunkSize, tally, type Fates } from './chunk.js';
 import type { ResolvedOptions } from './options.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { StatsRecorder } from './stats.js';
 import type { Emit } from './events.js';
-import { DispatchPolicy, LONE_POLL_MS, wouldWait } from './dispatch-policy.js';
+import { DispatchPolicy, LONE_POLL_MS, prefetched, wouldWait } from './dispatch-policy.js';
 import type { GovernorGate } from '../governor/gate.js';
 import type { ThreadHandle } from '../threads/thread.js';
 import type { ThreadSet } from '../threads/thread-set.js';
@@ -134,21 +133,19 @@ export class Scheduler {
     const unknown = refuseTask(this.#options, job.task, this.#tasks); // hook (modules)
     if (unknown !== undefined) return unknown;
     if (job.signal?.aborted === true) return new AbortError(job.signal.reason);
-    if (job.queueFull === 'reject' && this.#wouldWait() > this.#options.maxQueue) {
+    if (
+      job.queueFull === 'reject' &&
+      wouldWait(this.#threads, this.#options, this.#queue.length + 1, this.#inFlight) >
+        this.#options.maxQueue
+    ) {
       return new QueueFullError(this.#options.maxQueue);
     }
     return undefined;
   }
 
-  #wouldWait(): number {
-    return wouldWait(this.#threads, this.#options, this.#queue.length + 1, this.#inFlight);
-  }
-
   /** Jobs in flight and, of those, the ones threads hold and have not started. */
   load(): { inFlight: number; prefetched: number } {
-    let n = 0;
-    for (const w of this.#threads) n += w.prefetched();
-    return { inFlight: this.#inFlight, prefetched: Math.min(n, this.#inFlight) };
+    return { inFlight: this.#inFlight, prefetched: prefetched(this.#threads, this.#inFlight) };
   }
 
   /** Aborts an owner's jobs: the queued ones at once, the running ones through their signal. */
@@ -209,7 +206,7 @@ export class Scheduler {
       const share = Math.ceil(this.#queue.length / threads.readyCount);
       const batch: Job[] = [];
       const now = performance.now();
-      for (let inputs = 0; inputs < room && batch.length < share; ) {
+      for (let inputs = 0; inputs < room && batch.length < share;) {
         const job = this.#queue.next();
         if (job === undefined) {
           more = false; // what is left is held back by its keys' targets
@@ -281,32 +278,13 @@ export class Scheduler {
     }
     if (!job.settle(ok, value)) return;
     this.#releaseSlot(job);
-    if (job.chunk) this.#countChunk(job, ok, value);
-    else if (ok) this.#stats.completed++;
-    else this.#stats.failed++;
+    this.#stats.settled(job, ok, value);
     this.checkIdle();
   }
 
-  /** A chunk counts as its inputs (those that run again count when they settle). */
-  #countChunk(job: Job, ok: boolean, value: unknown): void {
-    if (!ok) {
-      this.#stats.failed += job.size;
-      return;
-    }
-    const counts = tally(value as Fates);
-    this.#stats.completed += counts.ok;
-    this.#stats.failed += counts.failed;
-    this.#stats.retried += counts.retried;
-  }
-
-  /**
-   * Inputs a stream's chunk of `task` should carry (1: none), from what a job of the task
-   * costs. Chunks carry no per-job feature, and run their inputs one after another: so
-   * none with several jobs per thread or a governor (one slot per job).
-   */
+  /** Inputs a stream's chunk of `task` should carry (1: none; see DispatchPolicy). */
   chunkSize(task: string): number {
-    if (this.#options.concurrency !== 1 || this.#gate !== undefined) return 1;
-    return chunkSize(this.#policy.taskMs(task));
+    return this.#policy.chunkSize(task, this.#gate !== undefined);
   }
 
   /**
@@ -323,7 +301,7 @@ export class Scheduler {
   /** Frees the job's governor slot once it is settled and no thread holds it any more. */
   #releaseSlot(job: Job): void {
     if (this.#gate === undefined || !job.settled || job.lingering !== undefined) return;
-    if (holderOf(job)?.holds(job) === true) return;
+    if ((job.holder as ThreadHandle | undefined)?.holds(job) === true) return;
     this.#gate.release(job);
   }
 
@@ -341,7 +319,7 @@ export class Scheduler {
   abort(job: Job, reason: unknown = job.signal?.reason): void {
     if (job.settled) return;
     if (job.state === 'waiting') this.#gate?.withdraw(job);
-    const holder = holderOf(job);
+    const holder = job.holder as ThreadHandle | undefined;
     this.settle(job, false, new AbortError(reason));
     if (holder === undefined) return;
     holder.cancel(job.id);
@@ -419,9 +397,4 @@ export class Scheduler {
       for (const job of w.jobs()) if (!job.settled) this.settle(job, false, error);
     }
   }
-}
-
-/** The thread holding a sent job (a job knows its holder only by identity). */
-function holderOf(job: Job): ThreadHandle | undefined {
-  return job.holder as ThreadHandle | undefined;
 }

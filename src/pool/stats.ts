@@ -2,6 +2,7 @@
  * Counters, latency histograms and thread utilization for `pool.stats()`.
  */
 import { createHistogram, performance, type RecordableHistogram } from 'node:perf_hooks';
+import { tally, type Fates } from './chunk.js';
 
 /** Percentiles of a latency, in milliseconds. */
 export interface Latency {
@@ -113,6 +114,27 @@ export class StatsRecorder {
   failed = 0;
   retried = 0;
   crashes = 0;
+
+  /** Counts a settled job: a chunk as its inputs (those that run again count when they settle). */
+  settled(
+    job: { readonly chunk: boolean; readonly size: number },
+    ok: boolean,
+    value: unknown,
+  ): void {
+    if (!job.chunk) {
+      if (ok) this.completed++;
+      else this.failed++;
+      return;
+    }
+    if (!ok) {
+      this.failed += job.size;
+      return;
+    }
+    const counts = tally(value as Fates);
+    this.completed += counts.ok;
+    this.failed += counts.failed;
+    this.retried += counts.retried;
+  }
   /** Microseconds, at least 1 (histograms take positive integers). */
   readonly #wait: RecordableHistogram = createHistogram();
   readonly #run: RecordableHistogram = createHistogram();

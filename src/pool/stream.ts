@@ -59,9 +59,10 @@ export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
   readonly #chunks: boolean;
   /** The task's name, for the chunk size. */
   readonly #task: string;
-  /** Inputs held back to go as one chunk, and the index of the first. */
-  #chunk: I[] | undefined;
-  #chunkIndex = 0;
+  /** Inputs held back to go as chunks, by key (a chunk's inputs share one). */
+  readonly #held = new Map<string | undefined, { inputs: I[]; indices: number[] }>();
+  /** Inputs held back, all keys together. */
+  #heldCount = 0;
   /** A send of the inputs held back is scheduled (an async source is slow to yield). */
   #flushing: NodeJS.Immediate | undefined;
 
@@ -108,8 +109,9 @@ export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
     }
     this.#onProgress = onProgress;
     this.#task = jobOptions.task ?? 'default';
+    // A chunk of one key holds one of its key's units and runs its inputs one at a time: a
+    // key's target still bounds its inputs running at once.
     this.#chunks =
-      key === undefined &&
       transfer === undefined &&
       onProgress === undefined &&
       (jobOptions.timeout ?? pool.timeout) === 0;
@@ -124,15 +126,16 @@ export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
     // Each input of a chunk: its outcome, or it runs again as a job of its own.
     const inputs = job.input as I[];
     const fates = value as Fates;
+    const indices = job.indices as readonly number[];
     for (let k = 0; k < inputs.length; k++) {
       const input = inputs[k] as I;
-      const index = job.index + k;
+      const index = indices[k] as number;
       const fate = ok ? fates[2 * k] : Fate.Failed;
       const result = ok ? fates[2 * k + 1] : value;
       if (fate === Fate.Ok || fate === Fate.Failed) {
         this.outcome(index, input, fate === Fate.Ok, result, false);
       } else if (!this.reading) this.outcome(index, input, false, undefined, false);
-      else this.#submit(input, index, undefined, result as number);
+      else this.#submit(input, index, job.key, result as number);
     }
     this.refill();
   }
@@ -140,13 +143,16 @@ export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
   protected take(input: I, index: number, key: string | undefined): void {
     if (this.#chunks) {
       const size = this.#engine.chunkSize(this.#task);
-      if (size > 1 || this.#chunk !== undefined) {
-        if (this.#chunk === undefined) {
-          this.#chunk = [];
-          this.#chunkIndex = index;
+      if (size > 1 || this.#heldCount > 0) {
+        let held = this.#held.get(key);
+        if (held === undefined) {
+          held = { inputs: [], indices: [] };
+          this.#held.set(key, held);
         }
-        this.#chunk.push(input);
-        if (this.#chunk.length >= size) this.#flush();
+        held.inputs.push(input);
+        held.indices.push(index);
+        this.#heldCount++;
+        if (held.inputs.length >= size) this.#send(key, held);
         return;
       }
     }
@@ -154,8 +160,7 @@ export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
   }
 
   protected override paused(why: 'waiting' | 'full' | 'done'): void {
-    const chunk = this.#chunk;
-    if (chunk === undefined) return;
+    if (this.#heldCount === 0) return;
     if (why === 'waiting') {
       // An async source's next input may be a microtask away: wait for it until the event
       // loop turns, but no longer (a slow source's inputs go one by one).
@@ -165,26 +170,33 @@ export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
       });
       return;
     }
-    // No room: while enough other inputs are in flight to keep the threads busy, the chunk
-    // waits to grow (room comes back as the consumer reads); otherwise it goes now.
-    if (why === 'done' || this.inFlight - chunk.length < 2 * MAX_CHUNK) this.#flush();
+    // No room: while enough other inputs are in flight to keep the threads busy, chunks
+    // wait to grow (room comes back as the consumer reads); otherwise they go now.
+    if (why === 'done' || this.inFlight - this.#heldCount < 2 * MAX_CHUNK) this.#flush();
   }
 
-  /** Sends the inputs held back as one chunk (or as one job, if there is only one). */
+  /** Sends every input held back. */
   #flush(): void {
     if (this.#flushing !== undefined) clearImmediate(this.#flushing);
     this.#flushing = undefined;
-    const chunk = this.#chunk;
-    if (chunk === undefined) return;
-    this.#chunk = undefined;
-    if (chunk.length === 1) {
-      this.#submit(chunk[0] as I, this.#chunkIndex, undefined, 0);
+    for (const [key, held] of this.#held) this.#send(key, held);
+  }
+
+  /** Sends a key's inputs held back as one chunk (or as one job, if there is only one). */
+  #send(key: string | undefined, held: { inputs: I[]; indices: number[] }): void {
+    this.#held.delete(key);
+    this.#heldCount -= held.inputs.length;
+    const { inputs, indices } = held;
+    if (inputs.length === 1) {
+      this.#submit(inputs[0] as I, indices[0] as number, key, 0);
       return;
     }
-    const job = new Job(this.#engine.nextId(), chunk, this.#jobOptions, this.#pool, {
-      index: this.#chunkIndex,
+    const job = new Job(this.#engine.nextId(), inputs, this.#jobOptions, this.#pool, {
+      index: indices[0] as number,
+      indices,
       owner: this,
       chunk: true,
+      key,
     });
     this.#engine.submit(job);
   }

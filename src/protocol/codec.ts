@@ -70,6 +70,41 @@ export function pushJob(
   batch.push(id, task, input, tries * FLAG_BITS + flags);
 }
 
+/** What a run batch needs of a job (the pool's `Job`, seen from the wire). */
+export interface SendableJob {
+  readonly id: number;
+  readonly task: string;
+  readonly input: unknown;
+  readonly tries: number;
+  readonly onProgress: unknown;
+  readonly timeout: number;
+  readonly chunk: boolean;
+  readonly transfer: readonly Transferable[] | undefined;
+}
+
+/** Lays out jobs as a run batch, with what they move; `taskIndex` names each task by index. */
+export function encodeRun(
+  jobs: readonly SendableJob[],
+  taskIndex: ReadonlyMap<string, number>,
+): { batch: unknown[]; transfer: Transferable[] | undefined } {
+  const batch: unknown[] = [];
+  let transfer: Transferable[] | undefined;
+  let task = '';
+  let index = 0;
+  for (const job of jobs) {
+    if (job.task !== task) {
+      task = job.task;
+      index = taskIndex.get(task) as number; // the pool sends only tasks the thread reported
+    }
+    const flags = jobFlags(job.onProgress !== undefined, job.timeout > 0, job.chunk);
+    pushJob(batch, job.id, index, job.input, job.tries, flags);
+    if (job.transfer !== undefined && job.transfer.length > 0) {
+      transfer = transfer === undefined ? [...job.transfer] : transfer.concat(job.transfer);
+    }
+  }
+  return { batch, transfer };
+}
+
 /** Calls `job` with each job of a run batch, in order. */
 export function readJobs(
   batch: readonly unknown[],

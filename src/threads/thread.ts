@@ -4,7 +4,6 @@
  * reports what the thread says and how it ends as one typed event. It owns all of its
  * own state; decisions (retry, replace, fail) belong to the engine.
  */
-import type { Transferable } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
@@ -19,7 +18,7 @@ import {
   type FromWorker,
   type ToWorker,
 } from '../protocol/messages.js';
-import { jobFlags, pushJob } from '../protocol/codec.js';
+import { encodeRun } from '../protocol/codec.js';
 import type { ResolvedOptions } from '../pool/options.js';
 import type { WireError } from '../protocol/wire-error.js';
 import { StdioWatch } from './stdio-watch.js';
@@ -224,21 +223,7 @@ export class ThreadHandle {
   }
 
   #post(jobs: Job[], taskIndex: ReadonlyMap<string, number>): void {
-    const batch: unknown[] = [];
-    let transfer: Transferable[] | undefined;
-    let task = '';
-    let index = 0;
-    for (const job of jobs) {
-      if (job.task !== task) {
-        task = job.task;
-        index = taskIndex.get(task) as number; // the scheduler sends only known tasks
-      }
-      const flags = jobFlags(job.onProgress !== undefined, job.timeout > 0, job.chunk);
-      pushJob(batch, job.id, index, job.input, job.tries, flags);
-      if (job.transfer !== undefined && job.transfer.length > 0) {
-        transfer = transfer === undefined ? [...job.transfer] : transfer.concat(job.transfer);
-      }
-    }
+    const { batch, transfer } = encodeRun(jobs, taskIndex);
     const message: ToWorker = { type: 'run', batch };
     this.#port.postMessage(message, transfer);
     this.#jobs.add(jobs);
