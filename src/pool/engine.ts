@@ -34,7 +34,8 @@ export type { Emit, PoolEvents } from './events.js';
 const MAX_START_FAILURES = 3;
 
 export class Engine {
-  readonly #options: ResolvedOptions;
+  /** The pool's options, resolved. */
+  readonly options: ResolvedOptions;
   readonly #emit: Emit;
   readonly stats = new StatsRecorder();
   /** The threads and the ready-queue of those with room. */
@@ -54,7 +55,7 @@ export class Engine {
   #startFailures = 0;
 
   constructor(options: ResolvedOptions, emit: Emit) {
-    this.#options = options;
+    this.options = options;
     this.#emit = emit;
     this.#threads = new ThreadSet(options, (thread, event) => {
       this.#onEvent(thread, event);
@@ -138,8 +139,8 @@ export class Engine {
     const unstarted = this.#scheduler.queued + prefetched;
     return this.stats.snapshot({
       threads: this.#threads.size,
-      queued: Math.min(unstarted, this.#options.maxQueue),
-      waiting: Math.max(0, unstarted - this.#options.maxQueue),
+      queued: Math.min(unstarted, this.options.maxQueue),
+      waiting: Math.max(0, unstarted - this.options.maxQueue),
       running: inFlight - prefetched,
     });
   }
@@ -152,7 +153,7 @@ export class Engine {
         this.#onReady(thread, event.tasks);
         return;
       case 'start-failed':
-        this.#fail(startError(this.#options, event.stage, event.module, fromWire(event.error)));
+        this.#fail(startError(this.options, event.stage, event.module, fromWire(event.error)));
         return;
       case 'spawned':
         this.broadcasts.replay(thread);
@@ -303,7 +304,7 @@ export class Engine {
    * jobs are dropped once no thread is left that could run them.
    */
   #startupTimedOut(thread: ThreadHandle): void {
-    const timeout = new StartupTimeoutError(this.#options.startupTimeout);
+    const timeout = new StartupTimeoutError(this.options.startupTimeout);
     if (this.#life.state !== 'closing') {
       this.#fail(timeout);
       return;

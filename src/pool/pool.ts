@@ -168,7 +168,7 @@ export class Pool<M = unknown>
     options?: TaskStreamOptions<M, K>,
   ): AsyncIterableIterator<Outcome<TaskInput<M, K>, TaskResult<M, K>>>;
   execute(inputs: Iterable<unknown>, options?: StreamOptions): AsyncIterableIterator<Outcome> {
-    return new OutcomeStream(this.#engine, this.#options, inputs, options, false);
+    return new OutcomeStream(this.#engine, inputs, options, false);
   }
 
   /**
@@ -197,7 +197,7 @@ export class Pool<M = unknown>
     source: AsyncIterable<unknown> | Iterable<unknown>,
     options?: StreamOptions,
   ): AsyncIterableIterator<Outcome> {
-    return new OutcomeStream(this.#engine, this.#options, source, options, true);
+    return new OutcomeStream(this.#engine, source, options, true);
   }
 
   /**

@@ -66,13 +66,14 @@ export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
   /** A send of the inputs held back is scheduled (an async source is slow to yield). */
   #flushing: NodeJS.Immediate | undefined;
 
+  /** `bounded`: `wrap` (a window for a stream of unknown length), else `execute`. */
   constructor(
     engine: Engine,
-    pool: ResolvedOptions,
     source: Iterable<I> | AsyncIterable<I>,
     options: StreamOptions<I> | undefined,
     bounded: boolean,
   ) {
+    const pool = engine.options;
     const raw: unknown = options;
     if (raw !== undefined && (typeof raw !== 'object' || raw === null)) {
       throw new InvalidOptionError('options', 'an object', raw);
