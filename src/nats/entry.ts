@@ -7,36 +7,19 @@
  * can say more. Loading it dynamically from here lets corral name the packages to install
  * (`ERR_NATS_CLIENT_MISSING`).
  *
- * The names below must be the value exports of `./index.ts`; test/package-install.test.ts
- * checks that they are.
+ * Only the values that need the NATS client are loaded so; the rest (`./client-free.ts`)
+ * are re-exported statically. The names below must be the value exports of `./index.ts`
+ * that `./client-free.ts` does not have; test/cli/package-install.test.ts checks that
+ * `corral/nats` and `./index.ts` export the same names.
  *
  * @module
  */
 import { isNatsClientMissing, NatsClientMissingError } from './errors.js';
 
+export * from './client-free.js';
+
 const nats = await import('./index.js').catch((error: unknown) => {
   throw isNatsClientMissing(error) ? new NatsClientMissingError({ cause: error }) : error;
 });
 
-export const {
-  runInSlot,
-  CampaignAbortedError,
-  GovernorEntryNotFoundError,
-  GovernorExistsError,
-  GovernorLimitBelowActiveError,
-  GovernorSlotLostError,
-  NatsConnectError,
-  NatsReconnectedError,
-  UnknownGovernorError,
-  Governor,
-  GovernorManager,
-  RemotePool,
-  serve,
-  Host,
-  queueInfo,
-  HostLostError,
-  PayloadTooLargeError,
-  QueueConnectionClosedError,
-  QueueSetupError,
-  UnknownQueueError,
-} = nats;
+export const { Governor, GovernorManager, RemotePool, serve, Host, queueInfo } = nats;

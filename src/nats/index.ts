@@ -34,23 +34,8 @@
  *
  * @module
  */
-export {
-  runInSlot,
-  type ConcurrencyGovernor,
-  type RunOptions,
-  type Slot,
-  type StartOptions,
-} from '../governor/governor.js';
-export {
-  CampaignAbortedError,
-  GovernorEntryNotFoundError,
-  GovernorExistsError,
-  GovernorLimitBelowActiveError,
-  GovernorSlotLostError,
-  NatsConnectError,
-  NatsReconnectedError,
-  UnknownGovernorError,
-} from './errors.js';
+// runInSlot and the error classes, governor's and work queue's: they need no NATS client.
+export * from './client-free.js';
 export type { BackoffPolicy } from './backoff.js';
 export { Governor, type GovernorOptions } from './governor.js';
 export type { NatsConnection } from './governor-stream.js';
@@ -67,7 +52,8 @@ export type { NatsSlot } from './slot.js';
 
 // ---------------------------------------------------------------- work queue (issue 10)
 // Jobs of a pool run across hosts on a JetStream work queue: the client `RemotePool`
-// (the API of a local Pool), the host `serve()`, and `queueInfo()`.
+// (the API of a local Pool), the host `serve()`, and `queueInfo()`. Its errors are among
+// those of ./client-free.js above.
 export { RemotePool, type RemotePoolOptions } from './queue/remote-pool.js';
 export type { RemotePoolStats } from './queue/client.js';
 export { serve, type ServeOptions } from './queue/serve.js';
@@ -75,11 +61,4 @@ export { Host, type HostState, type HostStats } from './queue/host.js';
 export { queueInfo, type QueueInfo } from './queue/info.js';
 export type { HostPresence } from './queue/presence.js';
 export type { QueueConfig } from './queue/layout.js';
-export {
-  HostLostError,
-  PayloadTooLargeError,
-  QueueConnectionClosedError,
-  QueueSetupError,
-  UnknownQueueError,
-} from './queue/errors.js';
 // ---------------------------------------------------------------- end of work queue

@@ -1,16 +1,20 @@
 /**
  * Shared setup of the work-queue tests: hosts as separate OS processes (the built
  * `corral serve`), clients in the test process, and the run log the fixture's `logged` task
- * appends to (`<job> <pid>` per run). Needs the build (dist/).
+ * appends to (`<job> <pid>` per run); `useQueueCluster` sets all of it up for a test file
+ * and tears it down after. Needs the build (dist/).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { afterAll, beforeAll } from 'vitest';
 import type { Outcome } from 'corral';
 import { RemotePool, type RemotePoolOptions } from 'corral/nats';
+import { useNatsServer } from './nats-setup.js';
+import type { NatsServer } from './nats-server.js';
 
 /** The built `corral` executable. */
 export const CLI = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
@@ -44,18 +48,22 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
+/** How `startHost` runs a host. */
+export interface HostOptions {
+  /** `--threads` (default 2). */
+  threads?: number;
+  /** The run log the `logged` task appends to. */
+  log?: string;
+  /** The span log the `hold` task appends to. */
+  spans?: string;
+  /** The task module (default TASKS). */
+  module?: string;
+  /** More arguments of `corral serve`. */
+  args?: string[];
+}
+
 /** Starts `corral serve TASKS --queue <queue>` against `url`, with the run log in its environment. */
-export function startHost(
-  url: string,
-  queue: string,
-  options: {
-    threads?: number;
-    log?: string;
-    spans?: string;
-    module?: string;
-    args?: string[];
-  } = {},
-): HostProcess {
+export function startHost(url: string, queue: string, options: HostOptions = {}): HostProcess {
   const args = [
     CLI,
     'serve',
@@ -109,11 +117,6 @@ export async function killAll(hosts: readonly HostProcess[]): Promise<void> {
   await Promise.all(hosts.map((h) => h.exited));
 }
 
-/** A connection that keeps reconnecting quickly, as a client across a server restart needs. */
-export function connectClient(url: string): Promise<NatsConnection> {
-  return connect({ servers: url, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
-}
-
 /** A RemotePool whose queue is set up (with the tests' ack wait) before it is returned. */
 export async function remotePool(
   nc: NatsConnection,
@@ -123,6 +126,129 @@ export async function remotePool(
   const pool = new RemotePool(nc, queue, { ...options, queue: { ackWait: ACK_WAIT } });
   await pool.ready();
   return pool;
+}
+
+/** What `useQueueCluster` sets up besides the server and a connection. */
+export interface QueueClusterOptions {
+  /**
+   * Before the tests, also make a queue (`cluster.queue`), a RemotePool on it (`cluster.pool`,
+   * shut down by force after the tests) and `hosts` hosts serving it, and wait until they
+   * serve. With `logRuns` the hosts append their runs to `cluster.scratch.log`.
+   */
+  serve?: { hosts: number; logRuns?: boolean };
+}
+
+/** A nats-server with hosts and clients on it, for one test file; see `useQueueCluster`. */
+export interface QueueCluster {
+  /** The server's URL; valid inside tests. */
+  readonly url: string;
+  /** The server, to stop and start it; valid inside tests. */
+  readonly server: NatsServer;
+  /** A connection that keeps reconnecting quickly (as a client across a restart needs). */
+  readonly nc: NatsConnection;
+  /** Every host started through the fixture, in the order started. */
+  readonly hosts: readonly HostProcess[];
+  /** The queue of `serve`; valid inside tests. */
+  readonly queue: string;
+  /** The RemotePool of `serve`; valid inside tests. */
+  readonly pool: RemotePool;
+  /** A temporary directory and a run log path in it, made on first use. */
+  readonly scratch: { readonly dir: string; readonly log: string };
+  /** Opens another connection like `nc`. */
+  connect(): Promise<NatsConnection>;
+  /** Starts a host serving `queue`, against this server unless `server` names another. */
+  startHost(queue: string, options?: HostOptions & { server?: string }): HostProcess;
+  /** Starts `count` hosts serving `queue` and waits until every one is serving. */
+  startHosts(queue: string, count: number, options?: HostOptions): Promise<HostProcess[]>;
+  /**
+   * Makes a fresh queue, a RemotePool on it (shut down by force after the tests, if it is not
+   * shut down before) and `count` hosts serving it, and waits until they serve.
+   */
+  serveQueue(count: number, options?: HostOptions): Promise<ServedQueue>;
+}
+
+/** A queue with a client and hosts on it, from `QueueCluster.serveQueue`. */
+export interface ServedQueue {
+  readonly queue: string;
+  readonly pool: RemotePool;
+  readonly hosts: HostProcess[];
+}
+
+/**
+ * Sets up the work-queue tests of one file: a nats-server (and the build check) before its
+ * tests; after them, in this order, the pools it made shut down by force, every host started
+ * through the fixture killed, the scratch directory removed, every connection closed and the
+ * server stopped.
+ */
+export function useQueueCluster(options: QueueClusterOptions = {}): QueueCluster {
+  const nats = useNatsServer();
+  const queue = options.serve === undefined ? undefined : uniqueQueue();
+  const hosts: HostProcess[] = [];
+  const pools: RemotePool[] = [];
+  let nc: NatsConnection | undefined;
+  let served: ServedQueue | undefined;
+  let scratch: ReturnType<typeof tempLog> | undefined;
+  const defined = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`${what} is not set up (outside a test, or no serve)`);
+    return value;
+  };
+  const cluster: QueueCluster = {
+    get url() {
+      return nats.server.url;
+    },
+    get server() {
+      return nats.server;
+    },
+    get nc() {
+      return defined(nc, 'the connection');
+    },
+    hosts,
+    get queue() {
+      return defined(queue, 'the queue');
+    },
+    get pool() {
+      return defined(served, 'the pool').pool;
+    },
+    get scratch() {
+      scratch ??= tempLog();
+      return scratch;
+    },
+    connect: () => nats.connect({ maxReconnectAttempts: -1, reconnectTimeWait: 250 }),
+    startHost(name, { server, ...hostOptions } = {}) {
+      const host = startHost(server ?? cluster.url, name, hostOptions);
+      hosts.push(host);
+      return host;
+    },
+    async startHosts(name, count, hostOptions) {
+      const started = Array.from({ length: count }, () => cluster.startHost(name, hostOptions));
+      await Promise.all(started.map((h) => h.ready));
+      return started;
+    },
+    serveQueue: (count, hostOptions) => serveOn(uniqueQueue(), count, hostOptions),
+  };
+  async function serveOn(
+    name: string,
+    count: number,
+    hostOptions?: HostOptions,
+  ): Promise<ServedQueue> {
+    const pool = await remotePool(cluster.nc, name);
+    pools.push(pool);
+    return { queue: name, pool, hosts: await cluster.startHosts(name, count, hostOptions) };
+  }
+  beforeAll(async () => {
+    requireBuild();
+    nc = await cluster.connect();
+    if (options.serve === undefined || queue === undefined) return;
+    const log = options.serve.logRuns === true ? { log: cluster.scratch.log } : {};
+    served = await serveOn(queue, options.serve.hosts, log);
+  });
+  // Runs before useNatsServer's afterAll (vitest runs after-hooks last registered first).
+  afterAll(async () => {
+    await Promise.all(pools.map((pool) => pool.shutdown({ force: true })));
+    await killAll(hosts);
+    scratch?.remove();
+  });
+  return cluster;
 }
 
 let counter = 0;

@@ -3,26 +3,12 @@
  * them: the built executable, a real server, the same task module as the local `corral map`
  * tests. The run through the queue writes what the local run writes and exits the same.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { map, summary, TASKS as MAP_TASKS, tempDir, writeJsonl } from '../helpers/cli-map.js';
-import { useNatsServer } from '../helpers/nats-setup.js';
-import {
-  CLI,
-  killAll,
-  requireBuild,
-  startHost,
-  uniqueQueue,
-  type HostProcess,
-} from '../helpers/queue.js';
+import { CLI, uniqueQueue, useQueueCluster, type HostProcess } from '../helpers/queue.js';
 import { spawn } from 'node:child_process';
 
-const nats = useNatsServer();
-const hosts: HostProcess[] = [];
-
-beforeAll(requireBuild);
-afterAll(async () => {
-  await killAll(hosts);
-});
+const cluster = useQueueCluster();
 
 /** Runs `corral queue info ...args`. */
 function queueInfo(
@@ -44,18 +30,16 @@ function queueInfo(
 describe('corral serve and corral map --queue', () => {
   it('map the records across hosts with the output and exit codes of a local run', async () => {
     const queue = uniqueQueue();
-    for (let i = 0; i < 2; i++) {
-      hosts.push(
-        startHost(nats.server.url, queue, { module: MAP_TASKS, args: ['--name', `h${i}`] }),
-      );
-    }
+    const hosts = [0, 1].map((i) =>
+      cluster.startHost(queue, { module: MAP_TASKS, args: ['--name', `h${i}`] }),
+    );
     await Promise.all(hosts.map((h) => h.ready));
     const dir = tempDir();
     const records = Array.from({ length: 300 }, (_, id) => ({ id }));
     const input = writeJsonl(dir, 'in.jsonl', records);
 
     // NATS_URL, as a user would set it, instead of --server.
-    const env = { NATS_URL: nats.server.url };
+    const env = { NATS_URL: cluster.url };
     const local = await map([MAP_TASKS, input, '--ordered']);
     const remote = await map([MAP_TASKS, input, '--ordered', '--queue', queue], { env });
     expect(remote.code).toBe(0);
@@ -86,20 +70,20 @@ describe('corral serve and corral map --queue', () => {
     expect(targets.code).toBe(2);
     expect(targets.stderr).toMatch(/option 'target'/);
 
-    const info = await queueInfo([queue, '--server', nats.server.url]);
+    const info = await queueInfo([queue, '--server', cluster.url]);
     expect(info.code).toBe(0);
     expect(info.stdout).toMatch(/^Queue /);
     expect(info.stdout).toMatch(/pending: +0 job messages/);
     expect(info.stdout).toMatch(/Hosts seen: 2/);
     expect(info.stdout).toMatch(/\bh0 +2 +0 +\d+/);
     const json = JSON.parse(
-      (await queueInfo([queue, '--json', '--server', nats.server.url])).stdout,
+      (await queueInfo([queue, '--json', '--server', cluster.url])).stdout,
     ) as {
       hosts: { name: string; reported: number }[];
     };
     expect(json.hosts.map((h) => h.name).sort()).toEqual(['h0', 'h1']);
 
-    const missing = await queueInfo(['never-made', '--server', nats.server.url]);
+    const missing = await queueInfo(['never-made', '--server', cluster.url]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/unknown queue 'never-made' \(ERR_UNKNOWN_QUEUE\)/);
 
@@ -111,11 +95,9 @@ describe('corral serve and corral map --queue', () => {
   }, 120_000);
 
   it('serve exits 2 on a usage error or a server it cannot reach', async () => {
-    const noQueue = startHost(nats.server.url, 'x', { args: ['--queue'] });
-    hosts.push(noQueue);
+    const noQueue = cluster.startHost('x', { args: ['--queue'] });
     expect((await noQueue.exited).code).toBe(2);
-    const unreachable = startHost('nats://127.0.0.1:1', uniqueQueue());
-    hosts.push(unreachable);
+    const unreachable = cluster.startHost(uniqueQueue(), { server: 'nats://127.0.0.1:1' });
     expect((await unreachable.exited).code).toBe(2);
     expect(unreachable.stderr()).toMatch(/could not connect to NATS at nats:\/\/127\.0\.0\.1:1/);
   }, 60_000);

@@ -2,29 +2,10 @@
  * Two clients on one queue: each gets its own results only, however the hosts interleave
  * their jobs (results go to a subject per client, read by that client's own consumer).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { useNatsServer } from '../helpers/nats-setup.js';
-import {
-  collect,
-  connectClient,
-  killAll,
-  remotePool,
-  requireBuild,
-  startHost,
-  uniqueQueue,
-  type HostProcess,
-} from '../helpers/queue.js';
+import { describe, expect, it } from 'vitest';
+import { collect, remotePool, uniqueQueue, useQueueCluster } from '../helpers/queue.js';
 
-const nats = useNatsServer();
-const hosts: HostProcess[] = [];
-const connections: NatsConnection[] = [];
-
-beforeAll(requireBuild);
-afterAll(async () => {
-  await killAll(hosts);
-  await Promise.all(connections.map((c) => c.close()));
-});
+const cluster = useQueueCluster();
 
 interface Tagged {
   client: string;
@@ -34,11 +15,10 @@ interface Tagged {
 describe('two clients on one queue', () => {
   it('each get their own results, and only theirs', async () => {
     const queue = uniqueQueue();
-    for (let i = 0; i < 2; i++) connections.push(await connectClient(nats.server.url));
+    const connections = [await cluster.connect(), await cluster.connect()];
     const [a, b] = await Promise.all(connections.map((nc) => remotePool(nc, queue)));
     if (a === undefined || b === undefined) throw new Error('no pools');
-    for (let i = 0; i < 2; i++) hosts.push(startHost(nats.server.url, queue));
-    await Promise.all(hosts.map((h) => h.ready));
+    await cluster.startHosts(queue, 2);
 
     const inputs = (client: string): Tagged[] =>
       Array.from({ length: 5000 }, (_, n) => ({ client, n }));

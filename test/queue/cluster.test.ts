@@ -2,41 +2,14 @@
  * The work queue across processes: 3 hosts of 2 threads, one client, 20,000 jobs through
  * `wrap`. Every input has exactly one outcome, it is correct, and every host ran some.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { useNatsServer } from '../helpers/nats-setup.js';
-import {
-  collect,
-  connectClient,
-  killAll,
-  loggedJobs,
-  remotePool,
-  requireBuild,
-  startHost,
-  uniqueQueue,
-  type HostProcess,
-  type Logged,
-} from '../helpers/queue.js';
+import { describe, expect, it } from 'vitest';
+import { collect, loggedJobs, useQueueCluster, type Logged } from '../helpers/queue.js';
 
-const nats = useNatsServer();
-const hosts: HostProcess[] = [];
-let nc: NatsConnection;
-
-beforeAll(async () => {
-  requireBuild();
-  nc = await connectClient(nats.server.url);
-});
-afterAll(async () => {
-  await killAll(hosts);
-  await nc.close();
-});
+const cluster = useQueueCluster();
 
 describe('a queue served by 3 hosts', () => {
   it('gives every one of 20,000 inputs exactly one correct outcome, and every host runs some', async () => {
-    const queue = uniqueQueue();
-    const pool = await remotePool(nc, queue);
-    for (let i = 0; i < 3; i++) hosts.push(startHost(nats.server.url, queue, { threads: 2 }));
-    await Promise.all(hosts.map((h) => h.ready));
+    const { pool, hosts } = await cluster.serveQueue(3, { threads: 2 });
 
     const inputs = loggedJobs(20_000);
     const outcomes = await collect(pool.wrap<{ n: number }, Logged>(inputs, { task: 'logged' }));

@@ -2,44 +2,20 @@
  * SIGTERM drains a host: it takes no more jobs, finishes and reports the ones it holds,
  * and exits 0; nothing it held runs again elsewhere (the run log has one run per job).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { useNatsServer } from '../helpers/nats-setup.js';
+import { describe, expect, it } from 'vitest';
 import {
   collect,
-  connectClient,
-  killAll,
   readRuns,
-  remotePool,
-  requireBuild,
-  startHost,
-  tempLog,
-  uniqueQueue,
+  useQueueCluster,
   type HostProcess,
   type Logged,
 } from '../helpers/queue.js';
 
-const nats = useNatsServer();
-const hosts: HostProcess[] = [];
-const scratch = tempLog();
-let nc: NatsConnection;
-
-beforeAll(async () => {
-  requireBuild();
-  nc = await connectClient(nats.server.url);
-});
-afterAll(async () => {
-  await killAll(hosts);
-  await nc.close();
-  scratch.remove();
-});
+const cluster = useQueueCluster();
 
 describe('SIGTERM to a host mid-run', () => {
   it('drains it: exit 0 once its jobs are reported, and no job runs twice', async () => {
-    const queue = uniqueQueue();
-    const pool = await remotePool(nc, queue);
-    for (let i = 0; i < 2; i++) hosts.push(startHost(nats.server.url, queue, { log: scratch.log }));
-    await Promise.all(hosts.map((h) => h.ready));
+    const { pool, hosts } = await cluster.serveQueue(2, { log: cluster.scratch.log });
     const [drained, other] = hosts as [HostProcess, HostProcess];
 
     // Jobs of 2 ms: the run lasts seconds, and the drained host holds running jobs when told.
@@ -60,7 +36,7 @@ describe('SIGTERM to a host mid-run', () => {
     expect(drained.stderr()).toMatch(/drained: \d+ jobs reported \(0 failed\)/);
 
     expect(outcomes).toHaveLength(3000);
-    const runs = readRuns(scratch.log);
+    const runs = readRuns(cluster.scratch.log);
     const byHost = new Map<number, number>();
     for (const o of outcomes) {
       if (!o.ok) throw new Error(`job ${o.index} failed: ${String(o.error)}`);

@@ -4,8 +4,7 @@
  * a signal, a connection that closes. And what must survive the trip: structured-clone
  * values, and corral's own error classes.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { describe, expect, it } from 'vitest';
 import { AbortError, DataCloneError, JobTimeoutError, UnknownTaskError } from 'corral';
 import {
   PayloadTooLargeError,
@@ -13,39 +12,17 @@ import {
   RemotePool,
   QueueConnectionClosedError,
 } from 'corral/nats';
-import { useNatsServer } from '../helpers/nats-setup.js';
 import {
   BROKEN,
   codeOf,
   collect,
-  connectClient,
-  killAll,
   remotePool,
-  requireBuild,
-  startHost,
   uniqueQueue,
-  type HostProcess,
+  useQueueCluster,
 } from '../helpers/queue.js';
 
-const nats = useNatsServer();
-const hosts: HostProcess[] = [];
-const queue = uniqueQueue();
-let nc: NatsConnection;
-let pool: RemotePool;
-
-beforeAll(async () => {
-  requireBuild();
-  nc = await connectClient(nats.server.url);
-  pool = await remotePool(nc, queue);
-  const host = startHost(nats.server.url, queue);
-  hosts.push(host);
-  await host.ready;
-});
-afterAll(async () => {
-  await pool.shutdown({ force: true });
-  await killAll(hosts);
-  await nc.close();
-});
+const cluster = useQueueCluster({ serve: { hosts: 1 } });
+const { queue } = cluster;
 
 const MiB = 1024 * 1024;
 
@@ -60,11 +37,11 @@ describe('values crossing the queue', () => {
       regexp: /x+/gi,
       nested: { undef: undefined, nan: NaN },
     };
-    expect(await pool.do(value, { task: 'echo' })).toEqual(value);
+    expect(await cluster.pool.do(value, { task: 'echo' })).toEqual(value);
   });
 
   it('task errors keep their name, message and code', async () => {
-    const error = await pool
+    const error = await cluster.pool
       .do({ message: 'boom', code: 'E_BOOM' }, { task: 'fail' })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
@@ -72,23 +49,25 @@ describe('values crossing the queue', () => {
   });
 
   it('an unknown task is ERR_UNKNOWN_TASK from the host', async () => {
-    const error = await pool.do(1, { task: 'nope' }).catch((e: unknown) => e);
+    const error = await cluster.pool.do(1, { task: 'nope' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnknownTaskError);
     expect(codeOf(error)).toBe('ERR_UNKNOWN_TASK');
     expect((error as Error).message).toMatch(/no task named 'nope' \(tasks: .*echo/);
   });
 
   it('an input over the server max_payload fails that job alone, naming its size and the limit', async () => {
-    const limit = (nc.info?.max_payload ?? 0) - 512;
+    const limit = (cluster.nc.info?.max_payload ?? 0) - 512;
     const big = new Uint8Array(2 * MiB);
-    const error = await pool.do(big, { task: 'echo' }).catch((e: unknown) => e);
+    const error = await cluster.pool.do(big, { task: 'echo' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PayloadTooLargeError);
     expect(error).toMatchObject({ code: 'ERR_PAYLOAD_TOO_LARGE', what: 'input', limit });
     expect((error as PayloadTooLargeError).size).toBeGreaterThan(2 * MiB);
     expect((error as Error).message).toContain(`${(error as PayloadTooLargeError).size} bytes`);
     expect((error as Error).message).toContain(`${limit} bytes`);
 
-    const outcomes = await collect(pool.execute([1, big, 2], { task: 'echo', ordered: true }));
+    const outcomes = await collect(
+      cluster.pool.execute([1, big, 2], { task: 'echo', ordered: true }),
+    );
     expect(outcomes.map((o) => (o.ok ? o.value : codeOf(o.error)))).toEqual([
       1,
       'ERR_PAYLOAD_TOO_LARGE',
@@ -98,7 +77,7 @@ describe('values crossing the queue', () => {
 
   it('a result over the limit fails that job with ERR_PAYLOAD_TOO_LARGE; the run goes on', async () => {
     const outcomes = await collect(
-      pool.execute([10, 2 * MiB, 20], { task: 'bytes', ordered: true }),
+      cluster.pool.execute([10, 2 * MiB, 20], { task: 'bytes', ordered: true }),
     );
     const [small, large, other] = outcomes;
     expect(small?.ok && small.value).toEqual(new Uint8Array(10).fill(1));
@@ -111,23 +90,23 @@ describe('values crossing the queue', () => {
   });
 
   it('an input that cannot be serialised is ERR_DATA_CLONE', async () => {
-    const error = await pool.do({ f: () => 1 }, { task: 'echo' }).catch((e: unknown) => e);
+    const error = await cluster.pool.do({ f: () => 1 }, { task: 'echo' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DataCloneError);
     expect(codeOf(error)).toBe('ERR_DATA_CLONE');
   });
 
   it('options a queue cannot honour are refused by name', async () => {
-    await expect(pool.do(1, { transfer: [] } as never)).rejects.toMatchObject({
+    await expect(cluster.pool.do(1, { transfer: [] } as never)).rejects.toMatchObject({
       code: 'ERR_INVALID_OPTION',
       message: expect.stringContaining("'transfer'") as unknown,
     });
-    expect(() => new RemotePool(nc, 'not a name')).toThrow(/option 'queue'/);
+    expect(() => new RemotePool(cluster.nc, 'not a name')).toThrow(/option 'queue'/);
   });
 });
 
 describe('with no host serving', () => {
   it('jobs wait, and honour their timeout (time queued counts) and signal', async () => {
-    const empty = await remotePool(nc, uniqueQueue('empty'));
+    const empty = await remotePool(cluster.nc, uniqueQueue('empty'));
     const timedOut = await empty.do(1, { timeout: 300 }).catch((e: unknown) => e);
     expect(timedOut).toBeInstanceOf(JobTimeoutError);
     expect(codeOf(timedOut)).toBe('ERR_JOB_TIMEOUT');
@@ -143,34 +122,32 @@ describe('with no host serving', () => {
     const outcomes = await collect(empty.wrap([1, 2, 3], { timeout: 300 }));
     expect(outcomes.map((o) => !o.ok && codeOf(o.error))).toEqual(Array(3).fill('ERR_JOB_TIMEOUT'));
     // Given up before any host took them, they are gone from the queue too.
-    await expect.poll(async () => (await queueInfo(nc, empty.queue)).pending).toBe(0);
+    await expect.poll(async () => (await queueInfo(cluster.nc, empty.queue)).pending).toBe(0);
     await empty.shutdown();
   });
 
   it('a host whose module fails to load exits 2 with the error and takes no jobs', async () => {
     const name = uniqueQueue('broken');
-    const waiting = await remotePool(nc, name);
+    const waiting = await remotePool(cluster.nc, name);
     const job = waiting.do(21);
-    await expect.poll(async () => (await queueInfo(nc, name)).pending).toBe(1);
+    await expect.poll(async () => (await queueInfo(cluster.nc, name)).pending).toBe(1);
 
-    const broken = startHost(nats.server.url, name, { module: BROKEN });
-    hosts.push(broken);
+    const broken = cluster.startHost(name, { module: BROKEN });
     expect(await broken.exited).toEqual({ code: 2, signal: null });
     expect(broken.stderr()).toMatch(
       /the task module failed to load.*\(ERR_MODULE_LOAD\).*broken on purpose/,
     );
-    const info = await queueInfo(nc, name);
+    const info = await queueInfo(cluster.nc, name);
     expect(info).toMatchObject({ pending: 1, inFlight: 0, hosts: [] });
 
     // A working host then runs it.
-    const working = startHost(nats.server.url, name);
-    hosts.push(working);
+    cluster.startHost(name);
     expect(await job).toBe(42);
     await waiting.shutdown();
   });
 
   it('a closed connection fails every job waiting, never hangs', async () => {
-    const own = await connectClient(nats.server.url);
+    const own = await cluster.connect();
     const client = await remotePool(own, uniqueQueue('closing'));
     const jobs = [client.do(1), client.do(2)];
     await own.close();
@@ -185,7 +162,7 @@ describe('with no host serving', () => {
 
 describe('shutdown', () => {
   it('graceful waits for jobs out; later jobs reject ERR_POOL_CLOSED', async () => {
-    const client = await remotePool(nc, queue);
+    const client = await remotePool(cluster.nc, queue);
     const running = client.do(50, { task: 'sleep' });
     const closed = client.shutdown();
     await expect(client.do(1)).rejects.toMatchObject({ code: 'ERR_POOL_CLOSED' });

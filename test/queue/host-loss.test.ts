@@ -4,45 +4,19 @@
  * doubt reject `ERR_HOST_LOST` and never run twice. The `logged` task's run log is the
  * evidence of what ran where.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { HostLostError, type RemotePool } from 'corral/nats';
-import { useNatsServer } from '../helpers/nats-setup.js';
+import { describe, expect, it } from 'vitest';
+import { HostLostError } from 'corral/nats';
 import {
   codeOf,
   collect,
-  connectClient,
-  killAll,
   readRuns,
-  remotePool,
-  requireBuild,
-  startHost,
-  tempLog,
-  uniqueQueue,
+  useQueueCluster,
   type HostProcess,
   type Logged,
 } from '../helpers/queue.js';
 
-const nats = useNatsServer();
-const hosts: HostProcess[] = [];
-const scratch = tempLog();
-const queue = uniqueQueue();
-let nc: NatsConnection;
-let pool: RemotePool;
-
-beforeAll(async () => {
-  requireBuild();
-  nc = await connectClient(nats.server.url);
-  pool = await remotePool(nc, queue);
-  for (let i = 0; i < 3; i++) hosts.push(startHost(nats.server.url, queue, { log: scratch.log }));
-  await Promise.all(hosts.map((h) => h.ready));
-});
-afterAll(async () => {
-  await pool.shutdown({ force: true });
-  await killAll(hosts);
-  await nc.close();
-  scratch.remove();
-});
+const cluster = useQueueCluster({ serve: { hosts: 3, logRuns: true } });
+const { hosts, queue } = cluster;
 
 const COUNT = 20_000;
 /** Jobs of the second run are numbered from here, so one log serves both. */
@@ -52,7 +26,7 @@ const SECOND = 1_000_000;
 async function runAndKill(first: number, maxTries: number, victim: HostProcess) {
   const inputs = Array.from({ length: COUNT }, (_, i) => ({ n: first + i, ms: 0 }));
   const outcomes = await collect(
-    pool.wrap<{ n: number }, Logged>(inputs, { task: 'logged', maxTries }),
+    cluster.pool.wrap<{ n: number }, Logged>(inputs, { task: 'logged', maxTries }),
     (count) => {
       if (count === 5000) victim.kill('SIGKILL');
     },
@@ -60,7 +34,7 @@ async function runAndKill(first: number, maxTries: number, victim: HostProcess) 
   await victim.exited;
   expect(outcomes).toHaveLength(COUNT);
   expect(new Set(outcomes.map((o) => o.index)).size).toBe(COUNT);
-  const runs = readRuns(scratch.log);
+  const runs = readRuns(cluster.scratch.log);
   return { outcomes, runs };
 }
 
@@ -84,8 +58,7 @@ describe('a host killed mid-run', () => {
   }, 120_000);
 
   it('with maxTries 1: the jobs in doubt reject ERR_HOST_LOST, the rest succeed, none runs twice', async () => {
-    hosts.push(startHost(nats.server.url, queue, { log: scratch.log }));
-    await (hosts[3] as HostProcess).ready;
+    await cluster.startHost(queue, { log: cluster.scratch.log }).ready;
     const victim = hosts[1] as HostProcess;
     const { outcomes, runs } = await runAndKill(SECOND, 1, victim);
     const lost = outcomes.filter((o) => !o.ok);

@@ -4,40 +4,14 @@
  * ids, hosts and client reconnect, and the run completes.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { useNatsServer } from '../helpers/nats-setup.js';
-import {
-  collect,
-  connectClient,
-  killAll,
-  remotePool,
-  requireBuild,
-  startHost,
-  uniqueQueue,
-  type HostProcess,
-  type Logged,
-} from '../helpers/queue.js';
+import { describe, expect, it } from 'vitest';
+import { collect, useQueueCluster, type Logged } from '../helpers/queue.js';
 
-const nats = useNatsServer();
-const hosts: HostProcess[] = [];
-let nc: NatsConnection;
-
-beforeAll(async () => {
-  requireBuild();
-  nc = await connectClient(nats.server.url);
-});
-afterAll(async () => {
-  await killAll(hosts);
-  await nc.close();
-});
+const cluster = useQueueCluster();
 
 describe('a nats-server restart mid-run', () => {
   it('is survived: every job settles, correctly', async () => {
-    const queue = uniqueQueue();
-    const pool = await remotePool(nc, queue);
-    for (let i = 0; i < 2; i++) hosts.push(startHost(nats.server.url, queue));
-    await Promise.all(hosts.map((h) => h.ready));
+    const { pool, hosts } = await cluster.serveQueue(2);
 
     const inputs = Array.from({ length: 4000 }, (_, n) => ({ n, ms: 1 }));
     let restarted: Promise<void> | undefined;
@@ -46,9 +20,9 @@ describe('a nats-server restart mid-run', () => {
       (count) => {
         if (count === 1000) {
           restarted = (async () => {
-            await nats.server.stop();
+            await cluster.server.stop();
             await sleep(2000);
-            await nats.server.start();
+            await cluster.server.start();
           })();
         }
       },

@@ -3,44 +3,19 @@
  * down to one leave the run to it, and it completes. The source keeps producing until each
  * step has happened, so the test does not depend on how fast processes start.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { describe, expect, it } from 'vitest';
 import type { Outcome } from 'corral';
-import { useNatsServer } from '../helpers/nats-setup.js';
-import {
-  connectClient,
-  killAll,
-  remotePool,
-  requireBuild,
-  startHost,
-  uniqueQueue,
-  type HostProcess,
-  type Logged,
-} from '../helpers/queue.js';
+import { useQueueCluster, type HostProcess, type Logged } from '../helpers/queue.js';
 
-const nats = useNatsServer();
-const hosts: HostProcess[] = [];
-let nc: NatsConnection;
-
-beforeAll(async () => {
-  requireBuild();
-  nc = await connectClient(nats.server.url);
-});
-afterAll(async () => {
-  await killAll(hosts);
-  await nc.close();
-});
+const cluster = useQueueCluster();
 
 /** Jobs run once only the last host is left. */
 const TAIL = 1000;
 
 describe('hosts added and removed mid-run', () => {
   it('take jobs when added, and the run completes on the one left', async () => {
-    const queue = uniqueQueue();
-    const pool = await remotePool(nc, queue);
-    const first = startHost(nats.server.url, queue);
-    hosts.push(first);
-    await first.ready;
+    const { queue, pool, hosts } = await cluster.serveQueue(1);
+    const first = hosts[0] as HostProcess;
 
     /** The index of the first input produced once only the last host was left. */
     let tailFrom: number | undefined;
@@ -61,8 +36,7 @@ describe('hosts added and removed mid-run', () => {
       outcomes.push(o);
       if (o.ok) ran.set(o.value.pid, (ran.get(o.value.pid) ?? 0) + 1);
       if (outcomes.length === 500) {
-        added = [startHost(nats.server.url, queue), startHost(nats.server.url, queue)];
-        hosts.push(...added);
+        added = [cluster.startHost(queue), cluster.startHost(queue)];
       }
       // Once both new hosts have run jobs, drain the first two: one host is left.
       const [second, last] = added;

@@ -2,41 +2,13 @@
  * `wrap` and `execute` of a RemotePool: bounded by `window` across the cluster, ordered on
  * request, and stopped cleanly by `break` or an abort (the jobs still out are given up).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { describe, expect, it } from 'vitest';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { AbortError } from 'corral';
-import type { RemotePool } from 'corral/nats';
-import { useNatsServer } from '../helpers/nats-setup.js';
-import {
-  collect,
-  connectClient,
-  killAll,
-  remotePool,
-  requireBuild,
-  startHost,
-  uniqueQueue,
-  type HostProcess,
-} from '../helpers/queue.js';
+import { collect, remotePool, useQueueCluster } from '../helpers/queue.js';
 
-const nats = useNatsServer();
-const hosts: HostProcess[] = [];
-const queue = uniqueQueue();
-let nc: NatsConnection;
-let pool: RemotePool;
-
-beforeAll(async () => {
-  requireBuild();
-  nc = await connectClient(nats.server.url);
-  pool = await remotePool(nc, queue);
-  for (let i = 0; i < 2; i++) hosts.push(startHost(nats.server.url, queue));
-  await Promise.all(hosts.map((h) => h.ready));
-});
-afterAll(async () => {
-  await pool.shutdown({ force: true });
-  await killAll(hosts);
-  await nc.close();
-});
+const cluster = useQueueCluster({ serve: { hosts: 2 } });
+const { queue } = cluster;
 
 describe('wrap across the cluster', () => {
   it('holds at most `window` inputs taken and not yet yielded', async () => {
@@ -49,7 +21,7 @@ describe('wrap across the cluster', () => {
         yield n;
       }
     }
-    for await (const o of pool.wrap<number, number>(source(), { window: 16 })) {
+    for await (const o of cluster.pool.wrap<number, number>(source(), { window: 16 })) {
       yielded++;
       most = Math.max(most, taken - yielded);
       expect(o.ok && o.value).toBe(o.input * 2);
@@ -61,7 +33,7 @@ describe('wrap across the cluster', () => {
 
   it('yields in input order with `ordered`', async () => {
     const inputs = Array.from({ length: 500 }, (_, i) => ({ ms: (i % 7) * 2 }));
-    const outcomes = await collect(pool.execute(inputs, { task: 'hold', ordered: true }));
+    const outcomes = await collect(cluster.pool.execute(inputs, { task: 'hold', ordered: true }));
     expect(outcomes.map((o) => o.index)).toEqual(inputs.map((_, i) => i));
   });
 
@@ -69,22 +41,22 @@ describe('wrap across the cluster', () => {
     const inputs = Array.from({ length: 200 }, () => 200);
     let seen = 0;
     const started = Date.now();
-    for await (const o of pool.wrap(inputs, { task: 'sleep' })) {
+    for await (const o of cluster.pool.wrap(inputs, { task: 'sleep' })) {
       expect(o.ok).toBe(true);
       if (++seen === 3) break;
     }
     // 200 jobs of 200 ms on 4 threads would take 10 s: the rest were given up, not awaited.
     expect(Date.now() - started).toBeLessThan(8000);
-    await expect.poll(() => pool.stats().running, { timeout: 10_000 }).toBe(0);
+    await expect.poll(() => cluster.pool.stats().running, { timeout: 10_000 }).toBe(0);
     // And the pool carries on.
-    expect(await pool.do(4)).toBe(8);
+    expect(await cluster.pool.do(4)).toBe(8);
   });
 
   it('an abort ends the stream with the AbortError, after the outcomes already yielded', async () => {
     const controller = new AbortController();
     const outcomes: unknown[] = [];
     const error = await (async () => {
-      for await (const o of pool.wrap(
+      for await (const o of cluster.pool.wrap(
         Array.from({ length: 100 }, () => 100),
         {
           task: 'sleep',
@@ -103,9 +75,9 @@ describe('wrap across the cluster', () => {
 
 describe('shutdown', () => {
   it('removes the client consumer it read results with', async () => {
-    const client = await remotePool(nc, queue);
+    const client = await remotePool(cluster.nc, queue);
     expect(await client.do(1)).toBe(2);
-    const jsm = await jetstreamManager(nc, { checkAPI: false });
+    const jsm = await jetstreamManager(cluster.nc, { checkAPI: false });
     const names = async (): Promise<string[]> => {
       const list: string[] = [];
       for await (const c of jsm.consumers.list(`CORRAL_RESULTS_${queue}`)) list.push(c.name);
