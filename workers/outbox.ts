@@ -7,6 +7,7 @@ import type { Transferable } from 'node:worker_threads';
 import { workerData } from 'node:worker_threads';
 import type { BootData, FromWorker } from '../src/protocol/messages.js';
 import {
+  ANSWER_STRIDE,
   ResultStatus,
   isTransfer,
   pushResult,
@@ -80,10 +81,33 @@ export function flush(): void {
       try {
         post({ type: 'results', batch: one, busy: 0, stdio }, transfer);
       } catch (error) {
-        const failed: unknown[] = [];
-        pushResult(failed, resultId(one), ResultStatus.Error, cloneFailure(error));
-        post({ type: 'results', batch: failed, busy: 0, stdio });
+        post({ type: 'results', batch: cloneable(one, error), busy: 0, stdio });
       }
     }
   }
+}
+
+/**
+ * A result that could not be cloned, made sendable: the error in its place, or for a chunk,
+ * in the place of each of its inputs' values that cannot be cloned (the others keep theirs).
+ */
+function cloneable(one: unknown[], error: unknown): unknown[] {
+  const id = resultId(one);
+  const [, status, value] = one;
+  const out: unknown[] = [];
+  if (status !== ResultStatus.Chunk && status !== ResultStatus.Part) {
+    pushResult(out, id, ResultStatus.Error, cloneFailure(error));
+    return out;
+  }
+  const answer = [...(value as unknown[])];
+  for (let i = 0; i < answer.length; i += ANSWER_STRIDE) {
+    try {
+      structuredClone(answer[i + 1]);
+    } catch (e) {
+      answer[i] = ResultStatus.Error;
+      answer[i + 1] = cloneFailure(e);
+    }
+  }
+  pushResult(out, id, status, answer);
+  return out;
 }

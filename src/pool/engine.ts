@@ -22,6 +22,7 @@ import { fromWire } from '../protocol/wire-error.js';
 import { unknownMessage } from '../protocol/messages.js';
 import { Lifecycle } from './lifecycle.js';
 import { Scheduler } from './scheduler.js';
+import { prefetched } from './dispatch-policy.js';
 import { GovernorGate } from '../governor/gate.js';
 import type { Emit } from './events.js';
 import { elasticFor, type Elastic } from '../threads/elastic.js';
@@ -135,13 +136,14 @@ export class Engine {
   }
 
   snapshot(): PoolStats {
-    const { inFlight, prefetched } = this.#scheduler.load();
-    const unstarted = this.#scheduler.queued + prefetched;
+    const { queued, inFlight } = this.#scheduler.inputs;
+    const held = prefetched(this.#threads, inFlight);
+    const unstarted = queued + held;
     return this.stats.snapshot({
       threads: this.#threads.size,
       queued: Math.min(unstarted, this.options.maxQueue),
       waiting: Math.max(0, unstarted - this.options.maxQueue),
-      running: inFlight - prefetched,
+      running: inFlight - held,
     });
   }
 
@@ -321,7 +323,7 @@ export class Engine {
   #replenish(): void {
     const s = this.#life.state;
     const needed =
-      s === 'starting' || s === 'running' || (s === 'closing' && this.#scheduler.queued > 0);
+      s === 'starting' || s === 'running' || (s === 'closing' && this.#scheduler.inputs.queued > 0);
     if (needed)
       this.#spawning(() => {
         this.#threads.replenish(this.#table);

@@ -19,7 +19,7 @@ import type { ResolvedOptions } from './options.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { StatsRecorder } from './stats.js';
 import type { Emit } from './events.js';
-import { DispatchPolicy, LONE_POLL_MS, prefetched, wouldWait } from './dispatch-policy.js';
+import { DispatchPolicy, LONE_POLL_MS, wouldWait } from './dispatch-policy.js';
 import type { GovernorGate } from '../governor/gate.js';
 import type { ThreadHandle } from '../threads/thread.js';
 import type { ThreadSet } from '../threads/thread-set.js';
@@ -38,6 +38,10 @@ export class Scheduler {
   readonly #policy: DispatchPolicy;
   /** Jobs sent to a thread and not yet settled. */
   #inFlight = 0;
+  /** The same in inputs (a chunk counts as its inputs), for `stats()`. */
+  #inputsInFlight = 0;
+  /** Inputs beyond one per job in the queue (chunks'), for `stats()`. */
+  #queuedExtra = 0;
   /** Task name -> index, once the first thread has reported the module's exports. */
   #tasks: Map<string, number> | undefined;
   /** Whether work arrived since the last 'drain'. */
@@ -79,18 +83,17 @@ export class Scheduler {
     this.#tasks ??= new Map(tasks.map((name, i) => [name, i]));
   }
 
-  get queued(): number {
-    return this.#queue.length;
+  /** Inputs queued and in flight (a chunk counts as its inputs), for `stats()`. */
+  get inputs(): { queued: number; inFlight: number } {
+    return { queued: this.#queue.length + this.#queuedExtra, inFlight: this.#inputsInFlight };
   }
-
-  // ------------------------------------------------------------- submitting
 
   /** Queues a job (or settles it at once: closed pool, unknown task, aborted, queue full). */
   submit(job: Job): void {
     const refusal = this.#refusal(job);
     if (refusal !== undefined) {
       job.settle(false, refusal);
-      this.#stats.failed++;
+      this.#stats.settled(job, false, refusal);
       return;
     }
     const unlisten =
@@ -122,6 +125,7 @@ export class Scheduler {
 
   #enqueue(job: Job): void {
     job.enqueue(job.sampled ? performance.now() : 0);
+    this.#queuedExtra += job.size - 1;
     this.#queue.add(job);
     this.schedule();
   }
@@ -143,11 +147,6 @@ export class Scheduler {
     return undefined;
   }
 
-  /** Jobs in flight and, of those, the ones threads hold and have not started. */
-  load(): { inFlight: number; prefetched: number } {
-    return { inFlight: this.#inFlight, prefetched: prefetched(this.#threads, this.#inFlight) };
-  }
-
   /** Aborts an owner's jobs: the queued ones at once, the running ones through their signal. */
   cancelOwned(owner: JobOwner, reason: unknown, queuedOnly: boolean): void {
     const doomed: Job[] = [];
@@ -164,8 +163,6 @@ export class Scheduler {
     }
     for (const job of doomed) this.abort(job, reason);
   }
-
-  // ------------------------------------------------------------- dispatch
 
   /** Runs a pass soon: jobs submitted in the same tick travel together. */
   schedule(): void {
@@ -244,18 +241,20 @@ export class Scheduler {
 
   /** A job leaves the queue for `thread`; false if it cannot run (then it is settled). */
   #take(job: Job, thread: ThreadHandle, now: number, tasks: ReadonlyMap<string, number>): boolean {
+    this.#queuedExtra -= job.size - 1; // out of the queue (by next())
     const unknown = refuseTask(this.#options, job.task, tasks); // hook (modules)
     if (unknown !== undefined) {
       // Already counted out of the queue by next(): settled here, not by settle().
       this.keyed.give(job);
       job.settle(false, unknown);
-      this.#stats.failed++;
+      this.#stats.settled(job, false, unknown);
       this.#releaseSlot(job);
       return false;
     }
     job.send(thread, now);
     if (job.sampled) this.#stats.wait(job.queuedAt, now);
     this.#inFlight++;
+    this.#inputsInFlight += job.size;
     return true;
   }
 
@@ -267,13 +266,14 @@ export class Scheduler {
     this.run();
   }
 
-  // ------------------------------------------------------------- outcomes
-
   /** Settles a job and keeps the counters right. Every outcome goes through here. */
   settle(job: Job, ok: boolean, value: unknown): void {
-    if (job.state === 'queued') this.#queue.removed(job);
-    else if (job.state === 'sent') {
+    if (job.state === 'queued') {
+      this.#queue.removed(job);
+      this.#queuedExtra -= job.size - 1;
+    } else if (job.state === 'sent') {
       this.#inFlight--;
+      this.#inputsInFlight -= job.size;
       if (job.sampled) this.#stats.run(job.sentAt, performance.now());
     }
     if (!job.settle(ok, value)) return;
@@ -312,7 +312,9 @@ export class Scheduler {
   requeue(job: Job, retry: boolean, refund: boolean): void {
     if (retry) this.#stats.retried++;
     this.#inFlight--;
+    this.#inputsInFlight -= job.size;
     job.requeue(refund);
+    this.#queuedExtra += job.size - 1;
     this.#queue.add(job, true);
   }
 
@@ -382,8 +384,6 @@ export class Scheduler {
     }
     if (this.#life.state === 'closing') this.#threads.closeIdle();
   }
-
-  // ------------------------------------------------------------- ending
 
   /** Rejects the queued jobs. */
   rejectQueued(error: Error): void {
