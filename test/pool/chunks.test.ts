@@ -366,6 +366,57 @@ describe('streams of tiny jobs travel in chunks', () => {
   });
 });
 
+describe('BUGS found (these fail until src/ is fixed): chunks behave as single jobs', () => {
+  it('an uncloneable result fails only its own input, as with single jobs', async () => {
+    const fail = [10, 500];
+    const p = (pool = new Pool({ module: chunkTasks, threads: 2, workerData: { fail } }));
+    // Single jobs (a key function turns chunks off): only those inputs fail.
+    const single = await collect(
+      p.execute<number, number>(range(0, 1000), { task: 'uncloneableAt', key: () => undefined }),
+    );
+    expect(
+      single
+        .filter((o) => !o.ok)
+        .map((o) => o.input)
+        .sort((a, b) => a - b),
+    ).toEqual(fail);
+    await warm(p, 'uncloneableAt');
+    const before = p.stats();
+    const outcomes = await collect(
+      p.execute<number, number>(range(0, 1000), { task: 'uncloneableAt' }),
+    );
+    expect(chunksOf('uncloneableAt').length).toBeGreaterThan(0);
+    const failed = outcomes.filter((o) => !o.ok);
+    for (const o of failed) expect(errorOf(o)).toMatchObject({ code: 'ERR_DATA_CLONE' });
+    expect(failed.map((o) => o.input).sort((a, b) => a - b)).toEqual(fail);
+    expect(p.stats().failed - before.failed).toBe(fail.length);
+  });
+
+  it('stats while an input of a chunk runs: one running, the inputs not started queued', async () => {
+    // One thread: the victim's chunk is the first sent, every other input waits behind it.
+    const state = victimState();
+    const p = (pool = new Pool({
+      module: chunkTasks,
+      threads: 1,
+      workerData: { victim: { position: 3, state } },
+    }));
+    await warm(p, 'holdAt');
+    const stream = p.execute<number>(range(0, 2000), { task: 'holdAt' });
+    const reading = collect(stream);
+    await until(() => Atomics.load(state, 0) === 1);
+    expect(chunksOf('holdAt').length).toBeGreaterThan(0);
+    const stats = p.stats();
+    // What single jobs report in the same place (the same test with `key: () => undefined`
+    // and the victim at position 1 reports running 1, queued + waiting 1999).
+    expect({ running: stats.running, waiting: stats.queued + stats.waiting }).toEqual({
+      running: 1,
+      waiting: 2000 - 3,
+    });
+    Atomics.store(state, 2, 1);
+    expect(await reading).toHaveLength(2000);
+  });
+});
+
 describe('a thread that dies in the middle of a chunk', () => {
   /** Victim at this position of a chunk: inputs before it answered, inputs after it not started. */
   const position = 5;
