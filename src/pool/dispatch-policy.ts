@@ -92,7 +92,7 @@ export class DispatchPolicy {
    */
   balance(threads: Iterable<ThreadHandle>): void {
     for (const w of threads) {
-      const most = w.load - this.#concurrency;
+      const most = w.units - this.#concurrency; // inputs: a chunk counts as its inputs
       // Not worth a round trip for a backlog the thread clears in about a millisecond.
       if (most <= 0 || (this.#jobMs !== undefined && most * this.#jobMs < 1)) continue;
       const backlog = w.unstarted();

@@ -310,7 +310,7 @@ export class Scheduler {
    * gives back the try it was sent with (it never ran, or its end was not its own doing).
    */
   requeue(job: Job, retry: boolean, refund: boolean): void {
-    if (retry) this.#stats.retried++;
+    if (retry) this.#stats.retried += job.size;
     this.#inFlight--;
     this.#inputsInFlight -= job.size;
     job.requeue(refund);
