@@ -314,9 +314,16 @@ export async function warmUp(c, scenario, iters) {
   if (scenario === 'queue-tiny' && c.batch !== undefined) {
     await c.batch([...ints(QUEUE_WARM_UP)], 'tiny');
   }
-  if (scenario === 'cpu' || scenario === 'fine-20' || scenario === 'fine-100') {
+  if (scenario === 'cpu') {
     const small = Math.max(1, Math.round(iters / 20));
     await Promise.all(Array.from({ length: n }, () => c.run('cpu', small)));
+  }
+  if (scenario === 'fine-20' || scenario === 'fine-100') {
+    // The task at the size measured, enough of them to optimise it in every thread.
+    const fineIters = fineItersFor(iters, FINE_US[scenario]);
+    for (let round = 0; round < 3; round++) {
+      await Promise.all(Array.from({ length: n * 16 }, () => c.run('cpu', fineIters)));
+    }
   }
   if (scenario === 'payload-copy' || scenario === 'payload-transfer') {
     await Promise.all(
