@@ -70,7 +70,7 @@ async function main() {
 
   const baseRssMiB = process.resourceUsage().maxRSS / 1024;
   const contestant = await createContestant(pool, threads);
-  await warmUp(contestant, scenario, iters);
+  await warmUp(contestant, scenario, iters, count);
   const { value: metrics, otherCores } = await withOtherLoad(
     () => scenarios[scenario](contestant, { count, iters, cores: availableParallelism() }),
     contestant.pids?.() ?? [],

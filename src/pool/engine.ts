@@ -317,7 +317,7 @@ export class Engine {
     thread.terminate(closed);
     if (this.#threads.live() > 0) return;
     this.#gate?.close();
-    this.#scheduler.rejectQueued(closed);
+    this.#scheduler.reject(closed, false);
   }
 
   #replenish(): void {
@@ -363,7 +363,7 @@ export class Engine {
     if (!this.#life.fail(error)) return;
     this.#gate?.close();
     this.#scheduler.keyed.failWaiters(error);
-    this.#scheduler.rejectAll(error);
+    this.#scheduler.reject(error, true);
     this.#threads.terminateAll(error);
   }
 
@@ -374,7 +374,7 @@ export class Engine {
     if (force) {
       const error = new PoolClosedError('the pool was shut down by force');
       this.#gate?.close();
-      this.#scheduler.rejectAll(error);
+      this.#scheduler.reject(error, true);
       this.#threads.terminateAll(error);
     } else {
       this.#rejectPaused();

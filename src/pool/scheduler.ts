@@ -150,12 +150,9 @@ export class Scheduler {
   /** Aborts an owner's jobs: the queued ones at once, the running ones through their signal. */
   cancelOwned(owner: JobOwner, reason: unknown, queuedOnly: boolean): void {
     const doomed: Job[] = [];
-    this.#queue.forEach((job) => {
-      if (job.owner === owner) doomed.push(job);
-    });
-    this.#gate?.forEachWaiting((job) => {
-      if (job.owner === owner) doomed.push(job);
-    });
+    const mine = (job: Job): unknown => job.owner === owner && doomed.push(job);
+    this.#queue.forEach(mine);
+    this.#gate?.forEachWaiting(mine);
     if (!queuedOnly) {
       for (const w of this.#threads) {
         for (const job of w.jobs()) if (job.owner === owner && !job.settled) doomed.push(job);
@@ -164,14 +161,20 @@ export class Scheduler {
     for (const job of doomed) this.abort(job, reason);
   }
 
-  /** Runs a pass soon: jobs submitted in the same tick travel together. */
+  /**
+   * Runs a pass soon: at once if a thread is idle, else once this turn of the event loop
+   * is over, so that all it submitted travels in one message (streams submit chunk by chunk).
+   */
   schedule(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
-    queueMicrotask(() => {
-      this.run();
-    });
+    if (this.#threads.anyIdle()) queueMicrotask(this.#run);
+    else setImmediate(this.#run);
   }
+
+  readonly #run = (): void => {
+    if (this.#scheduled) this.run();
+  };
 
   /** Sends what the threads at the head of the ready-queue have room for now. */
   run(): void {
@@ -385,14 +388,10 @@ export class Scheduler {
     if (this.#life.state === 'closing') this.#threads.closeIdle();
   }
 
-  /** Rejects the queued jobs. */
-  rejectQueued(error: Error): void {
+  /** Rejects the queued jobs, and with `all` those on threads too. */
+  reject(error: Error, all: boolean): void {
     for (const job of this.#queue.drain()) this.settle(job, false, error);
-  }
-
-  /** Rejects every job, queued or on a thread. */
-  rejectAll(error: Error): void {
-    this.rejectQueued(error);
+    if (!all) return;
     for (const w of this.#threads) {
       for (const job of w.jobs()) if (!job.settled) this.settle(job, false, error);
     }

@@ -46,6 +46,18 @@ export class SourcePuller<I> {
     this.#target.paused?.(this.#pulling);
   }
 
+  // Bound once: a pull per input would otherwise make two closures per input.
+  readonly #pulled = (r: IteratorResult<I>): void => {
+    this.#pulling = false;
+    this.#target.take(r);
+    this.fill();
+  };
+
+  readonly #failed = (error: unknown): void => {
+    this.#pulling = false;
+    this.#target.stop(error);
+  };
+
   /** Closes the source; its failing to close changes nothing for the consumer. */
   async close(): Promise<void> {
     try {
@@ -78,17 +90,7 @@ export class SourcePuller<I> {
         target.stop(error);
         return;
       }
-      pending.then(
-        (r) => {
-          this.#pulling = false;
-          target.take(r);
-          this.fill();
-        },
-        (error: unknown) => {
-          this.#pulling = false;
-          target.stop(error);
-        },
-      );
+      pending.then(this.#pulled, this.#failed);
     }
   }
 }

@@ -30,7 +30,7 @@ export interface StreamOptions<I = unknown> extends Omit<
   /**
    * Inputs taken from the source and not yet yielded, at most. Bounds memory; large
    * enough by default to keep every thread busy with small jobs.
-   * @default threads * 512 for `wrap`, threads * 2048 for `execute`
+   * @default threads * 1024 for `wrap`, threads * 2048 for `execute`
    */
   window?: number;
   /** Objects to move (not copy) with each input. */
@@ -88,7 +88,7 @@ export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
         sourceName: bounded ? 'source' : 'inputs',
         // execute takes its in-memory batch as the pool has room too: jobs that exist only
         // while needed keep the garbage collector's work small. Its window is just larger.
-        window: pool.threads * (bounded ? 512 : 2048),
+        window: pool.threads * (bounded ? 1024 : 2048),
         checkKey,
         // Leaving the loop drops queued jobs but lets running ones finish (see `Pool.wrap`).
         waitOnReturn: true,
