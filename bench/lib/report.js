@@ -372,6 +372,18 @@ export function evaluateTargets(res, planned) {
     fmtRatio,
     '<= 0.50x',
   );
+  add(
+    3,
+    'corral p99 round trip vs piscina',
+    [
+      { pool: 'corral', scenario: 'latency' },
+      { pool: 'piscina', scenario: 'latency' },
+    ],
+    ratio(res.get('corral', 'latency', 'p99Us'), res.get('piscina', 'latency', 'p99Us')),
+    (v) => v <= 0.8,
+    fmtRatio,
+    '<= 0.80x',
+  );
   for (const [threads, min] of [
     [2, 0.98],
     [4, 0.97],
