@@ -295,7 +295,7 @@ export class Scheduler {
    * forgets it, its key's unit comes back, and its governor slot too if it is done.
    */
   leave(thread: ThreadHandle, job: Job): void {
-    thread.release(job.id);
+    thread.release(job);
     this.keyed.give(job);
     job.left(thread);
     this.#releaseSlot(job);

@@ -54,11 +54,8 @@ export class HeldJobs {
     }
   }
 
-  delete(id: number): void {
-    const held = this.#held.get(id);
-    if (held === undefined) return;
-    this.#held.delete(id);
-    this.#units -= held.job.size;
+  delete(job: Job): void {
+    if (this.#held.delete(job.id)) this.#units -= job.size;
   }
 
   get(id: number): Job | undefined {

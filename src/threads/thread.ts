@@ -307,8 +307,8 @@ export class ThreadHandle {
   }
 
   /** Forgets a job (answered, or given up on); keeps the process alive only while jobs are held. */
-  release(id: number): void {
-    this.#jobs.delete(id);
+  release(job: Job): void {
+    this.#jobs.delete(job);
     if (this.#jobs.size === 0) this.#updateRef();
   }
 
