@@ -128,7 +128,7 @@ export class Chunk {
 
   #send(status: ResultStatus): void {
     if (this.#transfer !== undefined) addTransfer(this.#transfer);
-    answer(this.id, status, this.#answer, this.#next);
+    answer(this.id, status, this.#answer, Math.max(1, this.#next));
   }
 
   /** The thread is about to die: what this chunk finished goes out (as a `Part`). */

@@ -1,7 +1,7 @@
 /**
  * How many records `corral map` takes from its input ahead of the results it has written.
  *
- * `pool.wrap` bounds memory with a fixed window (threads × 512 records). That is the right
+ * `pool.wrap` bounds memory with a fixed window (threads × 1024 records). That is the right
  * size for small records, but with slow ones it is minutes of work: after Ctrl-C the CLI
  * lets every record it has taken finish, so it would keep running that long. The gate
  * sizes the window by the measured rate instead, to about half a second of work, within
@@ -17,7 +17,7 @@ const AHEAD_SECONDS = 0.5;
 /** Records per thread the gate always allows, so no thread waits for its next record. */
 const MIN_PER_THREAD = 2;
 /** Records per thread at most: the pool's own default `window` for `wrap`. */
-export const MAX_PER_THREAD = 512;
+const MAX_PER_THREAD = 1024;
 
 /**
  * Counts records taken and released, and makes the reader wait while too many are out.
