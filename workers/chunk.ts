@@ -21,6 +21,8 @@ const progress = (workerData as BootData).progress;
 
 /** What a chunk needs of the runtime. */
 export interface ChunkHost {
+  /** A fresh context for the chunk's next input, registered as the chunk's (for cancels). */
+  context(chunk: Chunk): JobContext;
   /** Takes the messages waiting in the port if the pool counted a cancel since the last look. */
   checkCancels(): void;
   /** The chunk ended (all its inputs ran, or it was cancelled): its answer is in the outbox. */
@@ -37,8 +39,8 @@ export class Chunk {
   readonly task: number;
   /** Sequence number of the first input; input `k` has `seq + k`. */
   readonly seq: number;
+  readonly tries: number;
   readonly started = performance.now();
-  readonly ctx: JobContext;
   readonly #inputs: unknown[];
   readonly #fn: TaskFn;
   readonly #host: ChunkHost;
@@ -46,20 +48,26 @@ export class Chunk {
   #transfer: Transferable[] | undefined;
   /** Inputs answered so far (the next one to run). */
   #next = 0;
+  /** The context of the input running or last run: each input gets its own, as a job would. */
+  #ctx: JobContext | undefined;
 
   constructor(
-    job: { id: number; task: number; seq: number; input: unknown },
+    job: { id: number; task: number; seq: number; input: unknown; tries: number },
     fn: TaskFn,
-    ctx: JobContext,
     host: ChunkHost,
   ) {
     this.id = job.id;
     this.task = job.task;
     this.seq = job.seq;
+    this.tries = job.tries;
     this.#inputs = job.input as unknown[];
     this.#fn = fn;
-    this.ctx = ctx;
     this.#host = host;
+  }
+
+  /** Whether the pool cancelled the chunk (through whichever input was running). */
+  get cancelled(): boolean {
+    return this.#ctx?.cancelled === true;
   }
 
   /** Sequence number of the last input. */
@@ -76,9 +84,9 @@ export class Chunk {
   run(): void {
     live.add(this);
     const inputs = this.#inputs;
-    const ctx = this.ctx;
-    while (this.#next < inputs.length) {
+    while (this.#next < inputs.length && !this.cancelled) {
       const seq = this.seq + this.#next;
+      const ctx = (this.#ctx = this.#host.context(this));
       // Claimed, then cancels looked for (the order that makes a counted cancel visible).
       Atomics.store(progress, STARTED, seq);
       this.#host.checkCancels();

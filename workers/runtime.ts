@@ -187,13 +187,11 @@ function spin(): boolean {
 
 function run(job: Pending): void {
   const { tries, flags } = job;
-  const ctx = new JobContext(job.id, tries, (flags & JobFlag.Progress) !== 0, boot.workerData);
   if ((flags & JobFlag.Chunk) !== 0) {
-    // Its inputs share one context: a chunk is cancelled (and its signal aborts) as one job.
-    running.set(job.id, ctx);
-    new Chunk(job, fns[job.task] as TaskFn, ctx, chunks).run();
+    new Chunk(job, fns[job.task] as TaskFn, chunks).run();
     return;
   }
+  const ctx = new JobContext(job.id, tries, (flags & JobFlag.Progress) !== 0, boot.workerData);
   if ((flags & JobFlag.Timed) !== 0) {
     // This job may be killed for its timeout: send what is done first, so nothing else is lost with it.
     flush();
@@ -232,6 +230,11 @@ function run(job: Pending): void {
 }
 
 const chunks: ChunkHost = {
+  context(chunk) {
+    const ctx = new JobContext(chunk.id, chunk.tries, false, boot.workerData);
+    running.set(chunk.id, ctx);
+    return ctx;
+  },
   checkCancels() {
     if (Atomics.load(boot.progress, CANCELS) !== cancels) takeMessages();
   },
@@ -239,7 +242,7 @@ const chunks: ChunkHost = {
     running.delete(chunk.id);
     ran(chunk.task, chunk.started, Math.max(1, chunk.answered));
     finished(chunk.lastSeq);
-    if (chunk.ctx.cancelled) {
+    if (chunk.cancelled) {
       cancelledRunning--;
       flush();
     }

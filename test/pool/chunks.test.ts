@@ -372,6 +372,16 @@ describe('streams of tiny jobs travel in chunks', () => {
     expect(chunksOf('retryOnce').length).toBeGreaterThan(0);
   });
 
+  it('each input of a chunk gets a context and a signal of its own, as a job would', async () => {
+    const p = (pool = new Pool({ module: chunkTasks, threads: 2 }));
+    await warm(p, 'sharesCtx');
+    const outcomes = await collect(
+      p.execute<number, boolean>(range(0, 2000), { task: 'sharesCtx' }),
+    );
+    expect(chunksOf('sharesCtx').length).toBeGreaterThan(0);
+    expect(outcomes.filter((o) => !o.ok || o.value)).toEqual([]);
+  });
+
   it("async results inside a chunk (microtasks and event-loop turns) are each input's own", async () => {
     const p = (pool = new Pool({ module: chunkTasks, threads: 2 }));
     await warm(p, 'asyncInc');
