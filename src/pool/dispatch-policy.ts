@@ -70,9 +70,6 @@ export class DispatchPolicy {
             MAX_PREFETCH_INPUTS,
             Math.max(1, Math.floor(PREFETCH_MS / Math.max(jobMs, 1e-6))),
           );
-    // A thread that still holds more than half of that gets more once its next results
-    // are back: fewer, larger messages, and it never runs dry meanwhile.
-    if (inputs > this.#concurrency + prefetch * 1.0) return 0;
     return Math.min(this.#concurrency + prefetch - inputs, this.#concurrency + MAX_PREFETCH - jobs);
   }
 
