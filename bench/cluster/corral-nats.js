@@ -9,6 +9,7 @@ import process from 'node:process';
 import { loadCorralNats } from './corral-nats-api.js';
 import { startHelper } from './processes.js';
 import { startNats } from './servers.js';
+import { batchByExecute } from '../lib/contestant.js';
 
 /** @typedef {import('./processes.js').Helper} Helper */
 
@@ -50,15 +51,7 @@ export async function create(hosts) {
       execute: (inputs, task) => pool.execute(inputs, { task }),
       executeKeyed: undefined,
       wrap: (inputs, task) => pool.wrap(inputs, { task }),
-      batch: async (inputs, task) => {
-        /** @type {unknown[]} */
-        const results = new Array(inputs.length);
-        for await (const o of pool.execute(inputs, { task })) {
-          if (!o.ok) throw o.error;
-          results[o.index] = o.value;
-        }
-        return results;
-      },
+      batch: batchByExecute((inputs, task) => pool.execute(inputs, { task })),
       pids: () => [server.pid, ...helpers.map((h) => h.pid)],
       close: async () => {
         await pool.shutdown();

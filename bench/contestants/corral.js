@@ -18,6 +18,7 @@
 /** @typedef {new (options: { module: URL, threads: number }) => CorralPool} CorralPoolClass */
 
 import { URL } from 'node:url';
+import { batchByExecute } from '../lib/contestant.js';
 
 const entry = new URL('../../dist/src/index.js', import.meta.url);
 const taskModule = new URL('../workers/corral.js', import.meta.url);
@@ -53,15 +54,7 @@ export async function create(threads) {
       return pool.execute(inputs, { task, key: (_, i) => names[i % keys] ?? 'key-0' });
     },
     wrap: (inputs, task) => pool.wrap(inputs, { task }),
-    batch: async (inputs, task) => {
-      /** @type {unknown[]} */
-      const results = new Array(inputs.length);
-      for await (const o of pool.execute(inputs, { task })) {
-        if (!o.ok) throw o.error;
-        results[o.index] = o.value;
-      }
-      return results;
-    },
+    batch: batchByExecute((inputs, task) => pool.execute(inputs, { task })),
     close: () => pool.shutdown(),
   };
 }

@@ -93,3 +93,21 @@ export async function createContestant(name, threads) {
 export function batchByRun(run) {
   return (inputs, task) => Promise.all(inputs.map((input) => run(task, input)));
 }
+
+/**
+ * A batch form for a pool with corral's `execute` (the local `Pool` and the `RemotePool`):
+ * the results in input order; the first failed outcome rejects.
+ * @param {(inputs: readonly unknown[], task: TaskName) => AsyncIterable<Outcome & { index: number }>} execute
+ * @returns {(inputs: readonly unknown[], task: TaskName) => Promise<unknown[]>}
+ */
+export function batchByExecute(execute) {
+  return async (inputs, task) => {
+    /** @type {unknown[]} */
+    const results = new Array(inputs.length);
+    for await (const o of execute(inputs, task)) {
+      if (!o.ok) throw o.error;
+      results[o.index] = o.value;
+    }
+    return results;
+  };
+}

@@ -49,6 +49,13 @@ export type TaskStreamOptions<M, K extends TaskName<M>> = Omit<
   'task'
 > & { task?: K };
 
+/** A key's inputs held back to go as one chunk, and the size that chunk goes at. */
+interface Held<I> {
+  readonly inputs: I[];
+  readonly indices: number[];
+  readonly size: number;
+}
+
 export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
   readonly #engine: Engine;
   readonly #pool: ResolvedOptions;
@@ -60,7 +67,7 @@ export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
   /** The task's name, for the chunk size. */
   readonly #task: string;
   /** Inputs held back to go as chunks, by key (a chunk's inputs share one). */
-  readonly #held = new Map<string | undefined, { inputs: I[]; indices: number[] }>();
+  readonly #held = new Map<string | undefined, Held<I>>();
   /** Inputs held back, all keys together. */
   #heldCount = 0;
   /** A send of the inputs held back is scheduled (an async source is slow to yield). */
@@ -142,22 +149,23 @@ export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
   }
 
   protected take(input: I, index: number, key: string | undefined): void {
-    if (this.#chunks) {
+    let held = this.#chunks ? this.#held.get(key) : undefined;
+    if (held === undefined && this.#chunks) {
+      // The size is looked up once per chunk, not per input.
       const size = this.#engine.chunkSize(this.#task);
-      if (size > 1 || this.#heldCount > 0) {
-        let held = this.#held.get(key);
-        if (held === undefined) {
-          held = { inputs: [], indices: [] };
-          this.#held.set(key, held);
-        }
-        held.inputs.push(input);
-        held.indices.push(index);
-        this.#heldCount++;
-        if (held.inputs.length >= size) this.#send(key, held);
-        return;
+      if (size > 1) {
+        held = { inputs: [], indices: [], size };
+        this.#held.set(key, held);
       }
     }
-    this.#submit(input, index, key, 0);
+    if (held === undefined) {
+      this.#submit(input, index, key, 0);
+      return;
+    }
+    held.inputs.push(input);
+    held.indices.push(index);
+    this.#heldCount++;
+    if (held.inputs.length >= held.size) this.#send(key, held);
   }
 
   protected override paused(why: 'waiting' | 'full' | 'done'): void {
@@ -184,7 +192,7 @@ export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
   }
 
   /** Sends a key's inputs held back as one chunk (or as one job, if there is only one). */
-  #send(key: string | undefined, held: { inputs: I[]; indices: number[] }): void {
+  #send(key: string | undefined, held: Held<I>): void {
     this.#held.delete(key);
     this.#heldCount -= held.inputs.length;
     const { inputs, indices } = held;

@@ -1,6 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { Pool, type PoolOptions } from 'corral';
-import { fixture, rejection, until } from '../helpers/index.js';
+import { describe, expect, it } from 'vitest';
+import type { Pool } from 'corral';
+import { rejection, until } from '../helpers/index.js';
+import { raise, raised, useAbortPools } from '../helpers/abort-pool.js';
 
 // Flags shared with the tasks of abort-tasks.mjs: what ran, what started, what may go on.
 const STARTED = 1;
@@ -9,26 +10,7 @@ const DONE = 3;
 const STARTED_2 = 4;
 const RELEASE_2 = 5;
 
-let pool: Pool | undefined;
-afterEach(async () => {
-  await pool?.shutdown({ force: true });
-  pool = undefined;
-});
-
-function open(options: Omit<PoolOptions, 'module'>): { pool: Pool; flags: Int32Array } {
-  const flags = new Int32Array(new SharedArrayBuffer(4 * 4096));
-  pool = new Pool({ module: fixture('abort-tasks.mjs'), workerData: { flags }, ...options });
-  return { pool, flags };
-}
-
-function raise(flags: Int32Array, slot: number): void {
-  Atomics.store(flags, slot, 1);
-  Atomics.notify(flags, slot);
-}
-
-function raised(flags: Int32Array, slot: number): Promise<void> {
-  return until(() => Atomics.load(flags, slot) !== 0);
-}
+const open = useAbortPools();
 
 /** Keeps the main thread busy (blocked) for `ms`: its timers and messages wait meanwhile. */
 function blockMain(ms: number): void {

@@ -1,6 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { Pool, type PoolOptions } from 'corral';
-import { fixture, rejection, until } from '../helpers/index.js';
+import { describe, expect, it } from 'vitest';
+import { rejection } from '../helpers/index.js';
+import { raise, raised, useAbortPools } from '../helpers/abort-pool.js';
 
 // Flags shared with the tasks of abort-tasks.mjs.
 const STARTED = 1;
@@ -8,26 +8,7 @@ const RELEASE = 2;
 const STARTED_2 = 3;
 const RELEASE_2 = 4;
 
-let pool: Pool | undefined;
-afterEach(async () => {
-  await pool?.shutdown({ force: true });
-  pool = undefined;
-});
-
-function open(options: Omit<PoolOptions, 'module'>): { pool: Pool; flags: Int32Array } {
-  const flags = new Int32Array(new SharedArrayBuffer(4 * 1024));
-  pool = new Pool({ module: fixture('abort-tasks.mjs'), workerData: { flags }, ...options });
-  return { pool, flags };
-}
-
-function raise(flags: Int32Array, slot: number): void {
-  Atomics.store(flags, slot, 1);
-  Atomics.notify(flags, slot);
-}
-
-function raised(flags: Int32Array, slot: number): Promise<void> {
-  return until(() => Atomics.load(flags, slot) !== 0);
-}
+const open = useAbortPools();
 
 /** Lets a dispatch pass run: jobs submitted before it reach the threads. */
 function tick(): Promise<void> {
