@@ -7,8 +7,8 @@
  * @module
  */
 import { Command } from 'commander';
-import { connectNats, DEFAULT_SERVER } from '../nats/connect.js';
-import { formatDuration } from '../nats/duration.js';
+import { connectNats, DEFAULT_SERVER } from '../nats/shared/connect.js';
+import { formatDuration } from '../nats/shared/duration.js';
 import type { GovernorInfo } from '../nats/index.js';
 import { duration, fail, loadNats, positiveInteger, table, type Nats } from './options.js';
 import { registerGovernorRun } from './governor-run.js';

@@ -7,8 +7,8 @@
  */
 import { Command } from 'commander';
 import { CorralError } from '../index.js';
-import { connectNats, DEFAULT_SERVER } from '../nats/connect.js';
-import { formatDuration } from '../nats/duration.js';
+import { connectNats, DEFAULT_SERVER } from '../nats/shared/connect.js';
+import { formatDuration } from '../nats/shared/duration.js';
 import type { QueueInfo } from '../nats/index.js';
 import { loadNats, table } from './options.js';
 

@@ -12,7 +12,7 @@
 import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import type { GovernorFor } from '../index.js';
-import { connectNats, DEFAULT_SERVER } from '../nats/connect.js';
+import { connectNats, DEFAULT_SERVER } from '../nats/shared/connect.js';
 import { describeError, duration, integer, loadNats, type Nats } from './options.js';
 
 const EXIT = { drained: 0, failed: 1, usage: 2, interrupted: 130 } as const;

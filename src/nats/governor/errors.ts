@@ -1,4 +1,4 @@
-import { AbortError, CorralError } from '../util/errors.js';
+import { AbortError, CorralError } from '../../util/errors.js';
 
 /**
  * The governor does not exist: its stream `GOVERNOR_<name>` is missing.

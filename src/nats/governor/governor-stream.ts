@@ -25,10 +25,10 @@ import {
   type StreamConfig,
   type StreamInfo,
 } from '@nats-io/jetstream';
-import { InvalidOptionError } from '../util/errors.js';
+import { InvalidOptionError } from '../../util/errors.js';
 import { UnknownGovernorError } from './errors.js';
-import { apiCode, ApiCode, isNoResponders } from './jetstream-errors.js';
-import { untilReconnect } from './reconnects.js';
+import { apiCode, ApiCode, isNoResponders } from '../shared/jetstream-errors.js';
+import { untilReconnect } from '../shared/reconnects.js';
 
 /**
  * A connection to NATS, from any transport (`@nats-io/transport-node`, WebSockets, Deno).

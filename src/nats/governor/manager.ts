@@ -4,7 +4,7 @@
  * @module
  */
 import { jetstream, type StreamInfo } from '@nats-io/jetstream';
-import { InvalidOptionError } from '../util/errors.js';
+import { InvalidOptionError } from '../../util/errors.js';
 import {
   GovernorEntryNotFoundError,
   GovernorExistsError,
@@ -21,8 +21,8 @@ import {
   validateSubject,
   type NatsConnection,
 } from './governor-stream.js';
-import { apiCode, ApiCode } from './jetstream-errors.js';
-import { formatDuration } from './duration.js';
+import { apiCode, ApiCode } from '../shared/jetstream-errors.js';
+import { formatDuration } from '../shared/duration.js';
 
 /** How a governor is configured. */
 export interface GovernorConfig {

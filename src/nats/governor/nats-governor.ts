@@ -22,18 +22,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { PubAck, StreamInfo } from '@nats-io/jetstream';
-import { InvalidOptionError } from '../util/errors.js';
-import { holderName } from '../util/holder-name.js';
-import { backoffDelay, BACKOFF_POLICIES, sleep, type BackoffPolicy } from './backoff.js';
+import { InvalidOptionError } from '../../util/errors.js';
+import { holderName } from '../../util/holder-name.js';
+import { backoffDelay, BACKOFF_POLICIES, sleep, type BackoffPolicy } from '../shared/backoff.js';
 import {
   runInSlot,
   type ConcurrencyGovernor,
   type RunOptions,
   type StartOptions,
-} from '../governor/governor.js';
+} from '../../governor/governor.js';
 import { CampaignAbortedError, NatsReconnectedError, UnknownGovernorError } from './errors.js';
 import { GovernorStream, governorSubject, type NatsConnection } from './governor-stream.js';
-import { isNoResponders, isStreamFull, isTransient } from './jetstream-errors.js';
+import { isNoResponders, isStreamFull, isTransient } from '../shared/jetstream-errors.js';
 import { NatsSlot, type SlotTiming } from './slot.js';
 
 /** The longest wait for a JetStream reply unless `timeout` says otherwise, in ms. */

@@ -14,9 +14,9 @@
  * @module
  */
 import type { JetStreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '../governor-stream.js';
+import type { NatsConnection } from '../governor/governor-stream.js';
 import { DataCloneError } from '../../index.js';
-import { encodeCancel, encodeJobs, pack, type WireJob } from './codec.js';
+import { encodeCancel, encodeJobs, pack, type WireJob } from './queue-codec.js';
 import { PayloadTooLargeError } from './errors.js';
 import type { DurablePublisher } from './publisher.js';
 import { OutMessage, type RemoteJob } from './remote-job.js';

@@ -19,7 +19,7 @@
  * @module
  */
 import { deserialize, serialize } from 'node:v8';
-import { toWire, type WireError } from './wire-error.js';
+import { toWire, type WireError } from './queue-wire-error.js';
 
 const VERSION = 1;
 const KIND_JOBS = 0x4a; // 'J'

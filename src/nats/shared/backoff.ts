@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { abortable } from '../util/abort.js';
-import { InvalidOptionError } from '../util/errors.js';
+import { abortable } from '../../util/abort.js';
+import { InvalidOptionError } from '../../util/errors.js';
 
 /**
  * How long a campaign waits before trying again while the governor is full:

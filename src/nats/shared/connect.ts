@@ -5,7 +5,7 @@
  * @module
  */
 import type { NatsConnection, NodeConnectionOptions } from '@nats-io/transport-node';
-import { isNatsClientMissing, NatsClientMissingError, NatsConnectError } from './errors.js';
+import { isNatsClientMissing, NatsClientMissingError, NatsConnectError } from '../governor/errors.js';
 
 /** The server used when neither `--server` nor `NATS_URL` names one. */
 export const DEFAULT_SERVER = 'nats://127.0.0.1:4222';

@@ -6,7 +6,7 @@
  * @module
  */
 import { JetStreamApiError } from '@nats-io/jetstream';
-import { NatsReconnectedError } from './errors.js';
+import { NatsReconnectedError } from '../governor/errors.js';
 
 /** The JetStream API error codes the governor relies on (checked against nats-server 2.9). */
 export const ApiCode = {

@@ -6,10 +6,10 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Governor, GovernorManager } from '#internal/nats/index.js';
-import { uniqueName, useNatsServer, waitFor } from '../helpers/nats-setup.js';
+import { uniqueName, useNatsServer, waitFor } from '../../helpers/nats-setup.js';
 
 const nats = useNatsServer();
-const CLI = new URL('../../dist/src/cli/main.js', import.meta.url).pathname;
+const CLI = new URL('../../../dist/src/cli/main.js', import.meta.url).pathname;
 
 beforeAll(() => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);

@@ -7,7 +7,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
 import { CampaignAbortedError, Governor, GovernorManager } from '#internal/nats/index.js';
-import { storedEntries, uniqueName, useNatsServer, waitFor } from '../helpers/nats-setup.js';
+import { storedEntries, uniqueName, useNatsServer, waitFor } from '../../helpers/nats-setup.js';
 
 const nats = useNatsServer();
 

@@ -2,7 +2,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { describe, expect, it } from 'vitest';
 import { Governor, GovernorManager } from '#internal/nats/index.js';
-import { storedEntries, uniqueName, useNatsServer, waitFor } from '../helpers/nats-setup.js';
+import { storedEntries, uniqueName, useNatsServer, waitFor } from '../../helpers/nats-setup.js';
 
 const nats = useNatsServer();
 

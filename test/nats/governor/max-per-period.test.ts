@@ -14,12 +14,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Governor, GovernorManager } from '#internal/nats/index.js';
-import { campaigner, type CampaignerMode } from '../helpers/nats-campaigner.js';
-import { maxConcurrent, maxStartsPerWindow } from '../helpers/nats-observer.js';
-import { uniqueName, useNatsServer } from '../helpers/nats-setup.js';
+import { campaigner, type CampaignerMode } from '../../helpers/nats-campaigner.js';
+import { maxConcurrent, maxStartsPerWindow } from '../../helpers/nats-observer.js';
+import { uniqueName, useNatsServer } from '../../helpers/nats-setup.js';
 
 const nats = useNatsServer();
-const BUILT = new URL('../../dist/src/nats/index.js', import.meta.url).pathname;
+const BUILT = new URL('../../../dist/src/nats/index.js', import.meta.url).pathname;
 
 let dir = '';
 beforeAll(async () => {

@@ -12,7 +12,7 @@ import {
   type GovernorConfig,
   type GovernorOptions,
 } from '#internal/nats/index.js';
-import { storedEntries, uniqueName, useNatsServer, waitFor } from '../helpers/nats-setup.js';
+import { storedEntries, uniqueName, useNatsServer, waitFor } from '../../helpers/nats-setup.js';
 
 const nats = useNatsServer();
 

@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 // The built package: worker threads run compiled JavaScript.
 import { Pool } from 'corral';
 import { Governor, GovernorManager } from 'corral/nats';
-import { fixture } from '../helpers/index.js';
-import { storedEntries, uniqueName, useNatsServer } from '../helpers/nats-setup.js';
+import { fixture } from '../../helpers/index.js';
+import { storedEntries, uniqueName, useNatsServer } from '../../helpers/nats-setup.js';
 
 const nats = useNatsServer();
 

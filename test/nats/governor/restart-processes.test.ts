@@ -14,12 +14,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GovernorManager } from '#internal/nats/index.js';
-import { maxConcurrent, parseLog } from '../helpers/nats-observer.js';
-import { uniqueName, useNatsServer, waitFor } from '../helpers/nats-setup.js';
+import { maxConcurrent, parseLog } from '../../helpers/nats-observer.js';
+import { uniqueName, useNatsServer, waitFor } from '../../helpers/nats-setup.js';
 
 const nats = useNatsServer();
-const CLI = new URL('../../dist/src/cli/main.js', import.meta.url).pathname;
-const COMMAND = new URL('../fixtures/nats-observed-command.mjs', import.meta.url).pathname;
+const CLI = new URL('../../../dist/src/cli/main.js', import.meta.url).pathname;
+const COMMAND = new URL('../../fixtures/nats-observed-command.mjs', import.meta.url).pathname;
 
 let dir = '';
 beforeAll(async () => {

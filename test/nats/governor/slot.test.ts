@@ -10,7 +10,7 @@ import {
   GovernorSlotLostError,
   type GovernorOptions,
 } from '#internal/nats/index.js';
-import { storedEntries, uniqueName, useNatsServer, waitFor } from '../helpers/nats-setup.js';
+import { storedEntries, uniqueName, useNatsServer, waitFor } from '../../helpers/nats-setup.js';
 
 const nats = useNatsServer();
 

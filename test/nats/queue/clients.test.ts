@@ -3,7 +3,7 @@
  * their jobs (results go to a subject per client, read by that client's own consumer).
  */
 import { describe, expect, it } from 'vitest';
-import { collect, remotePool, uniqueQueue, useQueueCluster } from '../helpers/queue.js';
+import { collect, remotePool, uniqueQueue, useQueueCluster } from '../../helpers/queue.js';
 
 const cluster = useQueueCluster();
 

@@ -3,7 +3,7 @@
  * `wrap`. Every input has exactly one outcome, it is correct, and every host ran some.
  */
 import { describe, expect, it } from 'vitest';
-import { collect, loggedJobs, useQueueCluster, type Logged } from '../helpers/queue.js';
+import { collect, loggedJobs, useQueueCluster, type Logged } from '../../helpers/queue.js';
 
 const cluster = useQueueCluster();
 

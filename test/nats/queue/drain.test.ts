@@ -9,7 +9,7 @@ import {
   useQueueCluster,
   type HostProcess,
   type Logged,
-} from '../helpers/queue.js';
+} from '../../helpers/queue.js';
 
 const cluster = useQueueCluster();
 

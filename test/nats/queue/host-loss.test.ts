@@ -13,7 +13,7 @@ import {
   useQueueCluster,
   type HostProcess,
   type Logged,
-} from '../helpers/queue.js';
+} from '../../helpers/queue.js';
 
 const cluster = useQueueCluster({ serve: { hosts: 3, logRuns: true } });
 const { hosts, queue } = cluster;

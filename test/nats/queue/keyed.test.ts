@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { GovernorManager } from 'corral/nats';
-import { collect, killAll, mostAtOnce, uniqueQueue, useQueueCluster } from '../helpers/queue.js';
+import { collect, killAll, mostAtOnce, uniqueQueue, useQueueCluster } from '../../helpers/queue.js';
 
 const cluster = useQueueCluster();
 

@@ -4,8 +4,8 @@
  * tests. The run through the queue writes what the local run writes and exits the same.
  */
 import { describe, expect, it } from 'vitest';
-import { map, summary, TASKS as MAP_TASKS, tempDir, writeJsonl } from '../helpers/cli-map.js';
-import { CLI, uniqueQueue, useQueueCluster, type HostProcess } from '../helpers/queue.js';
+import { map, summary, TASKS as MAP_TASKS, tempDir, writeJsonl } from '../../helpers/cli-map.js';
+import { CLI, uniqueQueue, useQueueCluster, type HostProcess } from '../../helpers/queue.js';
 import { spawn } from 'node:child_process';
 
 const cluster = useQueueCluster();

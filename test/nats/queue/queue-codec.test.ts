@@ -14,8 +14,8 @@ import {
   MalformedMessageError,
   pack,
   ResultStatus,
-} from '#internal/nats/queue/codec.js';
-import { fromWire, toWire } from '#internal/nats/queue/wire-error.js';
+} from '#internal/nats/queue/queue-codec.js';
+import { fromWire, toWire } from '#internal/nats/queue/queue-wire-error.js';
 
 describe('job and result messages', () => {
   it('round-trip their jobs and values', () => {

@@ -19,7 +19,7 @@ import {
   remotePool,
   uniqueQueue,
   useQueueCluster,
-} from '../helpers/queue.js';
+} from '../../helpers/queue.js';
 
 const cluster = useQueueCluster({ serve: { hosts: 1 } });
 const { queue } = cluster;

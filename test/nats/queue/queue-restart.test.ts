@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { collect, useQueueCluster, type Logged } from '../helpers/queue.js';
+import { collect, useQueueCluster, type Logged } from '../../helpers/queue.js';
 
 const cluster = useQueueCluster();
 

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Outcome } from 'corral';
-import { useQueueCluster, type HostProcess, type Logged } from '../helpers/queue.js';
+import { useQueueCluster, type HostProcess, type Logged } from '../../helpers/queue.js';
 
 const cluster = useQueueCluster();
 

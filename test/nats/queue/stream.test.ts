@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { AbortError } from 'corral';
-import { collect, remotePool, useQueueCluster } from '../helpers/queue.js';
+import { collect, remotePool, useQueueCluster } from '../../helpers/queue.js';
 
 const cluster = useQueueCluster({ serve: { hosts: 2 } });
 const { queue } = cluster;

@@ -1,7 +1,7 @@
 /** Durations as the CLI reads and prints them, and the retry pacing. */
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, retryDelay, sleep } from '#internal/nats/backoff.js';
-import { formatDuration, parseDuration } from '#internal/nats/duration.js';
+import { backoffDelay, retryDelay, sleep } from '#internal/nats/shared/backoff.js';
+import { formatDuration, parseDuration } from '#internal/nats/shared/duration.js';
 
 describe('parseDuration', () => {
   it.each([
