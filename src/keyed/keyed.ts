@@ -41,6 +41,11 @@ export class Keyed {
     });
   }
 
+  /** The state of `key`, made on first use: what a job of that key is queued and counted by. */
+  stateOf(key: string): KeyState {
+    return this.table.get(key);
+  }
+
   /** A job left its thread: its unit of the key's target comes back. */
   give(job: Job): void {
     const state = job.keyState;

@@ -92,7 +92,7 @@ export class DispatchPolicy {
       const most = w.units - this.#concurrency; // inputs: a chunk counts as its inputs
       // Not worth a round trip for a backlog the thread clears in about a millisecond.
       if (most <= 0 || (this.#jobMs !== undefined && most * this.#jobMs < 1)) continue;
-      const backlog = w.unstarted();
+      const backlog = w.held.unstarted();
       if (backlog === 0) continue;
       w.steal(Math.ceil(backlog / 2));
     }
@@ -119,7 +119,7 @@ export function wouldWait(
   let parked = 0; // held unstarted where the thread has no free place for them
   let free = 0; // free places left for queued jobs
   for (const w of threads) {
-    const unstarted = w.prefetched();
+    const unstarted = w.held.prefetched();
     // Started jobs still held take a place (an aborted one that still runs included).
     const places = Math.max(0, options.concurrency - (w.load - unstarted));
     parked += Math.max(0, unstarted - places);
@@ -131,6 +131,6 @@ export function wouldWait(
 /** Jobs the threads hold and have not started, of the `inFlight` ones. */
 export function prefetched(threads: Iterable<ThreadHandle>, inFlight: number): number {
   let n = 0;
-  for (const w of threads) n += w.prefetched();
+  for (const w of threads) n += w.held.prefetched();
   return Math.min(n, inFlight);
 }

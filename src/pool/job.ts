@@ -15,6 +15,7 @@ import {
 } from '../util/validate.js';
 import type { QueueFullPolicy, ResolvedOptions } from './options.js';
 import { checkKey, type KeyState } from '../keyed/key-table.js';
+import { SettleOnce, type SettleOwner } from '../util/settle-once.js';
 
 /** Options for one job (`pool.do`), and the per-job part of `execute`/`wrap`. */
 export interface JobOptions {
@@ -50,12 +51,13 @@ export interface JobOptions {
 export type ThreadHandle = object;
 
 /** Who hears a job's outcome, when it is not a plain promise (the stream adapters). */
-export interface JobOwner {
-  settled(job: Job, ok: boolean, value: unknown): void;
-}
+export type JobOwner = SettleOwner<Job>;
 
-/** Where a job is in its life (`waiting`: for a governor slot, before it may queue). */
-export type JobState = 'waiting' | 'queued' | 'sent' | 'settled';
+/**
+ * Where a job is in its life: `idle` in no queue and on no thread (just made, or taken out
+ * of the queue and refused), `waiting` for a governor slot before it may queue.
+ */
+export type JobState = 'idle' | 'waiting' | 'queued' | 'sent' | 'settled';
 
 /** What the stream adapters fix about a job when they make it. */
 export interface JobExtras {
@@ -80,7 +82,7 @@ export interface JobExtras {
  * the transition methods below, which the scheduler calls (where a job sits on a thread,
  * its sequence number there and whether it was asked back, belong to the thread handle).
  */
-export class Job {
+export class Job extends SettleOnce<Job> {
   /** Unique per pool; the wire refers to the job by it. */
   readonly id: number;
   readonly task: string;
@@ -93,8 +95,6 @@ export class Job {
   readonly key: string | undefined;
   /** The input's position in the source, for the stream adapters. */
   readonly index: number;
-  /** Who hears the outcome, when not a promise. */
-  readonly owner: JobOwner | undefined;
   /** Whether the input is a chunk of inputs (see `pool/chunk.ts`). */
   readonly chunk: boolean;
   /** Inputs the job carries: 1, or a chunk's length. */
@@ -103,7 +103,8 @@ export class Job {
   readonly indices: readonly number[] | undefined;
   #input: unknown;
   #transfer: readonly Transferable[] | undefined;
-  #state: JobState = 'queued';
+  /** Where it is, until it settles (then {@link SettleOnce.settled} says so). */
+  #state: Exclude<JobState, 'settled'> = 'idle';
   /** Attempts started so far (a dispatch that the thread never started is given back). */
   #tries = 0;
   /** The key's state, once the job is submitted. */
@@ -117,12 +118,6 @@ export class Job {
   #sentAt = 0;
   /** A chunk's answers that its dying thread sent (the first inputs'). */
   #part: unknown[] | undefined;
-  /** The timeout or abort-grace timer, while one runs. */
-  #timer: NodeJS.Timeout | undefined;
-  /** Removes our abort listener from `signal`. */
-  #unlisten: (() => void) | undefined;
-  #resolve: ((value: unknown) => void) | undefined;
-  #reject: ((error: unknown) => void) | undefined;
 
   constructor(
     id: number,
@@ -131,6 +126,7 @@ export class Job {
     pool: ResolvedOptions,
     extras: JobExtras = {},
   ) {
+    super(extras.owner);
     this.id = id;
     this.#input = input;
     this.task = options.task ?? 'default';
@@ -142,7 +138,6 @@ export class Job {
     this.queueFull = options.queueFull ?? pool.queueFull;
     this.key = 'key' in extras ? extras.key : options.key;
     this.index = extras.index ?? 0;
-    this.owner = extras.owner;
     this.chunk = extras.chunk === true;
     this.size = this.chunk ? (input as unknown[]).length : 1;
     this.indices = extras.indices;
@@ -156,10 +151,7 @@ export class Job {
     return this.#transfer;
   }
   get state(): JobState {
-    return this.#state;
-  }
-  get settled(): boolean {
-    return this.#state === 'settled';
+    return this.settled ? 'settled' : this.#state;
   }
   get tries(): number {
     return this.#tries;
@@ -191,20 +183,11 @@ export class Job {
     return timed(this.id);
   }
 
-  /** Routes the outcome to a promise. */
-  promise(): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
-  }
-
   // ---------------------------------------------------------- transitions (the scheduler's)
 
-  /** Submitted: its key's state and the listener on its signal. */
-  submitted(keyState: KeyState | undefined, unlisten: (() => void) | undefined): void {
+  /** Submitted: its key's state. */
+  submitted(keyState: KeyState | undefined): void {
     this.#keyState = keyState;
-    this.#unlisten = unlisten;
   }
 
   /** Waits for a governor slot before it may queue. */
@@ -216,6 +199,11 @@ export class Job {
   enqueue(now: number): void {
     this.#state = 'queued';
     this.#queuedAt = now;
+  }
+
+  /** Taken out of the queue, and will not go to a thread (its task is refused). */
+  taken(): void {
+    this.#state = 'idle';
   }
 
   /** Goes to a thread: one more try. */
@@ -254,33 +242,10 @@ export class Job {
     this.#part = answers;
   }
 
-  /** Runs `fn` after `ms` (its timeout, or an abort's grace), replacing any timer. */
-  startTimer(ms: number, fn: () => void): void {
-    this.clearTimer();
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      fn();
-    }, ms);
-  }
-
-  clearTimer(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-  }
-
-  /** Settles the job; returns false (and does nothing) when it was already settled. */
-  settle(ok: boolean, value: unknown): boolean {
-    if (this.#state === 'settled') return false;
-    this.#state = 'settled';
-    this.clearTimer();
-    this.#unlisten?.();
-    this.#unlisten = undefined;
-    if (this.owner !== undefined) this.owner.settled(this, ok, value);
-    else if (ok) this.#resolve?.(value);
-    else this.#reject?.(value);
+  /** Settled: the input and what it moves are no longer needed. */
+  protected override released(): void {
     this.#input = undefined;
     this.#transfer = undefined;
-    return true;
   }
 }
 

@@ -134,8 +134,10 @@ export interface ThreadLoad {
   readonly state: string;
   /** Jobs it holds, started or not. */
   readonly load: number;
-  /** Jobs it holds and has not started. */
-  prefetched(): number;
+  readonly held: {
+    /** Jobs it holds and has not started. */
+    prefetched(): number;
+  };
 }
 
 /**
@@ -156,7 +158,7 @@ export function waitingJobs(
     if (t.state === 'starting') starting += concurrency;
     if (t.state !== 'ready') continue;
     if (t.load < concurrency) return 0;
-    const unstarted = t.prefetched();
+    const unstarted = t.held.prefetched();
     const places = Math.max(0, concurrency - (t.load - unstarted));
     parked += Math.max(0, unstarted - places);
   }
@@ -167,8 +169,8 @@ export function waitingJobs(
  * The pool's policy, its host reading `threads` (idle: ready and holding no job; live and
  * alive counts), the backlog from `keyed.queue.runnable()`, active only while `life` is
  * running, starting threads (told `keyed.table`) through `spawning`, which fails the pool
- * if one cannot be created, and closing idle ones. Hooked to the end of each dispatch pass
- * through `threads.passed`.
+ * if one cannot be created, and closing idle ones. The engine calls its `check()` at the
+ * end of each dispatch pass.
  */
 export function elasticFor(
   options: ResolvedOptions,
@@ -197,8 +199,5 @@ export function elasticFor(
       },
     },
   );
-  threads.passed = () => {
-    elastic.check();
-  };
   return elastic;
 }

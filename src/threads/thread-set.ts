@@ -1,7 +1,8 @@
 /**
  * The pool's threads: the live set, the ready-queue of threads with room (the
  * `chan chan Job`: a thread with room announces itself, a job goes to the thread at
- * the head), the wanted count, resizing, and each thread's start-up time limit.
+ * the head), the wanted count and resizing. (Each thread's start-up time limit is its
+ * handle's: `thread.ts`.)
  */
 import { Deque } from '../util/deque.js';
 import { DataCloneError, InvalidOptionError } from '../util/errors.js';
@@ -22,8 +23,6 @@ export class ThreadSet {
   readonly #inReady = new Set<ThreadHandle>();
   /** Threads wanted. */
   #target: number;
-  /** [elastic] Run at the end of each dispatch pass: the engine's elastic check, once set. */
-  passed: () => void = () => undefined;
 
   constructor(options: ResolvedOptions, events: ThreadEvents) {
     this.#options = options;

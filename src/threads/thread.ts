@@ -8,7 +8,6 @@ import { performance } from 'node:perf_hooks';
 import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import type { Job } from '../pool/job.js';
-import type { Phase } from './triage.js';
 import { HeldJobs } from './held-jobs.js';
 import {
   CANCELS,
@@ -49,8 +48,8 @@ export interface KeySource {
 export class ThreadHandle {
   readonly threadId: number;
   #state: WorkerState = 'starting';
-  /** Jobs sent to this thread and not yet answered, by id. */
-  readonly #jobs: HeldJobs;
+  /** Jobs sent to this thread and not yet answered, with how far the thread got with each. */
+  readonly held: HeldJobs;
   /** Whether the thread ever became ready (a death before that is a start-up failure). */
   #everReady = false;
   /** Lease requests from this thread still waiting: request id -> withdraw. */
@@ -80,7 +79,7 @@ export class ThreadHandle {
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
     this.#progress = new Int32Array(new SharedArrayBuffer(PROGRESS_BYTES));
-    this.#jobs = new HeldJobs(this.#progress);
+    this.held = new HeldJobs(this.#progress);
     const boot: BootData = {
       module: options.module,
       ...(options.modules === undefined ? {} : { modules: options.modules }),
@@ -139,32 +138,12 @@ export class ThreadHandle {
 
   /** Jobs this thread holds (running or waiting in its own queue). */
   get load(): number {
-    return this.#jobs.size;
+    return this.held.size;
   }
 
   /** Inputs this thread holds: its jobs, a chunk counting as its inputs. */
   get units(): number {
-    return this.#jobs.units;
-  }
-
-  /** The counters for a chunk's inputs (see {@link HeldJobs.progressOf}). */
-  progressOf(job: Job): [number, number, number] {
-    return this.#jobs.progressOf(job);
-  }
-
-  /** The job of that id, if this thread holds it. */
-  job(id: number): Job | undefined {
-    return this.#jobs.get(id);
-  }
-
-  /** Whether this thread holds the job. */
-  holds(job: Job): boolean {
-    return this.#jobs.holds(job);
-  }
-
-  /** The jobs this thread holds, in the order they were sent. */
-  jobs(): IterableIterator<Job> {
-    return this.#jobs.jobs();
+    return this.held.units;
   }
 
   /** An idle thread is being let go (resize): it takes no more jobs. */
@@ -172,29 +151,9 @@ export class ThreadHandle {
     if (this.#state === 'ready' || this.#state === 'starting') this.#state = 'retiring';
   }
 
-  /** How far the thread got with a job it holds (see {@link HeldJobs.phase}). */
-  phase(job: Job): Phase {
-    return this.#jobs.phase(job);
-  }
-
-  /** Jobs this thread holds and has not started. */
-  prefetched(): number {
-    return this.#jobs.prefetched();
-  }
-
-  /** A job held here leaves before the thread started it. */
-  forget(job: Job): void {
-    this.#jobs.forget(job);
-  }
-
-  /** Jobs held here that the thread has not started (and that are not already asked back). */
-  unstarted(): number {
-    return this.#jobs.unstarted();
-  }
-
   /** Asks the thread to give back its newest `count` unstarted jobs. */
   steal(count: number): void {
-    this.#jobs.markStolen(count);
+    this.held.markStolen(count);
     const message: ToWorker = { type: 'steal', count };
     this.#port.postMessage(message);
   }
@@ -226,7 +185,7 @@ export class ThreadHandle {
     const { batch, transfer } = encodeRun(jobs, taskIndex);
     const message: ToWorker = { type: 'run', batch };
     this.#port.postMessage(message, transfer);
-    this.#jobs.add(jobs);
+    this.held.add(jobs);
     this.#updateRef();
   }
 
@@ -308,8 +267,8 @@ export class ThreadHandle {
 
   /** Forgets a job (answered, or given up on); keeps the process alive only while jobs are held. */
   release(job: Job): void {
-    this.#jobs.delete(job);
-    if (this.#jobs.size === 0) this.#updateRef();
+    this.held.delete(job);
+    if (this.held.size === 0) this.#updateRef();
   }
 
   /** Keeps the withdraw function of a lease request still waiting. */
@@ -329,7 +288,7 @@ export class ThreadHandle {
     const want =
       this.#state === 'starting' ||
       this.#state === 'closing' ||
-      this.#jobs.size > 0 ||
+      this.held.size > 0 ||
       this.#broadcasts > 0 ||
       this.#stdio.behind;
     if (want === this.#refed) return;
