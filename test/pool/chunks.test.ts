@@ -2,6 +2,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Pool, type Outcome, type PoolStats } from 'corral';
 import { ThreadHandle } from '#internal/threads/thread.js';
+import { MAX_CHUNK } from '#internal/pool/chunk.js';
 import { collect, fixture, until } from '../helpers/index.js';
 
 const chunkTasks = fixture('chunk-tasks.mjs');
