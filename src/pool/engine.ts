@@ -47,7 +47,7 @@ export class Engine {
   readonly #gate: GovernorGate | undefined;
   /** The queue, dispatch, and every job's state. */
   readonly #scheduler: Scheduler;
-  readonly #elastic: Elastic<ThreadHandle>; // [elastic] min..max threads, after the scheduler
+  readonly #elastic: Elastic<ThreadHandle<Job>>; // [elastic] min..max threads, after the scheduler
   /** `pool.broadcast` (src/pool/broadcast.ts). */
   readonly broadcasts: Broadcaster;
   #nextId = 1;
@@ -155,7 +155,7 @@ export class Engine {
 
   // ------------------------------------------------------------- what threads say
 
-  #onEvent(thread: ThreadHandle, event: ThreadEvent): void {
+  #onEvent(thread: ThreadHandle<Job>, event: ThreadEvent): void {
     switch (event.type) {
       case 'ready':
         this.#onReady(thread, event.tasks);
@@ -205,7 +205,7 @@ export class Engine {
     }
   }
 
-  #onReady(thread: ThreadHandle, tasks: string[]): void {
+  #onReady(thread: ThreadHandle<Job>, tasks: string[]): void {
     this.#startFailures = 0;
     this.stats.threadReady(thread);
     this.#scheduler.learnTasks(tasks);
@@ -237,7 +237,7 @@ export class Engine {
     }
   }
 
-  #onExit(thread: ThreadHandle, error: unknown): void {
+  #onExit(thread: ThreadHandle<Job>, error: unknown): void {
     this.#threads.delete(thread);
     this.#elastic.gone(thread); // [elastic]
     this.broadcasts.threadGone(thread, error);
@@ -257,7 +257,7 @@ export class Engine {
   }
 
   /** Triage of a dead thread's jobs (the scheduler's), then a replacement thread. */
-  #crashed(thread: ThreadHandle, error: unknown): void {
+  #crashed(thread: ThreadHandle<Job>, error: unknown): void {
     this.stats.crashes++;
     this.#emit('threadCrash', { threadId: thread.threadId, error });
     // The pool terminated it (a timeout, an abort past its grace): not the jobs' doing.
@@ -277,7 +277,7 @@ export class Engine {
    * the pool fails. During a graceful shutdown only that thread is let go, and the queued
    * jobs are dropped once no thread is left that could run them.
    */
-  #startupTimedOut(thread: ThreadHandle): void {
+  #startupTimedOut(thread: ThreadHandle<Job>): void {
     const timeout = new StartupTimeoutError(this.options.startupTimeout);
     if (this.#life.state !== 'closing') {
       this.#fail(timeout);

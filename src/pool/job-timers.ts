@@ -13,15 +13,15 @@ import type { ThreadHandle } from '../threads/thread.js';
 export class JobTimers {
   readonly #abortGrace: number;
   /** What the scheduler does with a job that overran its timeout on `thread`. */
-  readonly #timedOut: (thread: ThreadHandle, job: Job) => void;
+  readonly #timedOut: (thread: ThreadHandle<Job>, job: Job) => void;
 
-  constructor(abortGrace: number, timedOut: (thread: ThreadHandle, job: Job) => void) {
+  constructor(abortGrace: number, timedOut: (thread: ThreadHandle<Job>, job: Job) => void) {
     this.#abortGrace = abortGrace;
     this.#timedOut = timedOut;
   }
 
   /** A timed job started on `thread`: its clock runs. */
-  started(thread: ThreadHandle, job: Job): void {
+  started(thread: ThreadHandle<Job>, job: Job): void {
     if (job.settled || job.timeout === 0) return;
     job.startTimer(job.timeout, () => {
       if (!job.settled && thread.held.holds(job)) this.#timedOut(thread, job);
@@ -29,7 +29,7 @@ export class JobTimers {
   }
 
   /** An aborted job still runs on `holder`: if it has not left by the grace's end, its thread goes. */
-  grace(holder: ThreadHandle, job: Job): void {
+  grace(holder: ThreadHandle<Job>, job: Job): void {
     job.startTimer(this.#abortGrace, () => {
       this.#graceOver(holder, job);
     });
@@ -40,7 +40,7 @@ export class JobTimers {
     job.clearTimer();
   }
 
-  #graceOver(holder: ThreadHandle, job: Job): void {
+  #graceOver(holder: ThreadHandle<Job>, job: Job): void {
     if (!holder.held.holds(job)) return;
     // Its result (and others') may wait in the port while this thread was busy.
     holder.drain();

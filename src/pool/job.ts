@@ -16,6 +16,7 @@ import {
 import type { QueueFullPolicy, ResolvedOptions } from './options.js';
 import { checkKey, type KeyState } from '../keyed/key-table.js';
 import { SettleOnce, type SettleOwner } from '../util/settle-once.js';
+import type { ThreadHandle } from '../threads/thread.js';
 
 /** Options for one job (`pool.do`), and the per-job part of `execute`/`wrap`. */
 export interface JobOptions {
@@ -46,9 +47,6 @@ export interface JobOptions {
    */
   dedupe?: string;
 }
-
-/** What a job needs of the thread holding it (identity only: the handle owns its facts). */
-export type ThreadHandle = object;
 
 /** Who hears a job's outcome, when it is not a plain promise (the stream adapters). */
 export type JobOwner = SettleOwner<Job>;
@@ -110,9 +108,9 @@ export class Job extends SettleOnce<Job> {
   /** The key's state, once the job is submitted. */
   #keyState: KeyState | undefined;
   /** The thread holding the job, while it is sent. */
-  #holder: ThreadHandle | undefined;
+  #holder: ThreadHandle<Job> | undefined;
   /** A thread terminated for this job's timeout, still running it until it exits. */
-  #lingering: ThreadHandle | undefined;
+  #lingering: ThreadHandle<Job> | undefined;
   /** `performance.now()` when it entered the queue, then when it was sent (sampled jobs). */
   #queuedAt = 0;
   #sentAt = 0;
@@ -159,10 +157,10 @@ export class Job extends SettleOnce<Job> {
   get keyState(): KeyState | undefined {
     return this.#keyState;
   }
-  get holder(): ThreadHandle | undefined {
+  get holder(): ThreadHandle<Job> | undefined {
     return this.#holder;
   }
-  get lingering(): ThreadHandle | undefined {
+  get lingering(): ThreadHandle<Job> | undefined {
     return this.#lingering;
   }
   /** A chunk's answers for its first inputs, sent by its thread as it died. */
@@ -207,7 +205,7 @@ export class Job extends SettleOnce<Job> {
   }
 
   /** Goes to a thread: one more try. */
-  send(holder: ThreadHandle, now: number): void {
+  send(holder: ThreadHandle<Job>, now: number): void {
     this.#state = 'sent';
     this.#holder = holder;
     this.#tries++;
@@ -228,12 +226,12 @@ export class Job extends SettleOnce<Job> {
   }
 
   /** Its thread is being terminated for its timeout and still runs it until it exits. */
-  linger(thread: ThreadHandle): void {
+  linger(thread: ThreadHandle<Job>): void {
     this.#lingering = thread;
   }
 
   /** `thread` no longer holds it. */
-  left(thread: ThreadHandle): void {
+  left(thread: ThreadHandle<Job>): void {
     if (this.#lingering === thread) this.#lingering = undefined;
   }
 

@@ -191,11 +191,11 @@ export class Scheduler {
     const threads = this.#threads;
     const concurrency = this.#options.concurrency;
     let more = true;
-    let last: ThreadHandle | undefined;
+    let last: ThreadHandle<Job> | undefined;
     /** Threads passed over in a row because they could only prefetch. */
     let passed = 0;
     while (more && this.#queue.length > 0 && threads.readyCount > 0) {
-      const thread = threads.nextReady() as ThreadHandle;
+      const thread = threads.nextReady() as ThreadHandle<Job>;
       const room = thread.state === 'ready' ? this.#policy.room(thread.units, thread.load) : 0;
       if (room <= 0) {
         threads.dropReady();
@@ -250,7 +250,12 @@ export class Scheduler {
   }
 
   /** A job leaves the queue for `thread`; false if it cannot run (then it is settled). */
-  #take(job: Job, thread: ThreadHandle, now: number, tasks: ReadonlyMap<string, number>): boolean {
+  #take(
+    job: Job,
+    thread: ThreadHandle<Job>,
+    now: number,
+    tasks: ReadonlyMap<string, number>,
+  ): boolean {
     this.#queuedExtra -= job.size - 1; // out of the queue (by next())
     const unknown = refuseTask(this.#options, job.task, tasks); // hook (modules)
     if (unknown !== undefined) {
@@ -272,7 +277,7 @@ export class Scheduler {
    * thread is dying, keeps the answers sent so far until the thread's exit judges it. The
    * thread may have room again.
    */
-  results(thread: ThreadHandle, batch: unknown[], busy: number): void {
+  results(thread: ThreadHandle<Job>, batch: unknown[], busy: number): void {
     const held = thread.held;
     /** Jobs counted as run (a chunk as its inputs), for the dispatch policy. */
     let counted = 0;
@@ -340,7 +345,7 @@ export class Scheduler {
    * A job leaves a thread (answered, given back, or the thread is gone): the thread
    * forgets it, its key's unit comes back, and its governor slot too if it is done.
    */
-  leave(thread: ThreadHandle, job: Job): void {
+  leave(thread: ThreadHandle<Job>, job: Job): void {
     thread.release(job);
     this.#keyed.give(job);
     job.left(thread);
@@ -350,7 +355,7 @@ export class Scheduler {
   /** Frees the job's governor slot once it is settled and no thread holds it any more. */
   #releaseSlot(job: Job): void {
     if (this.#gate === undefined || !job.settled || job.lingering !== undefined) return;
-    if ((job.holder as ThreadHandle | undefined)?.held.holds(job) === true) return;
+    if (job.holder?.held.holds(job) === true) return;
     this.#gate.release(job);
   }
 
@@ -370,7 +375,7 @@ export class Scheduler {
   abort(job: Job, reason: unknown = job.signal?.reason): void {
     if (job.settled) return;
     if (job.state === 'waiting') this.#gate?.withdraw(job);
-    const holder = job.holder as ThreadHandle | undefined;
+    const holder = job.holder;
     this.settle(job, false, new AbortError(reason));
     if (holder === undefined) return;
     holder.cancel(job.id);
@@ -388,13 +393,13 @@ export class Scheduler {
   }
 
   /** The thread said it started job `id`: a timed job's clock runs. */
-  started(thread: ThreadHandle, id: number): void {
+  started(thread: ThreadHandle<Job>, id: number): void {
     const job = thread.held.get(id);
     if (job !== undefined) this.#timers.started(thread, job);
   }
 
   /** A job overran its timeout on `thread` (see JobTimers). */
-  #timedOut(thread: ThreadHandle, job: Job): void {
+  #timedOut(thread: ThreadHandle<Job>, job: Job): void {
     const timeout = new JobTimeoutError(job.timeout);
     // It stays on the thread (and holds its key's unit and governor slot) until the thread is gone.
     job.linger(thread);
@@ -431,7 +436,7 @@ export class Scheduler {
    * head of the queue, in its order on the thread. `killedByPool`: the pool terminated the
    * thread (a timeout, an abort past its grace), which is not the jobs' doing.
    */
-  crashed(thread: ThreadHandle, error: unknown, killedByPool: boolean): void {
+  crashed(thread: ThreadHandle<Job>, error: unknown, killedByPool: boolean): void {
     const held = thread.held;
     const back: [Job, boolean, boolean][] = [];
     for (const job of held.jobs()) {
@@ -457,7 +462,7 @@ export class Scheduler {
   }
 
   /** A thread exited: every job it held leaves it (its timer with it, unless it runs elsewhere now). */
-  threadGone(thread: ThreadHandle): void {
+  threadGone(thread: ThreadHandle<Job>): void {
     for (const job of [...thread.held.jobs()]) {
       if (job.holder === thread) this.#timers.stop(job);
       this.leave(thread, job);

@@ -6,6 +6,7 @@
  * the engine calls it at one place (the end of each dispatch pass) and when a thread exits.
  */
 import type { ResolvedOptions } from '../pool/options.js';
+import type { Job } from '../pool/job.js';
 import type { KeySource, ThreadHandle } from './thread.js';
 import type { ThreadSet } from './thread-set.js';
 
@@ -178,9 +179,9 @@ export function elasticFor(
   keyed: { readonly queue: { runnable(): number }; readonly table: KeySource },
   life: { readonly state: string },
   spawning: (spawn: () => void) => void,
-): Elastic<ThreadHandle> {
+): Elastic<ThreadHandle<Job>> {
   const limits = { min: options.minThreads, max: options.maxThreads };
-  const elastic = new Elastic<ThreadHandle>(
+  const elastic = new Elastic<ThreadHandle<Job>>(
     { ...limits, idleTimeout: options.idleTimeout, perThread: options.concurrency },
     {
       threads: () => threads,

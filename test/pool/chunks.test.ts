@@ -2,6 +2,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Pool, type Outcome, type PoolStats } from 'corral';
 import { ThreadHandle } from '#internal/threads/thread.js';
+import type { Job } from '#internal/pool/job.js';
 import { MAX_CHUNK } from '#internal/pool/chunk.js';
 import { collect, fixture, until } from '../helpers/index.js';
 
@@ -19,7 +20,7 @@ const sent: Sent[] = [];
 const send = ThreadHandle.prototype.send; // eslint-disable-line @typescript-eslint/unbound-method
 
 beforeAll(() => {
-  ThreadHandle.prototype.send = function (this: ThreadHandle, jobs, taskIndex) {
+  ThreadHandle.prototype.send = function (this: ThreadHandle<Job>, jobs, taskIndex) {
     for (const job of jobs) {
       const inputs = job.chunk ? [...(job.input as unknown[])] : [job.input];
       sent.push({ task: job.task, chunk: job.chunk, inputs, key: job.key });
