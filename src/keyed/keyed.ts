@@ -41,6 +41,11 @@ export class Keyed {
     });
   }
 
+  /** The state of `key`, made on first use: what a job of that key is queued and counted by. */
+  stateOf(key: string): KeyState {
+    return this.table.get(key);
+  }
+
   /** A job left its thread: its unit of the key's target comes back. */
   give(job: Job): void {
     const state = job.keyState;
@@ -83,7 +88,7 @@ export class Keyed {
   }
 
   /** A thread asked for a lease: answer it over its port. */
-  threadAcquire(thread: ThreadHandle, req: number, key: string): void {
+  threadAcquire(thread: ThreadHandle<Job>, req: number, key: string): void {
     const call = { answered: false };
     const withdraw = this.#leases.request(
       this.table.get(key),
@@ -103,7 +108,7 @@ export class Keyed {
   }
 
   /** A thread gave up waiting for its request `req`. */
-  threadWithdraw(thread: ThreadHandle, req: number): void {
+  threadWithdraw(thread: ThreadHandle<Job>, req: number): void {
     thread.leaseDone(req)?.();
   }
 
@@ -112,7 +117,7 @@ export class Keyed {
   }
 
   /** A thread is gone: its leases come back, its requests are dropped. */
-  threadGone(thread: ThreadHandle): void {
+  threadGone(thread: ThreadHandle<Job>): void {
     this.#leases.releaseOwner(thread);
   }
 

@@ -13,6 +13,7 @@
 import type { BroadcastResultMessage, BroadcastStartedMessage } from '../protocol/messages.js';
 import { fromWire, type WireError } from '../protocol/wire-error.js';
 import type { ThreadHandle } from '../threads/thread.js';
+import type { Job } from './job.js';
 import { DataCloneError, InvalidOptionError, PoolClosedError } from '../util/errors.js';
 import { UnknownTaskError, WorkerCrashedError } from './errors.js';
 import type { Emit } from './events.js';
@@ -39,7 +40,7 @@ export type BroadcastOutcome<R = unknown> =
 /** What the broadcaster needs from the engine. */
 interface BroadcastHost {
   /** Every thread of the pool. */
-  threads(): Iterable<ThreadHandle>;
+  threads(): Iterable<ThreadHandle<Job>>;
   /** Why nothing more may run (closed, failed), if so. */
   refusal(): Error | undefined;
   /** The task table, once the first thread has reported it. */
@@ -59,9 +60,9 @@ interface Run {
   input: unknown;
   sticky: boolean;
   /** Threads that have not answered, and where their outcome goes in {@link outcomes}. */
-  waiting: Map<ThreadHandle, number>;
+  waiting: Map<ThreadHandle<Job>, number>;
   /** Threads on which it started running. */
-  started: Set<ThreadHandle>;
+  started: Set<ThreadHandle<Job>>;
   outcomes: BroadcastOutcome[];
   /** Resolves the caller's promise; undefined for a sticky replay on a new thread. */
   resolve: ((outcomes: BroadcastOutcome[]) => void) | undefined;
@@ -78,7 +79,7 @@ export class Broadcaster {
   /** `tasks`: the scheduler's task table, once a thread has reported it. */
   constructor(
     options: ResolvedOptions,
-    threads: Iterable<ThreadHandle>,
+    threads: Iterable<ThreadHandle<Job>>,
     life: Lifecycle,
     tasks: () => ReadonlyMap<string, number> | undefined,
     emit: Emit,
@@ -152,7 +153,7 @@ export class Broadcaster {
   }
 
   /** A new thread: the sticky broadcasts go to it before any job can. */
-  replay(worker: ThreadHandle): void {
+  replay(worker: ThreadHandle<Job>): void {
     for (const [task, { index, input }] of this.#sticky) {
       const id = this.#nextId++;
       const run = this.#newRun(task, index, input, true);
@@ -165,7 +166,10 @@ export class Broadcaster {
   }
 
   /** What a thread says about a broadcast. */
-  onMessage(worker: ThreadHandle, message: BroadcastStartedMessage | BroadcastResultMessage): void {
+  onMessage(
+    worker: ThreadHandle<Job>,
+    message: BroadcastStartedMessage | BroadcastResultMessage,
+  ): void {
     const run = this.#runs.get(message.id);
     if (run === undefined) return;
     if (message.type === 'broadcast-started') {
@@ -179,7 +183,7 @@ export class Broadcaster {
   }
 
   /** A thread exited: each broadcast it had not answered gets the error it died with. */
-  threadGone(worker: ThreadHandle, error: unknown): void {
+  threadGone(worker: ThreadHandle<Job>, error: unknown): void {
     for (const [id, run] of this.#runs) {
       if (!run.waiting.has(worker)) continue;
       const crashed = error !== undefined && !(error instanceof PoolClosedError);
@@ -202,7 +206,7 @@ export class Broadcaster {
     };
   }
 
-  #answer(id: number, run: Run, worker: ThreadHandle, outcome: BroadcastOutcome): void {
+  #answer(id: number, run: Run, worker: ThreadHandle<Job>, outcome: BroadcastOutcome): void {
     const at = run.waiting.get(worker);
     if (at === undefined) return;
     run.waiting.delete(worker);

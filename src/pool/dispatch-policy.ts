@@ -8,6 +8,7 @@
 import type { ResolvedOptions } from './options.js';
 import { chunkSize } from './chunk.js';
 import type { ThreadHandle } from '../threads/thread.js';
+import type { Job } from './job.js';
 
 /** A thread should hold about this much work (ms) beyond what it is running. */
 const PREFETCH_MS = 2;
@@ -87,12 +88,12 @@ export class DispatchPolicy {
    * With nothing queued and a thread idle, asks each thread with a backlog of unstarted
    * jobs to give half of it back, so a slow job never holds others while a thread idles.
    */
-  balance(threads: Iterable<ThreadHandle>): void {
+  balance(threads: Iterable<ThreadHandle<Job>>): void {
     for (const w of threads) {
       const most = w.units - this.#concurrency; // inputs: a chunk counts as its inputs
       // Not worth a round trip for a backlog the thread clears in about a millisecond.
       if (most <= 0 || (this.#jobMs !== undefined && most * this.#jobMs < 1)) continue;
-      const backlog = w.unstarted();
+      const backlog = w.held.unstarted();
       if (backlog === 0) continue;
       w.steal(Math.ceil(backlog / 2));
     }
@@ -109,7 +110,7 @@ function average(was: number | undefined, now: number): number {
  * places can start at once. Bounds `maxQueue` for `queueFull: 'reject'`.
  */
 export function wouldWait(
-  threads: Iterable<ThreadHandle>,
+  threads: Iterable<ThreadHandle<Job>>,
   options: ResolvedOptions,
   queued: number,
   inFlight: number,
@@ -119,7 +120,7 @@ export function wouldWait(
   let parked = 0; // held unstarted where the thread has no free place for them
   let free = 0; // free places left for queued jobs
   for (const w of threads) {
-    const unstarted = w.prefetched();
+    const unstarted = w.held.prefetched();
     // Started jobs still held take a place (an aborted one that still runs included).
     const places = Math.max(0, options.concurrency - (w.load - unstarted));
     parked += Math.max(0, unstarted - places);
@@ -129,8 +130,8 @@ export function wouldWait(
 }
 
 /** Jobs the threads hold and have not started, of the `inFlight` ones. */
-export function prefetched(threads: Iterable<ThreadHandle>, inFlight: number): number {
+export function prefetched(threads: Iterable<ThreadHandle<Job>>, inFlight: number): number {
   let n = 0;
-  for (const w of threads) n += w.prefetched();
+  for (const w of threads) n += w.held.prefetched();
   return Math.min(n, inFlight);
 }

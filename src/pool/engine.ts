@@ -1,23 +1,20 @@
 /**
- * The pool's engine: its lifecycle, the threads' lives (start, ready, results, exit),
- * crash and timeout recovery, and failure. It builds its parts in dependency order
- * (threads, key table, governor gate, scheduler) and hears every thread through one typed
- * event. What becomes of each job is the scheduler's to carry out; the public `Pool` is a
- * thin facade over the engine.
+ * The pool's engine: its lifecycle, the threads' lives (start, ready, exit, replacement
+ * after a crash), and failure. It builds its parts in dependency order (threads, keyed
+ * targets, governor gate, elastic policy, scheduler), hears every thread through one typed
+ * event and passes on what concerns jobs: what becomes of each job (results, timeouts,
+ * crash triage) is the scheduler's alone. The public `Pool` is a thin facade over it.
  */
-import type { KeyCounts } from '../keyed/keyed.js';
+import { Keyed, type KeyCounts } from '../keyed/keyed.js';
 import { KeyTable, checkKey } from '../keyed/key-table.js';
 import type { Lease } from '../keyed/leases.js';
 import { PoolClosedError } from '../util/errors.js';
 import { StartupTimeoutError, WorkerStartupError } from './errors.js';
 import type { Job, JobOwner } from './job.js';
 import type { ResolvedOptions } from './options.js';
-import { crashError, cutChunk } from './chunk.js';
-import { applyResults } from './results.js';
 import { StatsRecorder, type PoolStats } from './stats.js';
 import type { ThreadEvent, ThreadHandle } from '../threads/thread.js';
 import { ThreadSet } from '../threads/thread-set.js';
-import { crashVerdict, refundsTry, runsAgain } from '../threads/triage.js';
 import { fromWire } from '../protocol/wire-error.js';
 import { unknownMessage } from '../protocol/messages.js';
 import { Lifecycle } from './lifecycle.js';
@@ -43,12 +40,14 @@ export class Engine {
   readonly #threads: ThreadSet;
   /** Keyed targets' state, shared with the threads. */
   readonly #table: KeyTable;
+  /** Keyed targets: the table, the fair queue the scheduler takes jobs from, and leases. */
+  readonly #keyed: Keyed;
   readonly #life: Lifecycle;
   /** Cluster-wide keyed targets, when the pool has a governor. */
   readonly #gate: GovernorGate | undefined;
   /** The queue, dispatch, and every job's state. */
   readonly #scheduler: Scheduler;
-  readonly #elastic: Elastic<ThreadHandle>; // [elastic] min..max threads, after the scheduler
+  readonly #elastic: Elastic<ThreadHandle<Job>>; // [elastic] min..max threads, checked after each dispatch pass
   /** `pool.broadcast` (src/pool/broadcast.ts). */
   readonly broadcasts: Broadcaster;
   #nextId = 1;
@@ -65,18 +64,25 @@ export class Engine {
     this.#table = new KeyTable(options.defaultTarget, (key, slot, grown) => {
       threads.sendKey(key, slot, grown);
     });
+    this.#keyed = new Keyed(this.#table, () => {
+      this.#scheduler.schedule();
+    });
     this.#life = new Lifecycle(threads);
     this.#gate = options.governor === undefined ? undefined : new GovernorGate(options.governor);
+    this.#elastic = elasticFor(options, threads, this.#keyed, this.#life, this.#spawning);
+    const elastic = this.#elastic;
     this.#scheduler = new Scheduler(
       options,
       this.#life,
       threads,
-      this.#table,
+      this.#keyed,
       this.#gate,
       this.stats,
       emit,
+      () => {
+        elastic.check();
+      },
     );
-    this.#elastic = elasticFor(options, threads, this.#scheduler.keyed, this.#life, this.#spawning);
     const tasks = (): ReadonlyMap<string, number> | undefined => this.#scheduler.tasks;
     this.broadcasts = new Broadcaster(options, threads, this.#life, tasks, emit);
     // The first thread's creation error is thrown to the Pool's constructor.
@@ -102,12 +108,12 @@ export class Engine {
     return this.#life.whenReady();
   }
 
-  /** Queues a job (or settles it at once: closed pool, unknown task, aborted, queue full). */
   /** Inputs a stream's chunk of `task` should carry (see Scheduler.chunkSize). */
   chunkSize(task: string): number {
     return this.#scheduler.chunkSize(task);
   }
 
+  /** Queues a job (or settles it at once: closed pool, unknown task, aborted, queue full). */
   submit(job: Job): void {
     this.#scheduler.submit(job);
   }
@@ -120,19 +126,19 @@ export class Engine {
   // ------------------------------------------------------------- keyed targets
 
   setTarget(key: string, target: number): void {
-    this.#scheduler.keyed.setTarget(checkKey(key), target);
+    this.#keyed.setTarget(checkKey(key), target);
     if (target === 0 && this.#life.state === 'closing') this.#rejectPaused();
   }
 
   counts(key: string): KeyCounts {
-    return this.#scheduler.keyed.counts(checkKey(key));
+    return this.#keyed.counts(checkKey(key));
   }
 
   acquire(key: string, signal: AbortSignal | undefined): Promise<Lease> {
     const failure = this.#life.failure;
     if (failure !== undefined) return Promise.reject(failure);
     if (!this.#life.accepting) return Promise.reject(new PoolClosedError());
-    return this.#scheduler.keyed.acquire(checkKey(key), signal);
+    return this.#keyed.acquire(checkKey(key), signal);
   }
 
   snapshot(): PoolStats {
@@ -149,7 +155,7 @@ export class Engine {
 
   // ------------------------------------------------------------- what threads say
 
-  #onEvent(thread: ThreadHandle, event: ThreadEvent): void {
+  #onEvent(thread: ThreadHandle<Job>, event: ThreadEvent): void {
     switch (event.type) {
       case 'ready':
         this.#onReady(thread, event.tasks);
@@ -165,15 +171,13 @@ export class Engine {
         this.broadcasts.onMessage(thread, event);
         return;
       case 'results':
-        this.#onResults(thread, event.batch, event.busy);
+        this.#scheduler.results(thread, event.batch, event.busy);
         return;
-      case 'started': {
-        const job = thread.job(event.id);
-        if (job !== undefined) this.#scheduler.started(thread, job);
+      case 'started':
+        this.#scheduler.started(thread, event.id);
         return;
-      }
       case 'progress':
-        this.#onProgress(thread.job(event.id), event.value);
+        this.#onProgress(thread.held.get(event.id), event.value);
         return;
       case 'closed':
         if (event.error !== undefined) {
@@ -182,13 +186,13 @@ export class Engine {
         thread.terminate();
         return;
       case 'acquire':
-        this.#scheduler.keyed.threadAcquire(thread, event.req, event.key);
+        this.#keyed.threadAcquire(thread, event.req, event.key);
         return;
       case 'withdraw':
-        this.#scheduler.keyed.threadWithdraw(thread, event.req);
+        this.#keyed.threadWithdraw(thread, event.req);
         return;
       case 'release':
-        this.#scheduler.keyed.threadRelease(event.id);
+        this.#keyed.threadRelease(event.id);
         return;
       case 'startup-timeout':
         this.#startupTimedOut(thread);
@@ -201,7 +205,7 @@ export class Engine {
     }
   }
 
-  #onReady(thread: ThreadHandle, tasks: string[]): void {
+  #onReady(thread: ThreadHandle<Job>, tasks: string[]): void {
     this.#startFailures = 0;
     this.stats.threadReady(thread);
     this.#scheduler.learnTasks(tasks);
@@ -221,12 +225,6 @@ export class Engine {
     if (this.#life.state === 'closing') this.#scheduler.checkIdle();
   }
 
-  #onResults(thread: ThreadHandle, batch: unknown[], busy: number): void {
-    const { counted, task } = applyResults(thread, batch, this.#scheduler);
-    this.stats.threadBusy(thread, busy);
-    this.#scheduler.ran(thread, busy, counted, task);
-  }
-
   #onProgress(job: Job | undefined, value: unknown): void {
     if (job === undefined || job.settled || job.onProgress === undefined) return;
     try {
@@ -239,7 +237,7 @@ export class Engine {
     }
   }
 
-  #onExit(thread: ThreadHandle, error: unknown): void {
+  #onExit(thread: ThreadHandle<Job>, error: unknown): void {
     this.#threads.delete(thread);
     this.#elastic.gone(thread); // [elastic]
     this.broadcasts.threadGone(thread, error);
@@ -252,44 +250,18 @@ export class Engine {
       this.#life.failure === undefined &&
       this.#life.state !== 'closed';
     if (crashed) this.#crashed(thread, error);
-    for (const job of [...thread.jobs()]) {
-      // A job retried elsewhere may have a timer of its new thread's: leave that one.
-      if (job.holder === thread) job.clearTimer();
-      this.#scheduler.leave(thread, job);
-    }
-    this.#scheduler.keyed.threadGone(thread);
+    this.#scheduler.threadGone(thread);
+    this.#keyed.threadGone(thread);
     this.#scheduler.schedule();
     this.#life.checkClosed();
   }
 
-  /** Triage of a dead thread's jobs (see triage.ts), then a replacement thread. */
-  #crashed(thread: ThreadHandle, error: unknown): void {
+  /** Triage of a dead thread's jobs (the scheduler's), then a replacement thread. */
+  #crashed(thread: ThreadHandle<Job>, error: unknown): void {
     this.stats.crashes++;
     this.#emit('threadCrash', { threadId: thread.threadId, error });
     // The pool terminated it (a timeout, an abort past its grace): not the jobs' doing.
-    const killedByPool = thread.killReason !== undefined;
-    const back: [Job, boolean, boolean][] = [];
-    for (const job of thread.jobs()) {
-      if (job.settled || job.holder !== thread) continue;
-      const phase = thread.phase(job);
-      if (job.chunk && (phase === 'running' || (phase === 'finished' && job.part !== undefined))) {
-        // Cut off in the middle: each input is judged on its own (see chunk.ts).
-        const fates = cutChunk(job, thread.progressOf(job), error, killedByPool);
-        this.#scheduler.settle(job, true, fates);
-        continue;
-      }
-      const verdict = crashVerdict(phase, job.tries, job.maxTries, killedByPool);
-      if (runsAgain(verdict)) {
-        back.push([job, verdict !== 'requeue', refundsTry(verdict)]);
-        continue;
-      }
-      this.#scheduler.settle(job, false, crashError(verdict, error));
-    }
-    // Back to the head of the queue in their order on the thread.
-    for (let i = back.length - 1; i >= 0; i--) {
-      const [job, retry, refund] = back[i] as [Job, boolean, boolean];
-      this.#scheduler.requeue(job, retry, refund);
-    }
+    this.#scheduler.crashed(thread, error, thread.killReason !== undefined);
     if (!thread.everReady && ++this.#startFailures >= MAX_START_FAILURES) {
       this.#fail(new WorkerStartupError(this.#startFailures, { cause: error }));
       return;
@@ -305,7 +277,7 @@ export class Engine {
    * the pool fails. During a graceful shutdown only that thread is let go, and the queued
    * jobs are dropped once no thread is left that could run them.
    */
-  #startupTimedOut(thread: ThreadHandle): void {
+  #startupTimedOut(thread: ThreadHandle<Job>): void {
     const timeout = new StartupTimeoutError(this.options.startupTimeout);
     if (this.#life.state !== 'closing') {
       this.#fail(timeout);
@@ -356,13 +328,13 @@ export class Engine {
   /** Queued jobs of paused keys would wait forever once the pool is closing. */
   #rejectPaused(): void {
     const error = new PoolClosedError("the pool closed while the job's key was paused");
-    for (const job of this.#scheduler.keyed.pausedJobs()) this.#scheduler.settle(job, false, error);
+    for (const job of this.#keyed.pausedJobs()) this.#scheduler.settle(job, false, error);
   }
 
   #fail(error: Error): void {
     if (!this.#life.fail(error)) return;
     this.#gate?.close();
-    this.#scheduler.keyed.failWaiters(error);
+    this.#keyed.failWaiters(error);
     this.#scheduler.reject(error, true);
     this.#threads.terminateAll(error);
   }
@@ -370,7 +342,7 @@ export class Engine {
   /** Graceful: queued and running jobs finish, threads run `cleanup()`. Forced: all rejected, threads terminated. */
   shutdown(force: boolean): Promise<void> {
     const closed = this.#life.close();
-    this.#scheduler.keyed.failWaiters(new PoolClosedError());
+    this.#keyed.failWaiters(new PoolClosedError());
     if (force) {
       const error = new PoolClosedError('the pool was shut down by force');
       this.#gate?.close();

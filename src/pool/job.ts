@@ -15,6 +15,8 @@ import {
 } from '../util/validate.js';
 import type { QueueFullPolicy, ResolvedOptions } from './options.js';
 import { checkKey, type KeyState } from '../keyed/key-table.js';
+import { SettleOnce, type SettleOwner } from '../util/settle-once.js';
+import type { ThreadHandle } from '../threads/thread.js';
 
 /** Options for one job (`pool.do`), and the per-job part of `execute`/`wrap`. */
 export interface JobOptions {
@@ -46,16 +48,14 @@ export interface JobOptions {
   dedupe?: string;
 }
 
-/** What a job needs of the thread holding it (identity only: the handle owns its facts). */
-export type ThreadHandle = object;
-
 /** Who hears a job's outcome, when it is not a plain promise (the stream adapters). */
-export interface JobOwner {
-  settled(job: Job, ok: boolean, value: unknown): void;
-}
+export type JobOwner = SettleOwner<Job>;
 
-/** Where a job is in its life (`waiting`: for a governor slot, before it may queue). */
-export type JobState = 'waiting' | 'queued' | 'sent' | 'settled';
+/**
+ * Where a job is in its life: `idle` in no queue and on no thread (just made, or taken out
+ * of the queue and refused), `waiting` for a governor slot before it may queue.
+ */
+export type JobState = 'idle' | 'waiting' | 'queued' | 'sent' | 'settled';
 
 /** What the stream adapters fix about a job when they make it. */
 export interface JobExtras {
@@ -77,10 +77,12 @@ export interface JobExtras {
 
 /**
  * A job and its one state machine. Other modules read it; its state changes only through
- * the transition methods below, which the scheduler calls (where a job sits on a thread,
- * its sequence number there and whether it was asked back, belong to the thread handle).
+ * the transition methods below and those of {@link SettleOnce} (settling, its timer, its
+ * abort listener), which the scheduler calls, itself or through its `JobTimers`. Where a
+ * job sits on a thread, its sequence number there and whether it was asked back, belong
+ * to the thread handle.
  */
-export class Job {
+export class Job extends SettleOnce<Job> {
   /** Unique per pool; the wire refers to the job by it. */
   readonly id: number;
   readonly task: string;
@@ -93,8 +95,6 @@ export class Job {
   readonly key: string | undefined;
   /** The input's position in the source, for the stream adapters. */
   readonly index: number;
-  /** Who hears the outcome, when not a promise. */
-  readonly owner: JobOwner | undefined;
   /** Whether the input is a chunk of inputs (see `pool/chunk.ts`). */
   readonly chunk: boolean;
   /** Inputs the job carries: 1, or a chunk's length. */
@@ -103,26 +103,21 @@ export class Job {
   readonly indices: readonly number[] | undefined;
   #input: unknown;
   #transfer: readonly Transferable[] | undefined;
-  #state: JobState = 'queued';
+  /** Where it is, until it settles (then {@link SettleOnce.settled} says so). */
+  #state: Exclude<JobState, 'settled'> = 'idle';
   /** Attempts started so far (a dispatch that the thread never started is given back). */
   #tries = 0;
   /** The key's state, once the job is submitted. */
   #keyState: KeyState | undefined;
   /** The thread holding the job, while it is sent. */
-  #holder: ThreadHandle | undefined;
+  #holder: ThreadHandle<Job> | undefined;
   /** A thread terminated for this job's timeout, still running it until it exits. */
-  #lingering: ThreadHandle | undefined;
+  #lingering: ThreadHandle<Job> | undefined;
   /** `performance.now()` when it entered the queue, then when it was sent (sampled jobs). */
   #queuedAt = 0;
   #sentAt = 0;
   /** A chunk's answers that its dying thread sent (the first inputs'). */
   #part: unknown[] | undefined;
-  /** The timeout or abort-grace timer, while one runs. */
-  #timer: NodeJS.Timeout | undefined;
-  /** Removes our abort listener from `signal`. */
-  #unlisten: (() => void) | undefined;
-  #resolve: ((value: unknown) => void) | undefined;
-  #reject: ((error: unknown) => void) | undefined;
 
   constructor(
     id: number,
@@ -131,6 +126,7 @@ export class Job {
     pool: ResolvedOptions,
     extras: JobExtras = {},
   ) {
+    super(extras.owner);
     this.id = id;
     this.#input = input;
     this.task = options.task ?? 'default';
@@ -142,7 +138,6 @@ export class Job {
     this.queueFull = options.queueFull ?? pool.queueFull;
     this.key = 'key' in extras ? extras.key : options.key;
     this.index = extras.index ?? 0;
-    this.owner = extras.owner;
     this.chunk = extras.chunk === true;
     this.size = this.chunk ? (input as unknown[]).length : 1;
     this.indices = extras.indices;
@@ -156,10 +151,7 @@ export class Job {
     return this.#transfer;
   }
   get state(): JobState {
-    return this.#state;
-  }
-  get settled(): boolean {
-    return this.#state === 'settled';
+    return this.settled ? 'settled' : this.#state;
   }
   get tries(): number {
     return this.#tries;
@@ -167,10 +159,10 @@ export class Job {
   get keyState(): KeyState | undefined {
     return this.#keyState;
   }
-  get holder(): ThreadHandle | undefined {
+  get holder(): ThreadHandle<Job> | undefined {
     return this.#holder;
   }
-  get lingering(): ThreadHandle | undefined {
+  get lingering(): ThreadHandle<Job> | undefined {
     return this.#lingering;
   }
   /** A chunk's answers for its first inputs, sent by its thread as it died. */
@@ -191,20 +183,11 @@ export class Job {
     return timed(this.id);
   }
 
-  /** Routes the outcome to a promise. */
-  promise(): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
-  }
-
   // ---------------------------------------------------------- transitions (the scheduler's)
 
-  /** Submitted: its key's state and the listener on its signal. */
-  submitted(keyState: KeyState | undefined, unlisten: (() => void) | undefined): void {
+  /** Submitted: its key's state. */
+  submitted(keyState: KeyState | undefined): void {
     this.#keyState = keyState;
-    this.#unlisten = unlisten;
   }
 
   /** Waits for a governor slot before it may queue. */
@@ -218,8 +201,13 @@ export class Job {
     this.#queuedAt = now;
   }
 
+  /** Taken out of the queue, and will not go to a thread (its task is refused). */
+  taken(): void {
+    this.#state = 'idle';
+  }
+
   /** Goes to a thread: one more try. */
-  send(holder: ThreadHandle, now: number): void {
+  send(holder: ThreadHandle<Job>, now: number): void {
     this.#state = 'sent';
     this.#holder = holder;
     this.#tries++;
@@ -240,12 +228,12 @@ export class Job {
   }
 
   /** Its thread is being terminated for its timeout and still runs it until it exits. */
-  linger(thread: ThreadHandle): void {
+  linger(thread: ThreadHandle<Job>): void {
     this.#lingering = thread;
   }
 
   /** `thread` no longer holds it. */
-  left(thread: ThreadHandle): void {
+  left(thread: ThreadHandle<Job>): void {
     if (this.#lingering === thread) this.#lingering = undefined;
   }
 
@@ -254,33 +242,10 @@ export class Job {
     this.#part = answers;
   }
 
-  /** Runs `fn` after `ms` (its timeout, or an abort's grace), replacing any timer. */
-  startTimer(ms: number, fn: () => void): void {
-    this.clearTimer();
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      fn();
-    }, ms);
-  }
-
-  clearTimer(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-  }
-
-  /** Settles the job; returns false (and does nothing) when it was already settled. */
-  settle(ok: boolean, value: unknown): boolean {
-    if (this.#state === 'settled') return false;
-    this.#state = 'settled';
-    this.clearTimer();
-    this.#unlisten?.();
-    this.#unlisten = undefined;
-    if (this.owner !== undefined) this.owner.settled(this, ok, value);
-    else if (ok) this.#resolve?.(value);
-    else this.#reject?.(value);
+  /** Settled: the input and what it moves are no longer needed. */
+  protected override released(): void {
     this.#input = undefined;
     this.#transfer = undefined;
-    return true;
   }
 }
 

@@ -2,19 +2,22 @@
  * The scheduler owns the jobs: the queue (fair across keys), dispatch to the threads at
  * the head of the ready-queue (one message per thread, sized by the dispatch policy), the
  * count of jobs in flight, and every change of a job's state (queued -> sent -> settled,
- * requeued, timed out, aborted), with the counters that must move with it. The engine
- * tells it what threads said and how they ended; the scheduler decides nothing about
- * threads' lives.
+ * requeued, timed out, aborted), with the counters that must move with it: it alone
+ * writes a job. The engine tells it what threads said and how they ended; the scheduler
+ * decides nothing about threads' lives.
  */
 import { performance } from 'node:perf_hooks';
-import { Keyed } from '../keyed/keyed.js';
-import type { KeyTable } from '../keyed/key-table.js';
+import type { Keyed } from '../keyed/keyed.js';
 import type { KeyedQueue } from '../keyed/keyed-queue.js';
 import { AbortError, DataCloneError, PoolClosedError } from '../util/errors.js';
-import { onAbort } from '../util/abort.js';
 import { JobTimeoutError, QueueFullError, WorkerCrashedError } from './errors.js';
 import { refuseTask } from './modules.js';
 import type { Job, JobOwner } from './job.js';
+import { JobTimers } from './job-timers.js';
+import { crashError, cutChunk, judgeAnswers } from './chunk.js';
+import { ResultStatus, readResults } from '../protocol/codec.js';
+import { fromWire, type WireError } from '../protocol/wire-error.js';
+import { crashVerdict, refundsTry, runsAgain } from '../threads/triage.js';
 import type { ResolvedOptions } from './options.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { StatsRecorder } from './stats.js';
@@ -31,11 +34,14 @@ export class Scheduler {
   readonly #gate: GovernorGate | undefined;
   readonly #stats: StatsRecorder;
   readonly #emit: Emit;
-  /** Keyed targets: the key table, leases, and the queue (fair across keys). */
-  readonly keyed: Keyed;
+  /** Keyed targets: a job's key unit is taken when it leaves the queue, given back here. */
+  readonly #keyed: Keyed;
+  /** Runs at the end of each dispatch pass (the engine's elastic check). */
+  readonly #passed: () => void;
   /** Jobs waiting for a thread; settled (aborted) ones are skipped when reached. */
   readonly #queue: KeyedQueue<Job>;
   readonly #policy: DispatchPolicy;
+  readonly #timers: JobTimers;
   /** Jobs sent to a thread and not yet settled. */
   #inFlight = 0;
   /** The same in inputs (a chunk counts as its inputs), for `stats()`. */
@@ -55,22 +61,25 @@ export class Scheduler {
     options: ResolvedOptions,
     life: Lifecycle,
     threads: ThreadSet,
-    table: KeyTable,
+    keyed: Keyed,
     gate: GovernorGate | undefined,
     stats: StatsRecorder,
     emit: Emit,
+    passed: () => void,
   ) {
     this.#options = options;
     this.#life = life;
     this.#threads = threads;
+    this.#keyed = keyed;
     this.#gate = gate;
     this.#stats = stats;
     this.#emit = emit;
-    this.keyed = new Keyed(table, () => {
-      this.schedule();
-    });
-    this.#queue = this.keyed.queue;
+    this.#passed = passed;
+    this.#queue = keyed.queue;
     this.#policy = new DispatchPolicy(options);
+    this.#timers = new JobTimers(options.abortGrace, (thread, job) => {
+      this.#timedOut(thread, job);
+    });
   }
 
   /** The module's task names, once a thread has reported them. */
@@ -92,17 +101,15 @@ export class Scheduler {
   submit(job: Job): void {
     const refusal = this.#refusal(job);
     if (refusal !== undefined) {
-      job.settle(false, refusal);
-      this.#stats.settled(job, false, refusal);
+      this.settle(job, false, refusal);
       return;
     }
-    const unlisten =
-      job.signal === undefined
-        ? undefined
-        : onAbort(job.signal, () => {
-            this.abort(job);
-          });
-    job.submitted(job.key === undefined ? undefined : this.keyed.table.get(job.key), unlisten);
+    if (job.signal !== undefined) {
+      job.listen(job.signal, () => {
+        this.abort(job);
+      });
+    }
+    job.submitted(job.key === undefined ? undefined : this.#keyed.stateOf(job.key));
     this.#busy = true;
     const gated = this.#gate?.gate(
       job,
@@ -155,7 +162,7 @@ export class Scheduler {
     this.#gate?.forEachWaiting(mine);
     if (!queuedOnly) {
       for (const w of this.#threads) {
-        for (const job of w.jobs()) if (job.owner === owner && !job.settled) doomed.push(job);
+        for (const job of w.held.jobs()) if (job.owner === owner && !job.settled) doomed.push(job);
       }
     }
     for (const job of doomed) this.abort(job, reason);
@@ -184,11 +191,11 @@ export class Scheduler {
     const threads = this.#threads;
     const concurrency = this.#options.concurrency;
     let more = true;
-    let last: ThreadHandle | undefined;
+    let last: ThreadHandle<Job> | undefined;
     /** Threads passed over in a row because they could only prefetch. */
     let passed = 0;
     while (more && this.#queue.length > 0 && threads.readyCount > 0) {
-      const thread = threads.nextReady() as ThreadHandle;
+      const thread = threads.nextReady() as ThreadHandle<Job>;
       const room = thread.state === 'ready' ? this.#policy.room(thread.units, thread.load) : 0;
       if (room <= 0) {
         threads.dropReady();
@@ -221,7 +228,7 @@ export class Scheduler {
       last = thread;
       for (const [job, error] of thread.send(batch, tasks)) {
         job.unsent();
-        this.keyed.give(job);
+        this.#keyed.give(job);
         this.settle(job, false, new DataCloneError('input', { cause: error }));
       }
       // Its share taken, the next thread takes the next share. (A lone job keeps going to the
@@ -230,7 +237,7 @@ export class Scheduler {
     }
     if (this.#queue.length === 0 && threads.anyIdle()) this.#policy.balance(threads);
     this.checkIdle();
-    this.#threads.passed(); // [elastic] the engine's elastic check
+    this.#passed(); // [elastic] the engine's elastic check
     if (last !== undefined && !this.#polling) {
       if (!this.#policy.pollsLone(this.#inFlight, this.#queue.length)) return;
       this.#polling = true;
@@ -243,15 +250,18 @@ export class Scheduler {
   }
 
   /** A job leaves the queue for `thread`; false if it cannot run (then it is settled). */
-  #take(job: Job, thread: ThreadHandle, now: number, tasks: ReadonlyMap<string, number>): boolean {
+  #take(
+    job: Job,
+    thread: ThreadHandle<Job>,
+    now: number,
+    tasks: ReadonlyMap<string, number>,
+  ): boolean {
     this.#queuedExtra -= job.size - 1; // out of the queue (by next())
     const unknown = refuseTask(this.#options, job.task, tasks); // hook (modules)
     if (unknown !== undefined) {
-      // Already counted out of the queue by next(): settled here, not by settle().
-      this.keyed.give(job);
-      job.settle(false, unknown);
-      this.#stats.settled(job, false, unknown);
-      this.#releaseSlot(job);
+      job.taken(); // already counted out of the queue by next()
+      this.#keyed.give(job);
+      this.settle(job, false, unknown);
       return false;
     }
     job.send(thread, now);
@@ -261,9 +271,50 @@ export class Scheduler {
     return true;
   }
 
-  /** A thread reported `count` jobs (all of `task`, if given) run in `busy` ms; it may have room again. */
-  ran(thread: ThreadHandle, busy: number, count: number, task?: string): void {
-    this.#policy.observe(busy, count, task);
+  /**
+   * A thread's batch of results, `busy` ms of its work: each job settles, runs again (a
+   * retryable error with tries left, or given back unstarted), or, for a chunk whose
+   * thread is dying, keeps the answers sent so far until the thread's exit judges it. The
+   * thread may have room again.
+   */
+  results(thread: ThreadHandle<Job>, batch: unknown[], busy: number): void {
+    const held = thread.held;
+    /** Jobs counted as run (a chunk as its inputs), for the dispatch policy. */
+    let counted = 0;
+    /** The task of every result so far, if they share one; null if not. */
+    let task: string | null | undefined;
+    readResults(batch, (id, status, value) => {
+      const job = held.get(id);
+      if (job === undefined) return;
+      if (task !== job.task) task = task === undefined ? job.task : null;
+      if (status === ResultStatus.Part) {
+        job.keepPart(value as unknown[]); // the thread is dying: its exit settles the chunk
+        return;
+      }
+      if (status === ResultStatus.Dropped) held.forget(job);
+      this.leave(thread, job);
+      // Given up on this thread (it overran its timeout and went on elsewhere): its timer
+      // and its outcome belong to where it is now.
+      if (job.holder !== thread) return;
+      this.#timers.stop(job);
+      if (job.settled) return;
+      if (status === ResultStatus.Ok) {
+        counted++;
+        this.settle(job, true, value);
+      } else if (status === ResultStatus.Chunk) {
+        counted += job.size;
+        this.settle(job, true, judgeAnswers(job, value as unknown[]));
+      } else if (status === ResultStatus.Dropped) {
+        this.requeue(job, false, true); // it never ran: the attempt is given back
+      } else {
+        counted++;
+        const wire = value as WireError;
+        if (wire.retry && job.tries < job.maxTries) this.requeue(job, true, false);
+        else this.settle(job, false, fromWire(wire));
+      }
+    });
+    this.#stats.threadBusy(thread, busy);
+    this.#policy.observe(busy, counted, task ?? undefined);
     if (thread.state === 'retiring' && thread.load === 0) thread.close();
     else this.#threads.offer(thread);
     this.run();
@@ -294,9 +345,9 @@ export class Scheduler {
    * A job leaves a thread (answered, given back, or the thread is gone): the thread
    * forgets it, its key's unit comes back, and its governor slot too if it is done.
    */
-  leave(thread: ThreadHandle, job: Job): void {
+  leave(thread: ThreadHandle<Job>, job: Job): void {
     thread.release(job);
-    this.keyed.give(job);
+    this.#keyed.give(job);
     job.left(thread);
     this.#releaseSlot(job);
   }
@@ -304,7 +355,7 @@ export class Scheduler {
   /** Frees the job's governor slot once it is settled and no thread holds it any more. */
   #releaseSlot(job: Job): void {
     if (this.#gate === undefined || !job.settled || job.lingering !== undefined) return;
-    if ((job.holder as ThreadHandle | undefined)?.holds(job) === true) return;
+    if (job.holder?.held.holds(job) === true) return;
     this.#gate.release(job);
   }
 
@@ -324,48 +375,31 @@ export class Scheduler {
   abort(job: Job, reason: unknown = job.signal?.reason): void {
     if (job.settled) return;
     if (job.state === 'waiting') this.#gate?.withdraw(job);
-    const holder = job.holder as ThreadHandle | undefined;
+    const holder = job.holder;
     this.settle(job, false, new AbortError(reason));
     if (holder === undefined) return;
     holder.cancel(job.id);
     // Read after the cancel was counted: a job not started by now never starts (the thread
     // checks the count before each job), so it leaves its thread at once, key unit and all.
-    const phase = holder.phase(job);
+    const phase = holder.held.phase(job);
     if (phase === 'unstarted') {
-      holder.forget(job);
+      holder.held.forget(job);
       this.leave(holder, job);
       return;
     }
     if (phase === 'finished') return; // its result is on its way
     // The task may ignore its signal: past the grace period its thread is replaced.
-    job.startTimer(this.#options.abortGrace, () => {
-      this.#graceOver(holder, job);
-    });
+    this.#timers.grace(holder, job);
   }
 
-  /** An aborted job's grace is over: terminates its thread if the job still runs there. */
-  #graceOver(holder: ThreadHandle, job: Job): void {
-    if (!holder.holds(job)) return;
-    // Its result (and others') may wait in the port while this thread was busy.
-    holder.drain();
-    if (!holder.holds(job) || holder.phase(job) === 'finished') return;
-    holder.terminate(
-      new WorkerCrashedError(
-        `terminated: an aborted job did not settle within abortGrace (${this.#options.abortGrace} ms)`,
-      ),
-    );
+  /** The thread said it started job `id`: a timed job's clock runs. */
+  started(thread: ThreadHandle<Job>, id: number): void {
+    const job = thread.held.get(id);
+    if (job !== undefined) this.#timers.started(thread, job);
   }
 
-  /** A timed job started on `thread`: its clock runs. */
-  started(thread: ThreadHandle, job: Job): void {
-    if (job.settled || job.timeout === 0) return;
-    job.startTimer(job.timeout, () => {
-      this.#timedOut(thread, job);
-    });
-  }
-
-  #timedOut(thread: ThreadHandle, job: Job): void {
-    if (job.settled || !thread.holds(job)) return;
+  /** A job overran its timeout on `thread` (see JobTimers). */
+  #timedOut(thread: ThreadHandle<Job>, job: Job): void {
     const timeout = new JobTimeoutError(job.timeout);
     // It stays on the thread (and holds its key's unit and governor slot) until the thread is gone.
     job.linger(thread);
@@ -393,7 +427,45 @@ export class Scheduler {
     for (const job of this.#queue.drain()) this.settle(job, false, error);
     if (!all) return;
     for (const w of this.#threads) {
-      for (const job of w.jobs()) if (!job.settled) this.settle(job, false, error);
+      for (const job of w.held.jobs()) if (!job.settled) this.settle(job, false, error);
+    }
+  }
+
+  /**
+   * Triage of a crashed thread's jobs (see triage.ts): each settles, or goes back to the
+   * head of the queue, in its order on the thread. `killedByPool`: the pool terminated the
+   * thread (a timeout, an abort past its grace), which is not the jobs' doing.
+   */
+  crashed(thread: ThreadHandle<Job>, error: unknown, killedByPool: boolean): void {
+    const held = thread.held;
+    const back: [Job, boolean, boolean][] = [];
+    for (const job of held.jobs()) {
+      if (job.settled || job.holder !== thread) continue;
+      const phase = held.phase(job);
+      if (job.chunk && (phase === 'running' || (phase === 'finished' && job.part !== undefined))) {
+        // Cut off in the middle: each input is judged on its own (see chunk.ts).
+        const fates = cutChunk(job, held.progressOf(job), error, killedByPool);
+        this.settle(job, true, fates);
+        continue;
+      }
+      const verdict = crashVerdict(phase, job.tries, job.maxTries, killedByPool);
+      if (runsAgain(verdict)) {
+        back.push([job, verdict !== 'requeue', refundsTry(verdict)]);
+        continue;
+      }
+      this.settle(job, false, crashError(verdict, error));
+    }
+    for (let i = back.length - 1; i >= 0; i--) {
+      const [job, retry, refund] = back[i] as [Job, boolean, boolean];
+      this.requeue(job, retry, refund);
+    }
+  }
+
+  /** A thread exited: every job it held leaves it (its timer with it, unless it runs elsewhere now). */
+  threadGone(thread: ThreadHandle<Job>): void {
+    for (const job of [...thread.held.jobs()]) {
+      if (job.holder === thread) this.#timers.stop(job);
+      this.leave(thread, job);
     }
   }
 }

@@ -22,10 +22,13 @@ export const JobFlag = {
   Chunk: 4,
 } as const;
 
-/** Bits of the meta entry that hold the flags; the rest holds the tries. */
-const FLAG_BITS = 8;
+/**
+ * A job's meta entry is `tries * FLAGS_LIMIT + flags`: every combination of {@link JobFlag}
+ * is below it (three flags), so the flags are the remainder and the tries the quotient.
+ */
+const FLAGS_LIMIT = 8;
 
-/** Entries per job in a run batch: id, task index, input, tries * 8 + flags. */
+/** Entries per job in a run batch: id, task index, input, meta (tries and flags). */
 export const RUN_STRIDE = 4;
 /** Entries per result in a results batch: id, status, value or error. */
 export const RESULT_STRIDE = 3;
@@ -67,7 +70,7 @@ export function pushJob(
   tries: number,
   flags: number,
 ): void {
-  batch.push(id, task, input, tries * FLAG_BITS + flags);
+  batch.push(id, task, input, tries * FLAGS_LIMIT + flags);
 }
 
 /** What a run batch needs of a job (the pool's `Job`, seen from the wire). */
@@ -116,8 +119,8 @@ export function readJobs(
       batch[i] as number,
       batch[i + 1] as number,
       batch[i + 2],
-      Math.floor(meta / FLAG_BITS),
-      meta % FLAG_BITS,
+      Math.floor(meta / FLAGS_LIMIT),
+      meta % FLAGS_LIMIT,
     );
   }
 }

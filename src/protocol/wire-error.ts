@@ -113,28 +113,48 @@ export function cloneFailure(error: unknown): WireError {
   };
 }
 
-/** Rebuilds an Error (with name, message, stack, `code` and own properties) from {@link toWire}'s data. */
-export function fromWire(wire: WireError): unknown {
-  if (wire.kind === 'value') {
-    return 'value' in wire ? wire.value : new Error(wire.message);
-  }
-  if (wire.kind === 'data-clone') {
-    return new DataCloneError(
-      'result',
-      wire.cause === undefined ? undefined : { cause: fromWire(wire.cause) },
-    );
-  }
-  const error = new Error(
-    wire.message,
-    wire.cause === undefined ? undefined : { cause: fromWire(wire.cause) },
-  );
-  Object.defineProperty(error, 'name', {
-    value: wire.name,
+/**
+ * corral's error classes by name (`name` to class), for {@link fromWire} to rebuild an
+ * error as an instance of its class: a remote pool's client passes every class the
+ * package exports, so `instanceof` works as with a local pool.
+ */
+export type ErrorClasses = Readonly<Record<string, { readonly prototype: unknown }>>;
+
+/** Sets a property as an Error's own ones are: writable, configurable, not enumerable. */
+function own(target: object, key: string, value: unknown): void {
+  Object.defineProperty(target, key, {
+    value,
     configurable: true,
     writable: true,
     enumerable: false,
   });
+}
+
+/**
+ * Rebuilds an Error (with name, message, stack, `code`, `cause` and own properties) from
+ * {@link toWire}'s data; a thrown non-Error comes back as it was. With `classes`, an error
+ * whose name is one of them and which carries a string `code` (corral's own) is rebuilt as
+ * an instance of that class; any other as an `Error`.
+ */
+export function fromWire(wire: WireError, classes?: ErrorClasses): unknown {
+  if (wire.kind === 'value') {
+    return 'value' in wire ? wire.value : new Error(wire.message);
+  }
+  const cause = wire.cause === undefined ? undefined : fromWire(wire.cause, classes);
+  if (wire.kind === 'data-clone') {
+    return new DataCloneError('result', wire.cause === undefined ? undefined : { cause });
+  }
+  const known = classes?.[wire.name];
+  let error: Error;
+  if (known !== undefined && typeof wire.props['code'] === 'string') {
+    error = Object.create(known.prototype as object) as Error;
+    own(error, 'message', wire.message);
+    if (wire.cause !== undefined) own(error, 'cause', cause);
+  } else {
+    error = new Error(wire.message, wire.cause === undefined ? undefined : { cause });
+  }
+  own(error, 'name', wire.name);
   Object.assign(error, wire.props);
-  if (wire.stack !== undefined) error.stack = wire.stack;
+  if (wire.stack !== undefined) own(error, 'stack', wire.stack);
   return error;
 }

@@ -2,10 +2,12 @@
  * The elastic thread count of a pool with `minThreads` < `maxThreads`: when to start a
  * thread (jobs wait that no thread has a free place for) and when to retire one (idle
  * for `idleTimeout` while more than `minThreads` take jobs). It is told what it needs
- * through its host and acts through it; it knows nothing of ports, queues or jobs, so
- * the engine calls it at one place (the end of each dispatch pass) and when a thread exits.
+ * through its host and acts through it; it knows nothing of ports, queues or jobs, so it
+ * is called at two places: the end of each dispatch pass (the scheduler, through the
+ * callback the engine gives it) and a thread's exit (the engine).
  */
 import type { ResolvedOptions } from '../pool/options.js';
+import type { Job } from '../pool/job.js';
 import type { KeySource, ThreadHandle } from './thread.js';
 import type { ThreadSet } from './thread-set.js';
 
@@ -134,8 +136,10 @@ export interface ThreadLoad {
   readonly state: string;
   /** Jobs it holds, started or not. */
   readonly load: number;
-  /** Jobs it holds and has not started. */
-  prefetched(): number;
+  readonly held: {
+    /** Jobs it holds and has not started. */
+    prefetched(): number;
+  };
 }
 
 /**
@@ -156,7 +160,7 @@ export function waitingJobs(
     if (t.state === 'starting') starting += concurrency;
     if (t.state !== 'ready') continue;
     if (t.load < concurrency) return 0;
-    const unstarted = t.prefetched();
+    const unstarted = t.held.prefetched();
     const places = Math.max(0, concurrency - (t.load - unstarted));
     parked += Math.max(0, unstarted - places);
   }
@@ -167,8 +171,8 @@ export function waitingJobs(
  * The pool's policy, its host reading `threads` (idle: ready and holding no job; live and
  * alive counts), the backlog from `keyed.queue.runnable()`, active only while `life` is
  * running, starting threads (told `keyed.table`) through `spawning`, which fails the pool
- * if one cannot be created, and closing idle ones. Hooked to the end of each dispatch pass
- * through `threads.passed`.
+ * if one cannot be created, and closing idle ones. The engine calls its `check()` at the
+ * end of each dispatch pass.
  */
 export function elasticFor(
   options: ResolvedOptions,
@@ -176,9 +180,9 @@ export function elasticFor(
   keyed: { readonly queue: { runnable(): number }; readonly table: KeySource },
   life: { readonly state: string },
   spawning: (spawn: () => void) => void,
-): Elastic<ThreadHandle> {
+): Elastic<ThreadHandle<Job>> {
   const limits = { min: options.minThreads, max: options.maxThreads };
-  const elastic = new Elastic<ThreadHandle>(
+  const elastic = new Elastic<ThreadHandle<Job>>(
     { ...limits, idleTimeout: options.idleTimeout, perThread: options.concurrency },
     {
       threads: () => threads,
@@ -197,8 +201,5 @@ export function elasticFor(
       },
     },
   );
-  threads.passed = () => {
-    elastic.check();
-  };
   return elastic;
 }

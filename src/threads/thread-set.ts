@@ -1,31 +1,31 @@
 /**
  * The pool's threads: the live set, the ready-queue of threads with room (the
  * `chan chan Job`: a thread with room announces itself, a job goes to the thread at
- * the head), the wanted count, resizing, and each thread's start-up time limit.
+ * the head), the wanted count and resizing. (Each thread's start-up time limit is its
+ * handle's: `thread.ts`.)
  */
 import { Deque } from '../util/deque.js';
 import { DataCloneError, InvalidOptionError } from '../util/errors.js';
 import type { ResolvedOptions } from '../pool/options.js';
+import type { Job } from '../pool/job.js';
 import { ThreadHandle, type KeySource, type ThreadEvents } from './thread.js';
 
 export class ThreadSet {
   readonly #options: ResolvedOptions;
   /** Hears every thread's events. */
-  readonly #events: ThreadEvents;
+  readonly #events: ThreadEvents<Job>;
   /** Every live thread. */
-  readonly #all = new Set<ThreadHandle>();
+  readonly #all = new Set<ThreadHandle<Job>>();
   /** Whether a thread was ever created: until then a creation error is thrown to the constructor. */
   #created = false;
   /** Threads with room, in the order they announced it. */
-  readonly #ready = new Deque<ThreadHandle>();
+  readonly #ready = new Deque<ThreadHandle<Job>>();
   /** The threads in {@link #ready}. */
-  readonly #inReady = new Set<ThreadHandle>();
+  readonly #inReady = new Set<ThreadHandle<Job>>();
   /** Threads wanted. */
   #target: number;
-  /** [elastic] Run at the end of each dispatch pass: the engine's elastic check, once set. */
-  passed: () => void = () => undefined;
 
-  constructor(options: ResolvedOptions, events: ThreadEvents) {
+  constructor(options: ResolvedOptions, events: ThreadEvents<Job>) {
     this.#options = options;
     this.#events = events;
     this.#target = options.threads;
@@ -40,7 +40,7 @@ export class ThreadSet {
     return this.#target;
   }
 
-  [Symbol.iterator](): IterableIterator<ThreadHandle> {
+  [Symbol.iterator](): IterableIterator<ThreadHandle<Job>> {
     return this.#all.values();
   }
 
@@ -49,9 +49,9 @@ export class ThreadSet {
    * (execArgv) or `ERR_DATA_CLONE` (workerData) when it cannot be created.
    */
   spawn(keys: KeySource): void {
-    let thread: ThreadHandle;
+    let thread: ThreadHandle<Job>;
     try {
-      thread = new ThreadHandle(this.#options, keys, this.#events);
+      thread = new ThreadHandle<Job>(this.#options, keys, this.#events);
     } catch (error) {
       throw creationError(error, this.#options);
     }
@@ -66,7 +66,7 @@ export class ThreadSet {
     return this.#created;
   }
 
-  delete(thread: ThreadHandle): void {
+  delete(thread: ThreadHandle<Job>): void {
     this.#all.delete(thread);
   }
 
@@ -92,7 +92,7 @@ export class ThreadSet {
   // ------------------------------------------------------------- the ready-queue
 
   /** Puts a thread with room into the ready-queue. */
-  offer(thread: ThreadHandle): void {
+  offer(thread: ThreadHandle<Job>): void {
     if (thread.state !== 'ready' || this.#inReady.has(thread)) return;
     this.#inReady.add(thread);
     this.#ready.push(thread);
@@ -104,7 +104,7 @@ export class ThreadSet {
   }
 
   /** The thread at the head of the ready-queue. */
-  nextReady(): ThreadHandle | undefined {
+  nextReady(): ThreadHandle<Job> | undefined {
     return this.#ready.peek();
   }
 
@@ -185,7 +185,7 @@ function creationError(error: unknown, options: ResolvedOptions): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
-function rank(w: ThreadHandle): number {
+function rank(w: ThreadHandle<Job>): number {
   if (w.state === 'ready') return w.load === 0 ? 0 : 1;
   return 2;
 }

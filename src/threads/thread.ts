@@ -7,9 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
-import type { Job } from '../pool/job.js';
-import type { Phase } from './triage.js';
-import { HeldJobs } from './held-jobs.js';
+import { HeldJobs, type ThreadJob } from './held-jobs.js';
 import {
   CANCELS,
   PROGRESS_BYTES,
@@ -38,7 +36,10 @@ export type ThreadEvent =
   FromWorker | { type: 'spawned' } | { type: 'startup-timeout' } | { type: 'exit'; error: unknown };
 
 /** Hears a handle's events. */
-export type ThreadEvents = (thread: ThreadHandle, event: ThreadEvent) => void;
+export type ThreadEvents<J extends ThreadJob> = (
+  thread: ThreadHandle<J>,
+  event: ThreadEvent,
+) => void;
 
 /** What a new thread is told about keyed targets. */
 export interface KeySource {
@@ -46,11 +47,12 @@ export interface KeySource {
   entries(): [string, number][];
 }
 
-export class ThreadHandle {
+/** `J`: the jobs it carries (the pool's `Job`). */
+export class ThreadHandle<J extends ThreadJob> {
   readonly threadId: number;
   #state: WorkerState = 'starting';
-  /** Jobs sent to this thread and not yet answered, by id. */
-  readonly #jobs: HeldJobs;
+  /** Jobs sent to this thread and not yet answered, with how far the thread got with each. */
+  readonly held: HeldJobs<J>;
   /** Whether the thread ever became ready (a death before that is a start-up failure). */
   #everReady = false;
   /** Lease requests from this thread still waiting: request id -> withdraw. */
@@ -63,7 +65,7 @@ export class ThreadHandle {
   readonly #progress: Int32Array;
   readonly #worker: Worker;
   readonly #port: MessagePort;
-  readonly #events: ThreadEvents;
+  readonly #events: ThreadEvents<J>;
   /** The last 'error' event, reported with the exit that follows it. */
   #error: unknown;
   /** terminate() was called. */
@@ -75,12 +77,12 @@ export class ThreadHandle {
   /** Whether what the thread wrote to stdout/stderr before its last results is still on the way. */
   readonly #stdio: StdioWatch;
 
-  constructor(options: ResolvedOptions, keys: KeySource, events: ThreadEvents) {
+  constructor(options: ResolvedOptions, keys: KeySource, events: ThreadEvents<J>) {
     this.#events = events;
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
     this.#progress = new Int32Array(new SharedArrayBuffer(PROGRESS_BYTES));
-    this.#jobs = new HeldJobs(this.#progress);
+    this.held = new HeldJobs<J>(this.#progress);
     const boot: BootData = {
       module: options.module,
       ...(options.modules === undefined ? {} : { modules: options.modules }),
@@ -139,32 +141,12 @@ export class ThreadHandle {
 
   /** Jobs this thread holds (running or waiting in its own queue). */
   get load(): number {
-    return this.#jobs.size;
+    return this.held.size;
   }
 
   /** Inputs this thread holds: its jobs, a chunk counting as its inputs. */
   get units(): number {
-    return this.#jobs.units;
-  }
-
-  /** The counters for a chunk's inputs (see {@link HeldJobs.progressOf}). */
-  progressOf(job: Job): [number, number, number] {
-    return this.#jobs.progressOf(job);
-  }
-
-  /** The job of that id, if this thread holds it. */
-  job(id: number): Job | undefined {
-    return this.#jobs.get(id);
-  }
-
-  /** Whether this thread holds the job. */
-  holds(job: Job): boolean {
-    return this.#jobs.holds(job);
-  }
-
-  /** The jobs this thread holds, in the order they were sent. */
-  jobs(): IterableIterator<Job> {
-    return this.#jobs.jobs();
+    return this.held.units;
   }
 
   /** An idle thread is being let go (resize): it takes no more jobs. */
@@ -172,29 +154,9 @@ export class ThreadHandle {
     if (this.#state === 'ready' || this.#state === 'starting') this.#state = 'retiring';
   }
 
-  /** How far the thread got with a job it holds (see {@link HeldJobs.phase}). */
-  phase(job: Job): Phase {
-    return this.#jobs.phase(job);
-  }
-
-  /** Jobs this thread holds and has not started. */
-  prefetched(): number {
-    return this.#jobs.prefetched();
-  }
-
-  /** A job held here leaves before the thread started it. */
-  forget(job: Job): void {
-    this.#jobs.forget(job);
-  }
-
-  /** Jobs held here that the thread has not started (and that are not already asked back). */
-  unstarted(): number {
-    return this.#jobs.unstarted();
-  }
-
   /** Asks the thread to give back its newest `count` unstarted jobs. */
   steal(count: number): void {
-    this.#jobs.markStolen(count);
+    this.held.markStolen(count);
     const message: ToWorker = { type: 'steal', count };
     this.#port.postMessage(message);
   }
@@ -203,15 +165,15 @@ export class ThreadHandle {
    * Sends jobs in one message. Returns the jobs that could not be cloned with the
    * error: those were not sent; the others were.
    */
-  send(jobs: Job[], taskIndex: ReadonlyMap<string, number>): [Job, unknown][] {
+  send(jobs: J[], taskIndex: ReadonlyMap<string, number>): [J, unknown][] {
     try {
       this.#post(jobs, taskIndex);
       return [];
     } catch (error) {
-      if (jobs.length === 1) return [[jobs[0] as Job, error]];
+      if (jobs.length === 1) return [[jobs[0] as J, error]];
     }
     // One input in the batch cannot be cloned: find it by sending the jobs one by one.
-    const failed: [Job, unknown][] = [];
+    const failed: [J, unknown][] = [];
     for (const job of jobs) {
       try {
         this.#post([job], taskIndex);
@@ -222,11 +184,11 @@ export class ThreadHandle {
     return failed;
   }
 
-  #post(jobs: Job[], taskIndex: ReadonlyMap<string, number>): void {
+  #post(jobs: J[], taskIndex: ReadonlyMap<string, number>): void {
     const { batch, transfer } = encodeRun(jobs, taskIndex);
     const message: ToWorker = { type: 'run', batch };
     this.#port.postMessage(message, transfer);
-    this.#jobs.add(jobs);
+    this.held.add(jobs);
     this.#updateRef();
   }
 
@@ -307,9 +269,9 @@ export class ThreadHandle {
   }
 
   /** Forgets a job (answered, or given up on); keeps the process alive only while jobs are held. */
-  release(job: Job): void {
-    this.#jobs.delete(job);
-    if (this.#jobs.size === 0) this.#updateRef();
+  release(job: J): void {
+    this.held.delete(job);
+    if (this.held.size === 0) this.#updateRef();
   }
 
   /** Keeps the withdraw function of a lease request still waiting. */
@@ -329,7 +291,7 @@ export class ThreadHandle {
     const want =
       this.#state === 'starting' ||
       this.#state === 'closing' ||
-      this.#jobs.size > 0 ||
+      this.held.size > 0 ||
       this.#broadcasts > 0 ||
       this.#stdio.behind;
     if (want === this.#refed) return;

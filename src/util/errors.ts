@@ -9,7 +9,7 @@
 
 /**
  * Every code a {@link CorralError} can have: the one list that the {@link ErrorCode} type,
- * the error classes and the README's table of errors (checked by test/errors.test.ts) follow.
+ * the error classes and the README's table of errors (checked by test/util/errors.test.ts) follow.
  * A new error adds its code here first.
  */
 export const ERROR_CODES = [

@@ -43,8 +43,8 @@ describe('cancellation', () => {
     pool = new Pool({ module: tasks, threads: 1, abortGrace: 5_000 });
     const controller = new AbortController();
     const running = pool.do(60_000, { task: 'sleep', signal: controller.signal });
+    // Running: the thread started the task (which listens to its signal before it yields).
     await until(() => pool?.stats().running === 1);
-    await new Promise((r) => setTimeout(r, 50));
     controller.abort('stop');
     const error = await rejection(running);
     expect(error.name).toBe('AbortError');
@@ -60,8 +60,8 @@ describe('cancellation', () => {
     pool.on('threadCrash', ({ error }) => crashes.push(error));
     const controller = new AbortController();
     const running = pool.do(60_000, { task: 'spin', signal: controller.signal });
+    // Running: the thread started the task (which listens to its signal before it yields).
     await until(() => pool?.stats().running === 1);
-    await new Promise((r) => setTimeout(r, 50));
     controller.abort();
     expect((await rejection(running)).name).toBe('AbortError');
     await until(() => crashes.length === 1);

@@ -31,7 +31,7 @@ class FakePool {
         alive: () => this.threads.length,
         backlog: () =>
           waitingJobs(
-            this.threads.map((t) => ({ ...t, prefetched: () => 0 })),
+            this.threads.map((t) => ({ ...t, held: { prefetched: () => 0 } })),
             1,
             () => this.queued,
           ),
@@ -166,7 +166,7 @@ describe('waitingJobs', () => {
   const thread = (state: string, load: number, prefetched = 0): ThreadLoad => ({
     state,
     load,
-    prefetched: () => prefetched,
+    held: { prefetched: () => prefetched },
   });
 
   it('counts jobs queued and held unstarted beyond free places, less starting places', () => {
