@@ -24,9 +24,9 @@ import {
 import { STRIDE } from '#internal/protocol/key-counters.js';
 import type { WireError } from '#internal/protocol/wire-error.js';
 import { transfer } from 'corral/worker';
-import { WorkerRuntime } from '../../dist/workers/worker-runtime.js';
-import type { JobContext } from '../../dist/workers/context.js';
-import type { TaskFn } from '../../dist/workers/modules.js';
+import { WorkerRuntime } from '#workers/worker-runtime.js';
+import type { JobContext } from '#workers/context.js';
+import type { TaskFn } from '#workers/modules.js';
 import { until } from '../helpers/index.js';
 
 /** One result of a `results` batch. */
