@@ -50,6 +50,18 @@ export type RuntimeBoot = Pick<
   'port' | 'progress' | 'concurrency' | 'workerData' | 'keyCounters' | 'keySlots'
 >;
 
+/**
+ * One thread's runtime, handed its end of the port as comlink's `expose(obj, endpoint)` is:
+ * nothing here reads `workerData`. The thread's entry (`runtime.ts`) makes the one a
+ * thread has; a test makes one over a `MessageChannel`.
+ *
+ * @example
+ * ```ts
+ * const runtime = new WorkerRuntime(workerData as BootData);
+ * serveLeases(runtime.leases); // before the task module loads: it may take leases
+ * runtime.start(loadedTasks); // says `ready`, then runs what the port brings
+ * ```
+ */
 export class WorkerRuntime {
   readonly #port: MessagePort;
   /** The crash counters shared with the pool (`BootData.progress`). */
