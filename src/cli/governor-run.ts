@@ -18,9 +18,9 @@ import {
   RunnerTimeoutError,
 } from '../inflight/index.js';
 import { holderName } from '../util/holder-name.js';
-import { BACKOFF_POLICIES } from '../nats/backoff.js';
-import { connectNats } from '../nats/connect.js';
-import { formatDuration } from '../nats/duration.js';
+import { BACKOFF_POLICIES } from '../nats/shared/backoff.js';
+import { connectNats } from '../nats/shared/connect.js';
+import { formatDuration } from '../nats/shared/duration.js';
 import type { GovernorOptions, NatsSlot } from '../nats/index.js';
 import { duration, fail, loadNats, report } from './options.js';
 

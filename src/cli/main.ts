@@ -8,10 +8,10 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerBenchCommand } from './bench.js';
 import { registerDemoCommand } from './demo-map.js';
-import { registerGovernorCommand } from './governor.js';
+import { registerGovernorCommand } from './governor-command.js';
 import { registerMapCommand } from './map.js';
-import { registerServeCommand } from './serve.js';
-import { registerQueueCommand } from './queue.js';
+import { registerServeCommand } from './serve-command.js';
+import { registerQueueCommand } from './queue-command.js';
 
 /** This package's manifest, two folders above dist/src/cli/ (and src/cli/). */
 const manifest = JSON.parse(

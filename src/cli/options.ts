@@ -6,8 +6,8 @@
  */
 import { InvalidArgumentError } from 'commander';
 import { CorralError } from '../util/errors.js';
-import { parseDuration } from '../nats/duration.js';
-import { isNatsClientMissing, NatsClientMissingError } from '../nats/errors.js';
+import { parseDuration } from '../nats/shared/duration.js';
+import { isNatsClientMissing, NatsClientMissingError } from '../nats/governor/errors.js';
 
 /** The NATS module: governors, queues, hosts. */
 export type Nats = typeof import('../nats/index.js');

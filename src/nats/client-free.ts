@@ -25,7 +25,7 @@ export {
   NatsConnectError,
   NatsReconnectedError,
   UnknownGovernorError,
-} from './errors.js';
+} from './governor/errors.js';
 export {
   HostLostError,
   PayloadTooLargeError,

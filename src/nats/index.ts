@@ -36,9 +36,9 @@
  */
 // runInSlot and the error classes, governor's and work queue's: they need no NATS client.
 export * from './client-free.js';
-export type { BackoffPolicy } from './backoff.js';
-export { Governor, type GovernorOptions } from './governor.js';
-export type { NatsConnection } from './governor-stream.js';
+export type { BackoffPolicy } from './shared/backoff.js';
+export { Governor, type GovernorOptions } from './governor/nats-governor.js';
+export type { NatsConnection } from './governor/governor-stream.js';
 export {
   GovernorManager,
   type ConfigChanges,
@@ -47,8 +47,8 @@ export {
   type GovernorEntry,
   type GovernorInfo,
   type LimitOptions,
-} from './manager.js';
-export type { NatsSlot } from './slot.js';
+} from './governor/manager.js';
+export type { NatsSlot } from './governor/slot.js';
 
 // ---------------------------------------------------------------- work queue (issue 10)
 // Jobs of a pool run across hosts on a JetStream work queue: the client `RemotePool`

@@ -48,7 +48,7 @@ export const ERROR_CODES = [
   'ERR_RUNNER_INTERRUPTED',
   'ERR_RUNNER_TASK',
   'ERR_RUNNER_STARTED',
-  // The NATS governor (src/nats/errors.ts).
+  // The NATS governor (src/nats/governor/errors.ts).
   'ERR_UNKNOWN_GOVERNOR',
   'ERR_GOVERNOR_EXISTS',
   'ERR_GOVERNOR_LIMIT_BELOW_ACTIVE',

@@ -1,6 +1,6 @@
 /**
  * `corral governor run` argument checks that need no NATS server (the runs themselves are
- * in test/nats/cli.test.ts). Needs the build (dist/).
+ * in test/nats/governor/governor-cli.test.ts). Needs the build (dist/).
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';

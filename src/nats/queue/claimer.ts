@@ -15,7 +15,7 @@
  * @module
  */
 import type { Consumer, JsMsg } from '@nats-io/jetstream';
-import { sleep } from '../backoff.js';
+import { sleep } from '../shared/backoff.js';
 
 /** How long one pull request waits on the server for messages, in ms. */
 export const PULL_EXPIRES = 2000;

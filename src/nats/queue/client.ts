@@ -17,9 +17,9 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream';
 import { AbortError, JobTimeoutError, PoolClosedError } from '../../index.js';
-import { sleep } from '../backoff.js';
-import type { NatsConnection } from '../governor-stream.js';
-import { decodeResults, FRAMING_RESERVE, ResultStatus } from './codec.js';
+import { sleep } from '../shared/backoff.js';
+import type { NatsConnection } from '../governor/governor-stream.js';
+import { decodeResults, FRAMING_RESERVE, ResultStatus } from './queue-codec.js';
 import { QueueConnectionClosedError } from './errors.js';
 import {
   clientConsumerConfig,
@@ -28,10 +28,10 @@ import {
   type QueueLayout,
   type ResolvedQueueConfig,
 } from './layout.js';
-import { Outbox } from './outbox.js';
+import { Outbox } from './job-outbox.js';
 import { DurablePublisher } from './publisher.js';
 import type { RemoteJob, RemoteJobOwner } from './remote-job.js';
-import { fromWire, type WireError } from './wire-error.js';
+import { fromWire, type WireError } from './queue-wire-error.js';
 
 /** Results pulled at once by the client's consumer. */
 const RESULT_BATCH = 256;

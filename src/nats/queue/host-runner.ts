@@ -14,7 +14,7 @@
 import { setMaxListeners } from 'node:events';
 import type { JsMsg } from '@nats-io/jetstream';
 import type { Pool } from '../../index.js';
-import { errorValue, ResultStatus, type WireJob, type WireResult } from './codec.js';
+import { errorValue, ResultStatus, type WireJob, type WireResult } from './queue-codec.js';
 import { HostLostError } from './errors.js';
 import type { ResultOwner, ResultSink } from './result-sink.js';
 import { MessageTimes, type RunClock } from './run-clock.js';

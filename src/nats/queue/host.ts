@@ -9,10 +9,10 @@
 import { randomBytes } from 'node:crypto';
 import { jetstream, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { Pool } from '../../index.js';
-import type { NatsConnection } from '../governor-stream.js';
+import type { NatsConnection } from '../governor/governor-stream.js';
 import { Claimer } from './claimer.js';
-import { decodeCancel, decodeJobs, FRAMING_RESERVE, type WireJob } from './codec.js';
-import { sleep } from '../backoff.js';
+import { decodeCancel, decodeJobs, FRAMING_RESERVE, type WireJob } from './queue-codec.js';
+import { sleep } from '../shared/backoff.js';
 import { QueueConnectionClosedError } from './errors.js';
 import { HeldMessage, JobRunner } from './host-runner.js';
 import { ensureQueue, isMissing, type QueueLayout, type ResolvedQueueConfig } from './layout.js';

@@ -26,7 +26,7 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { InvalidOptionError } from '../../index.js';
-import { apiCode } from '../jetstream-errors.js';
+import { apiCode } from '../shared/jetstream-errors.js';
 import { QueueSetupError } from './errors.js';
 
 /** Every subject of a queue starts with this. */

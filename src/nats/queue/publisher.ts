@@ -8,8 +8,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
-import { retryDelay, sleep } from '../backoff.js';
-import { isNoResponders, isTransient } from '../jetstream-errors.js';
+import { retryDelay, sleep } from '../shared/backoff.js';
+import { isNoResponders, isTransient } from '../shared/jetstream-errors.js';
 
 /** The first wait before publishing again, in ms; waits double up to {@link MAX_RETRY}. */
 const FIRST_RETRY = 100;

@@ -11,7 +11,7 @@
  * @module
  */
 import { DataCloneError } from '../../index.js';
-import { encodeResults, errorValue, pack, ResultStatus, type WireResult } from './codec.js';
+import { encodeResults, errorValue, pack, ResultStatus, type WireResult } from './queue-codec.js';
 import { PayloadTooLargeError } from './errors.js';
 import type { DurablePublisher } from './publisher.js';
 
