@@ -25,7 +25,7 @@ export class HeldMessage implements ResultOwner {
   message: JsMsg;
   readonly clientId: string;
   /** Jobs not yet settled. */
-  open: number;
+  #open: number;
   /** Results handed to the sink and not yet stored. */
   unstored = 0;
   /** When its jobs finished, to estimate what a job costs. */
@@ -38,8 +38,8 @@ export class HeldMessage implements ResultOwner {
   readonly controller = new AbortController();
   /** Jobs of it on the pool that its client gave up. */
   cancelled = 0;
-  /** It no longer counts against the host's claim (its jobs are done, or it was let go). */
-  released = false;
+  /** Its results are all stored: told once. */
+  #stored = false;
   /** Told when every job has settled: the threads have room again. */
   readonly #finished: (held: HeldMessage) => void;
   /** Told when every result is stored: the message may be acked. */
@@ -54,22 +54,40 @@ export class HeldMessage implements ResultOwner {
   ) {
     this.message = message;
     this.clientId = clientId;
-    this.open = jobs;
+    this.#open = jobs;
     this.#finished = finished;
     this.#done = done;
     // The pool listens once per job: a message's worth of listeners is expected, not a leak.
     setMaxListeners(0, this.controller.signal);
   }
 
+  /** Jobs not yet settled. */
+  get open(): number {
+    return this.#open;
+  }
+
   /** One of its jobs settled (its result is on its way to the sink). */
   settled(): void {
     this.unstored++;
-    if (--this.open === 0) this.#finished(this);
+    if (--this.#open === 0) this.#finished(this);
   }
 
   stored(): void {
     this.unstored--;
-    if (this.open === 0 && this.unstored === 0) this.#done(this);
+    this.#maybeDone();
+  }
+
+  /** Its jobs will not run here: their first host reported them (see the host's lost check). */
+  dropJobs(): void {
+    this.#open = 0;
+    this.#finished(this);
+    this.#maybeDone();
+  }
+
+  #maybeDone(): void {
+    if (this.#open !== 0 || this.unstored !== 0 || this.#stored) return;
+    this.#stored = true;
+    this.#done(this);
   }
 }
 

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { jetstream, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { Pool } from '../../index.js';
 import type { NatsConnection } from '../governor/governor-stream.js';
+import { AckConfirmer } from './ack-confirmer.js';
 import { Claimer } from './claimer.js';
 import { decodeCancel, decodeJobs, FRAMING_RESERVE, type WireJob } from './queue-codec.js';
 import { sleep } from '../shared/backoff.js';
@@ -39,14 +40,11 @@ export interface HostStats {
   readonly lost: number;
   /** Job messages taken that had been delivered before (to a host that was lost). */
   readonly redelivered: number;
+  /** Presence writes that failed (the host may be missing from `corral queue info`). */
+  readonly presenceFailures: number;
+  /** Acks sent again because the server did not answer the first (a server restart). */
+  readonly ackRetries: number;
 }
-
-/**
- * Messages with jobs to run a host holds beyond those its thread slots are busy with: one
- * ready while the others run, so that no thread waits for a pull, and few that a lost host
- * had not started.
- */
-const SPARE_MESSAGES = 1;
 
 /** What {@link serve} hands a new host. */
 export interface HostInit {
@@ -83,13 +81,8 @@ export class Host {
   /** The connection's status events, watched for reconnections. */
   readonly #statuses: AsyncIterable<{ type: string }>;
   #redelivered = 0;
-  /**
-   * Jobs per message lately (a moving average): a message of many small jobs keeps every
-   * slot busy by itself, one of a single job only one slot; the claim is sized by it.
-   */
-  #jobsPerMessage = 1;
-  /** Acks confirmed one by one while draining. */
-  readonly #acking = new Set<Promise<unknown>>();
+  /** Confirms every ack: a message stays held (its claim renewed) until its ack is answered. */
+  readonly #acks: AckConfirmer;
   /** Wakes {@link Host.drain} when the last held message is acked. */
   #emptied: (() => void) | undefined;
   readonly #closed: Promise<void>;
@@ -108,6 +101,7 @@ export class Host {
     const js = jetstream(init.nc);
     this.#publisher = new DurablePublisher(js, init.nc);
     this.#clock = new RunClock(init.slots);
+    this.#acks = new AckConfirmer(init.nc, Math.max(1000, Math.floor(init.ackWait / 3)));
     const limit = init.nc.info?.max_payload ?? 1024 * 1024;
     this.#sink = new ResultSink({
       publisher: this.#publisher,
@@ -124,7 +118,13 @@ export class Host {
       // A pool that failed (its threads cannot start) would fail every job it is given.
       if (init.pool.state === 'failed') this.#fail(error);
     });
-    this.#presence = new PresenceWriter(js, init.layout, this.id, () => this.#describe());
+    this.#presence = new PresenceWriter(
+      js,
+      init.layout,
+      this.id,
+      () => this.#describe(),
+      () => ensureQueue(init.jsm, init.layout, init.config),
+    );
     this.#presence.start();
     this.#cancels = init.nc.subscribe(init.layout.cancelSubject, {
       callback: (_error, message) => {
@@ -142,7 +142,7 @@ export class Host {
     void this.#watch();
     this.#claimer = new Claimer(
       init.consumer,
-      () => Math.ceil(init.slots / this.#jobsPerMessage) + SPARE_MESSAGES,
+      init.slots,
       (message) => {
         this.#take(message);
       },
@@ -175,6 +175,8 @@ export class Host {
       failed: c.failed,
       lost: c.lost,
       redelivered: this.#redelivered,
+      presenceFailures: this.#presence.failures,
+      ackRetries: this.#acks.retries,
     };
   }
 
@@ -200,7 +202,6 @@ export class Host {
       await this.#claimer.stop();
       if (this.#held.size > 0) await new Promise<void>((resolve) => (this.#emptied = resolve));
       await this.#sink.idle();
-      while (this.#acking.size > 0) await Promise.all([...this.#acking]);
       await this.#init.nc.flush().catch(() => undefined);
     } finally {
       await this.#stop();
@@ -232,7 +233,9 @@ export class Host {
     this.#state = 'failed';
     this.#rejectClosed(error);
     clearInterval(this.#keepAlive);
-    this.#publisher.close(error instanceof Error ? error : new Error(String(error)));
+    const reason = error instanceof Error ? error : new Error(String(error));
+    this.#publisher.close(reason);
+    this.#acks.stop(reason);
     void this.#claimer.stop();
     // Held messages are not acked: the queue delivers them to other hosts after the ack wait.
     void this.#stop().catch(() => undefined);
@@ -246,7 +249,10 @@ export class Host {
       this.#fail(new QueueConnectionClosedError(error === undefined ? {} : { cause: error }));
     });
     for await (const status of this.#statuses) {
-      if (status.type === 'reconnect') this.#renew();
+      if (status.type === 'reconnect') {
+        this.#renew();
+        this.#acks.reconnected();
+      }
     }
   }
 
@@ -263,7 +269,6 @@ export class Host {
       // Our own claim lapsed (a disconnection) and came back to us: keep running it once.
       known.message = message;
       message.working();
-      this.#claimer.dropped();
       return;
     }
     let batch;
@@ -272,7 +277,6 @@ export class Host {
     } catch {
       // Not a job message this version can read: no client to report to, and no host could run it.
       message.term();
-      this.#claimer.dropped();
       return;
     }
     const held = new HeldMessage(
@@ -287,10 +291,10 @@ export class Host {
       },
     );
     this.#held.set(seq, held);
-    this.#jobsPerMessage = 0.8 * this.#jobsPerMessage + 0.2 * Math.max(1, batch.jobs.length);
+    this.#claimer.holding(seq, batch.jobs.length);
     const deliveries = message.info.deliveryCount;
     if (deliveries > 1) this.#redelivered++;
-    if (batch.jobs.length === 0) this.#acked(seq, held);
+    if (batch.jobs.length === 0) held.dropJobs();
     else if (batch.jobs.some((job) => deliveries - 1 >= job.maxTries)) {
       void this.#checkLost(seq, held, batch.jobs, deliveries);
     } else this.#runner.run(held, batch.jobs, deliveries);
@@ -319,10 +323,7 @@ export class Host {
     }
     if (this.#state === 'failed') return;
     if (present) this.#runner.run(held, jobs, deliveries);
-    else {
-      held.open = 0;
-      this.#acked(seq, held);
-    }
+    else held.dropJobs();
   }
 
   /**
@@ -330,27 +331,28 @@ export class Host {
    * pulled while this one's results are being stored (it stays held until acked).
    */
   #release(held: HeldMessage): void {
-    if (held.released) return;
-    held.released = true;
-    this.#claimer.finished();
+    this.#claimer.finished(held.message.seq);
   }
 
-  /** Every result of a held message is stored: ack it, and make room for another. */
+  /**
+   * Every result of a held message is stored: ack it. It stays held, its claim renewed,
+   * until the server confirms the ack (see {@link AckConfirmer}); then there is room.
+   */
   #acked(seq: number, held: HeldMessage): void {
     if (this.#held.get(seq) !== held) return;
+    this.#claimer.finished(seq);
+    this.#acks.confirm(held.message).then(
+      () => {
+        this.#confirmed(seq, held);
+      },
+      () => undefined, // stopped: the host failed, the message goes back after the ack wait
+    );
+  }
+
+  #confirmed(seq: number, held: HeldMessage): void {
+    if (this.#held.get(seq) !== held) return;
     this.#held.delete(seq);
-    if (this.#state === 'running') held.message.ack();
-    else {
-      // Draining: the host may exit right after, so each ack is confirmed before it does.
-      const acking = held.message
-        .ackAck({ timeout: 5000 })
-        .catch(() => held.message.ackAck({ timeout: 5000 }))
-        .catch(() => undefined)
-        .finally(() => this.#acking.delete(acking));
-      this.#acking.add(acking);
-    }
-    this.#release(held);
-    this.#claimer.acked();
+    this.#claimer.released(seq);
     if (this.#held.size === 0) {
       const emptied = this.#emptied;
       this.#emptied = undefined;

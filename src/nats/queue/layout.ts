@@ -9,7 +9,7 @@
  * - `CORRAL_RESULTS_<name>` (work-queue retention, file storage, `max_age` of the result
  *   TTL) holds results on `corral.queue.<name>.results.<client id>`, one subject per client,
  *   each read by that client's own durable consumer `client-<id>`.
- * - `CORRAL_HOSTS_<name>` (limits retention, memory, one message per subject, short
+ * - `CORRAL_HOSTS_<name>` (limits retention, file storage, one message per subject, short
  *   `max_age`) holds each live host's presence, for `corral queue info` and task checks.
  * - `corral.queue.<name>.cancel` is a plain NATS subject: clients tell hosts which jobs
  *   they gave up (best effort: a job already finished is unaffected).
@@ -159,8 +159,8 @@ function streamConfigs(layout: QueueLayout, config: ResolvedQueueConfig): NamedS
       name: layout.hostsStream,
       subjects: [layout.hostSubject('*')],
       retention: RetentionPolicy.Limits,
-      // Presence is rewritten every few seconds: losing it in a restart costs nothing.
-      storage: StorageType.Memory,
+      // Memory storage would drop every host's record in a server restart.
+      storage: StorageType.File,
       num_replicas: config.replicas,
       max_msgs_per_subject: 1,
       max_age: PRESENCE_TTL * NS,
