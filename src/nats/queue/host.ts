@@ -16,7 +16,13 @@ import { decodeCancel, decodeJobs, FRAMING_RESERVE, type WireJob } from './queue
 import { sleep } from '../shared/backoff.js';
 import { QueueConnectionClosedError } from './errors.js';
 import { HeldMessage, JobRunner } from './host-runner.js';
-import { ensureQueue, isMissing, type QueueLayout, type ResolvedQueueConfig } from './layout.js';
+import {
+  ensureQueue,
+  isMissing,
+  isWrongLastSequence,
+  type QueueLayout,
+  type ResolvedQueueConfig,
+} from './layout.js';
 import { PresenceWriter, type HostPresence } from './presence.js';
 import { DurablePublisher } from './publisher.js';
 import { ResultSink } from './result-sink.js';
@@ -81,6 +87,8 @@ export class Host {
   /** The connection's status events, watched for reconnections. */
   readonly #statuses: AsyncIterable<{ type: string }>;
   #redelivered = 0;
+  /** Started marks written: each gets the next message id. */
+  #marks = 0;
   /** Confirms every ack: a message stays held (its claim renewed) until its ack is answered. */
   readonly #acks: AckConfirmer;
   /** Wakes {@link Host.drain} when the last held message is acked. */
@@ -114,9 +122,19 @@ export class Host {
         this.#fail(error);
       },
     });
-    this.#runner = new JobRunner(init.pool, this.#sink, this.#clock, (error) => {
-      // A pool that failed (its threads cannot start) would fail every job it is given.
-      if (init.pool.state === 'failed') this.#fail(error);
+    this.#runner = new JobRunner({
+      pool: init.pool,
+      sink: this.#sink,
+      clock: this.#clock,
+      slots: init.slots,
+      mark: (held) => this.#mark(held),
+      takenOver: (held) => {
+        this.#letGo(held);
+      },
+      onError: (error) => {
+        // A pool that failed (its threads cannot start) would fail every job it is given.
+        if (init.pool.state === 'failed') this.#fail(error);
+      },
     });
     this.#presence = new PresenceWriter(
       js,
@@ -293,11 +311,79 @@ export class Host {
     this.#held.set(seq, held);
     this.#claimer.holding(seq, batch.jobs.length);
     const deliveries = message.info.deliveryCount;
-    if (deliveries > 1) this.#redelivered++;
     if (batch.jobs.length === 0) held.dropJobs();
-    else if (batch.jobs.some((job) => deliveries - 1 >= job.maxTries)) {
-      void this.#checkLost(seq, held, batch.jobs, deliveries);
-    } else this.#runner.run(held, batch.jobs, deliveries);
+    else if (deliveries === 1) this.#runner.run(held, batch.jobs);
+    else {
+      this.#redelivered++;
+      void this.#resume(seq, held, batch.jobs);
+    }
+  }
+
+  /**
+   * A redelivered message: what its started mark says was charged decides what runs (see
+   * host-runner). A mark that cannot be read leaves the message to its ack wait.
+   */
+  async #resume(seq: number, held: HeldMessage, jobs: readonly WireJob[]): Promise<void> {
+    const { jsm, layout } = this.#init;
+    let mark;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        mark = await jsm.streams.getMessage(layout.startedStream, {
+          last_by_subj: layout.startedSubject(seq),
+        });
+        break;
+      } catch (error) {
+        if (attempt >= 3 || this.#state === 'failed') {
+          this.#letGo(held);
+          return;
+        }
+        if (isMissing(error)) await ensureQueue(jsm, layout, this.#init.config).catch(() => 0);
+        await sleep(250);
+      }
+    }
+    if (mark !== null) {
+      held.markSeq = mark.seq;
+      const charged = decodeCharged(mark.data);
+      for (let i = 0; i < held.charged.length; i++) held.charged[i] = charged[i] ?? 0;
+    }
+    if (jobs.some((job, i) => (held.charged[i] ?? 0) >= job.maxTries)) {
+      await this.#checkLost(seq, held, jobs);
+    } else if (this.#state !== 'failed') this.#runner.run(held, jobs);
+  }
+
+  /** Writes `held`'s started mark over its latest; false if another host wrote one since. */
+  async #mark(held: HeldMessage): Promise<boolean> {
+    const seq = held.message.seq;
+    try {
+      const ack = await this.#publisher.publish(
+        this.#init.layout.startedSubject(seq),
+        encodeCharged(held.charged),
+        `${this.id}.s.${++this.#marks}`,
+        held.markSeq,
+      );
+      held.markSeq = ack.seq;
+      return true;
+    } catch (error) {
+      if (isWrongLastSequence(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Another host took `held` over (or its mark cannot be read): this host stops renewing it
+   * and never acks it; jobs of it still running here report as usual (the client keeps the
+   * first result of each job).
+   */
+  #letGo(held: HeldMessage): void {
+    const seq = held.message.seq;
+    if (this.#held.get(seq) !== held) return;
+    this.#held.delete(seq);
+    this.#claimer.released(seq);
+    if (this.#held.size === 0) {
+      const emptied = this.#emptied;
+      this.#emptied = undefined;
+      emptied?.();
+    }
   }
 
   /**
@@ -307,12 +393,7 @@ export class Host {
    * work-queue stream. So wait one ack wait (renewing the claim), and report only if the
    * message is still there; if it is gone, its jobs were reported by their first host.
    */
-  async #checkLost(
-    seq: number,
-    held: HeldMessage,
-    jobs: readonly WireJob[],
-    deliveries: number,
-  ): Promise<void> {
+  async #checkLost(seq: number, held: HeldMessage, jobs: readonly WireJob[]): Promise<void> {
     await sleep(this.#init.ackWait);
     let present = true;
     try {
@@ -322,7 +403,7 @@ export class Host {
       // Cannot tell: report them, as if it were there.
     }
     if (this.#state === 'failed') return;
-    if (present) this.#runner.run(held, jobs, deliveries);
+    if (present) this.#runner.run(held, jobs);
     else held.dropJobs();
   }
 
@@ -375,4 +456,20 @@ export class Host {
       draining: this.#state !== 'running',
     };
   }
+}
+
+/** A started mark as stored: the tries charged to each job of the message, in order. */
+function encodeCharged(charged: readonly number[]): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(charged));
+}
+
+/** A started mark read back; one this version cannot read charges nothing. */
+function decodeCharged(data: Uint8Array): number[] {
+  try {
+    const value: unknown = JSON.parse(new TextDecoder().decode(data));
+    if (Array.isArray(value)) return value.map((n) => (typeof n === 'number' ? n : 0));
+  } catch {
+    // fall through
+  }
+  return [];
 }

@@ -67,7 +67,7 @@ describe('a host killed mid-run', () => {
       const pids = runs.get(n) ?? [];
       expect(pids.length).toBeLessThanOrEqual(1); // maxTries 1: never run twice
       if (o.ok) {
-        expect(o.value).toEqual({ n: n * 2, pid: pids[0] });
+        expect(o.value).toMatchObject({ n: n * 2, pid: pids[0] });
       } else {
         expect(o.error).toBeInstanceOf(HostLostError);
         expect(codeOf(o.error)).toBe('ERR_HOST_LOST');
