@@ -82,7 +82,10 @@ export class PresenceWriter {
       try {
         await this.#publish();
       } catch (error) {
-        if (!isNoResponders(error) && !isMissing(error)) return this.#failed(error);
+        if (!isNoResponders(error) && !isMissing(error)) {
+          this.#failed(error);
+          return;
+        }
         // No stream takes the subject: make it again, then write once more.
         try {
           await this.#recreate();
