@@ -8,7 +8,7 @@
 import { availableParallelism } from 'node:os';
 import { InvalidOptionError, UnknownTaskError, type Executor } from '../index.js';
 import { connectNats } from '../nats/shared/connect.js';
-import { isNatsClientMissing, NatsClientMissingError } from '../nats/governor/errors.js';
+import { isNatsClientMissing, NatsClientMissingError } from '../nats/shared/errors.js';
 
 /** What a remote `corral map` needs of its options. */
 export interface RemoteMapOptions {

@@ -7,7 +7,7 @@
 import { InvalidArgumentError } from 'commander';
 import { CorralError } from '../util/errors.js';
 import { parseDuration } from '../nats/shared/duration.js';
-import { isNatsClientMissing, NatsClientMissingError } from '../nats/governor/errors.js';
+import { isNatsClientMissing, NatsClientMissingError } from '../nats/shared/errors.js';
 
 /** The NATS module: governors, queues, hosts. */
 export type Nats = typeof import('../nats/index.js');

@@ -22,10 +22,9 @@ export {
   GovernorExistsError,
   GovernorLimitBelowActiveError,
   GovernorSlotLostError,
-  NatsConnectError,
-  NatsReconnectedError,
   UnknownGovernorError,
 } from './governor/errors.js';
+export { NatsConnectError, NatsReconnectedError } from './shared/errors.js';
 export {
   HostLostError,
   PayloadTooLargeError,

@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { isNatsClientMissing, NatsClientMissingError } from './governor/errors.js';
+import { isNatsClientMissing, NatsClientMissingError } from './shared/errors.js';
 
 export * from './client-free.js';
 

@@ -56,6 +56,40 @@ export function uniqueName(prefix = 'g'): string {
   return `${prefix}-${process.pid}-${counter}`;
 }
 
+/** What `watchPublished` has seen so far. */
+export interface Published {
+  /** How many messages were published on the subject. */
+  count(): number;
+  /** How many on each subject it matched: with a wildcard, one subject per campaign. */
+  readonly bySubject: ReadonlyMap<string, number>;
+  stop(): void;
+}
+
+/**
+ * Counts the messages published on `subject` (campaign tries and refreshes) from now on.
+ * A governor's subjects are `corral.governor.<name>.<campaign>` unless it was created with
+ * another: so `corral.governor.<name>.*` sees every try of every campaign, and says when a
+ * campaign has tried, rather than a sleep guessing it.
+ */
+export async function watchPublished(nc: NatsConnection, subject: string): Promise<Published> {
+  let count = 0;
+  const bySubject = new Map<string, number>();
+  const sub = nc.subscribe(subject, {
+    callback: (_error, message) => {
+      count += 1;
+      bySubject.set(message.subject, (bySubject.get(message.subject) ?? 0) + 1);
+    },
+  });
+  await nc.flush();
+  return {
+    count: () => count,
+    bySubject,
+    stop: () => {
+      sub.unsubscribe();
+    },
+  };
+}
+
 /** Every message in a governor's stream, read directly from JetStream. */
 export async function storedEntries(nc: NatsConnection, governor: string): Promise<StoredMsg[]> {
   const jsm = await jetstreamManager(nc, { checkAPI: false });

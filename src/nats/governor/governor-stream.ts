@@ -28,13 +28,8 @@ import {
 import { InvalidOptionError } from '../../util/errors.js';
 import { UnknownGovernorError } from './errors.js';
 import { apiCode, ApiCode, isNoResponders } from '../shared/jetstream-errors.js';
+import type { NatsConnection } from '../shared/connection.js';
 import { untilReconnect } from '../shared/reconnects.js';
-
-/**
- * A connection to NATS, from any transport (`@nats-io/transport-node`, WebSockets, Deno).
- * Derived from `jetstream()` so the governor depends on `@nats-io/jetstream` only.
- */
-export type NatsConnection = Parameters<typeof jetstream>[0];
 
 /** Names the stream of every governor starts with, as in choria's governor. */
 export const STREAM_PREFIX = 'GOVERNOR_';

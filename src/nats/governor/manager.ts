@@ -19,8 +19,8 @@ import {
   streamConfig,
   STREAM_PREFIX,
   validateSubject,
-  type NatsConnection,
 } from './governor-stream.js';
+import type { NatsConnection } from '../shared/connection.js';
 import { apiCode, ApiCode } from '../shared/jetstream-errors.js';
 import { formatDuration } from '../shared/duration.js';
 

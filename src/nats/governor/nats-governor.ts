@@ -31,8 +31,10 @@ import {
   type RunOptions,
   type StartOptions,
 } from '../../governor/governor.js';
-import { CampaignAbortedError, NatsReconnectedError, UnknownGovernorError } from './errors.js';
-import { GovernorStream, governorSubject, type NatsConnection } from './governor-stream.js';
+import { CampaignAbortedError, UnknownGovernorError } from './errors.js';
+import { NatsReconnectedError } from '../shared/errors.js';
+import { GovernorStream, governorSubject } from './governor-stream.js';
+import type { NatsConnection } from '../shared/connection.js';
 import { isNoResponders, isStreamFull, isTransient } from '../shared/jetstream-errors.js';
 import { NatsSlot, type SlotTiming } from './slot.js';
 

@@ -25,9 +25,16 @@
  */
 import type { Slot } from '../../governor/governor.js';
 import { retryDelay, sleep } from '../shared/backoff.js';
-import { GovernorSlotLostError, NatsReconnectedError, UnknownGovernorError } from './errors.js';
+import { GovernorSlotLostError, UnknownGovernorError } from './errors.js';
+import { NatsReconnectedError } from '../shared/errors.js';
 import type { EntryPayload, GovernorStream } from './governor-stream.js';
-import { apiCode, ApiCode, isStreamFull, isTimeout, isTransient } from '../shared/jetstream-errors.js';
+import {
+  apiCode,
+  ApiCode,
+  isStreamFull,
+  isTimeout,
+  isTransient,
+} from '../shared/jetstream-errors.js';
 
 /** The governor's timing, as the campaign worked it out from its `maxAge`. */
 export interface SlotTiming {

@@ -13,7 +13,7 @@
  * @module
  */
 import type { JsMsg } from '@nats-io/jetstream';
-import type { NatsConnection } from '../governor/governor-stream.js';
+import type { NatsConnection } from '../shared/connection.js';
 import { retryDelay, sleep } from '../shared/backoff.js';
 
 /** The ack payload JetStream reads on a message's reply subject. */

@@ -18,7 +18,7 @@ import {
 } from '@nats-io/jetstream';
 import { AbortError, PoolClosedError } from '../../index.js';
 import { sleep } from '../shared/backoff.js';
-import type { NatsConnection } from '../governor/governor-stream.js';
+import type { NatsConnection } from '../shared/connection.js';
 import { decodeResults, FRAMING_RESERVE, ResultStatus } from './queue-codec.js';
 import { QueueConnectionClosedError } from './errors.js';
 import {

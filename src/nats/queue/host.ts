@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { jetstream, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { Pool } from '../../index.js';
-import type { NatsConnection } from '../governor/governor-stream.js';
+import type { NatsConnection } from '../shared/connection.js';
 import { AckConfirmer } from './ack-confirmer.js';
 import { Claimer } from './claimer.js';
 import { decodeCancel, decodeJobs, FRAMING_RESERVE, type WireJob } from './queue-codec.js';

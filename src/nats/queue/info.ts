@@ -5,7 +5,7 @@
  * @module
  */
 import { jetstream } from '@nats-io/jetstream';
-import type { NatsConnection } from '../governor/governor-stream.js';
+import type { NatsConnection } from '../shared/connection.js';
 import { UnknownQueueError } from './errors.js';
 import { HOSTS_CONSUMER, isMissing, queueLayout } from './layout.js';
 import { readPresence, type HostPresence } from './presence.js';

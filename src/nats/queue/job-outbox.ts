@@ -14,7 +14,7 @@
  * @module
  */
 import type { JetStreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '../governor/governor-stream.js';
+import type { NatsConnection } from '../shared/connection.js';
 import { DataCloneError } from '../../index.js';
 import { encodeCancel, encodeJobs, pack, type WireJob } from './queue-codec.js';
 import { PayloadTooLargeError } from './errors.js';

@@ -10,7 +10,7 @@ import {
   type ExecutorStreamOptions,
   type Outcome,
 } from '../../index.js';
-import type { NatsConnection } from '../governor/governor-stream.js';
+import type { NatsConnection } from '../shared/connection.js';
 import { QueueClient, type ClientState, type RemotePoolStats } from './client.js';
 import { queueLayout, resolveQueueConfig, type QueueConfig } from './layout.js';
 import { checkInteger } from '../../util/validate.js';

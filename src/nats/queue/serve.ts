@@ -7,7 +7,7 @@
 import { holderName } from '../../util/holder-name.js';
 import { jetstream } from '@nats-io/jetstream';
 import { Pool, type PoolOptions } from '../../index.js';
-import type { NatsConnection } from '../governor/governor-stream.js';
+import type { NatsConnection } from '../shared/connection.js';
 import { Host } from './host.js';
 import {
   ensureQueue,

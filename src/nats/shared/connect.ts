@@ -1,11 +1,11 @@
 /**
- * Connecting to NATS for the CLI. The governor classes never connect: they take a
- * connection, so applications choose the transport and its options.
+ * Connecting to NATS for the CLI. The classes of `corral/nats` never connect: they take a
+ * connection (`./connection.ts`), so applications choose the transport and its options.
  *
  * @module
  */
 import type { NatsConnection, NodeConnectionOptions } from '@nats-io/transport-node';
-import { isNatsClientMissing, NatsClientMissingError, NatsConnectError } from '../governor/errors.js';
+import { isNatsClientMissing, NatsClientMissingError, NatsConnectError } from './errors.js';
 
 /** The server used when neither `--server` nor `NATS_URL` names one. */
 export const DEFAULT_SERVER = 'nats://127.0.0.1:4222';

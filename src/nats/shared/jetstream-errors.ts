@@ -1,14 +1,15 @@
 /**
- * Reading the errors of the NATS client: which mean "the governor is full, try again",
- * which are passing trouble worth a retry, and which are final. The client's error classes
+ * Reading the errors of the NATS client, for the governor and the work queue alike: which
+ * mean "the governor is full, try again", which are passing trouble worth a retry, and
+ * which are final. The client's error classes
  * are matched by `name` where the package does not export them.
  *
  * @module
  */
 import { JetStreamApiError } from '@nats-io/jetstream';
-import { NatsReconnectedError } from '../governor/errors.js';
+import { NatsReconnectedError } from './errors.js';
 
-/** The JetStream API error codes the governor relies on (checked against nats-server 2.9). */
+/** The JetStream API error codes corral relies on (checked against nats-server 2.9). */
 export const ApiCode = {
   /** "jetstream system temporarily unavailable" (e.g. no stream leader yet). */
   TemporarilyUnavailable: 10008,

@@ -12,7 +12,7 @@
  * @module
  */
 import type { jetstream } from '@nats-io/jetstream';
-import { NatsReconnectedError } from '../governor/errors.js';
+import { NatsReconnectedError } from './errors.js';
 
 type Connection = Parameters<typeof jetstream>[0];
 

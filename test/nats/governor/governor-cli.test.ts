@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Governor, GovernorManager } from '#internal/nats/index.js';
-import { uniqueName, useNatsServer, waitFor } from '../../helpers/nats-setup.js';
+import { uniqueName, useNatsServer, waitFor, watchPublished } from '../../helpers/nats-setup.js';
 
 const nats = useNatsServer();
 const CLI = new URL('../../../dist/src/cli/main.js', import.meta.url).pathname;
@@ -58,23 +58,6 @@ function start(args: string[], env: Record<string, string> = {}): Running {
 const corral = (...args: string[]): Promise<Result> => start(['governor', ...args]).done;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Counts the messages published on `subject` (campaign tries and refreshes) from now on. */
-async function countPublished(subject: string): Promise<{ count(): number; stop(): void }> {
-  let count = 0;
-  const sub = nats.nc.subscribe(subject, {
-    callback: () => {
-      count += 1;
-    },
-  });
-  await nats.nc.flush();
-  return {
-    count: () => count,
-    stop: () => {
-      sub.unsubscribe();
-    },
-  };
-}
 
 /** A `node -e` command line for `corral governor run ... --`. */
 const node = (script: string): string[] => [process.execPath, '-e', script];
@@ -179,7 +162,7 @@ describe('corral governor', () => {
     expect(await corral('add', name, '1', '1m', '--subject', subject)).toMatchObject({ code: 0 });
     const viewed = await corral('view', name);
     expect(viewed.stdout).toContain(`subject:     ${subject}.*`);
-    const published = await countPublished(`${subject}.*`);
+    const published = await watchPublished(nats.nc, `${subject}.*`);
     expect(await corral('run', name, '--', ...node('1'))).toMatchObject({ code: 0 });
     expect(published.count()).toBeGreaterThanOrEqual(1);
     published.stop();
@@ -290,7 +273,7 @@ describe('corral governor', () => {
       const name = uniqueName('run');
       await GovernorManager.create(nats.nc, name, { limit: 1, maxAge: 60_000 });
       const holder = await new Governor(nats.nc, name, { refreshInterval: false }).start();
-      const tries = await countPublished(`corral.governor.${name}.*`);
+      const tries = await watchPublished(nats.nc, `corral.governor.${name}.*`);
       const running = start([
         'governor',
         'run',

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Governor, GovernorManager } from '#internal/nats/index.js';
 import { campaigner, type CampaignerMode } from '../../helpers/nats-campaigner.js';
 import { maxConcurrent, maxStartsPerWindow } from '../../helpers/nats-observer.js';
-import { uniqueName, useNatsServer } from '../../helpers/nats-setup.js';
+import { uniqueName, useNatsServer, waitFor, watchPublished } from '../../helpers/nats-setup.js';
 
 const nats = useNatsServer();
 const BUILT = new URL('../../../dist/src/nats/index.js', import.meta.url).pathname;
@@ -44,12 +44,18 @@ async function runAll(mode: CampaignerMode): Promise<string> {
   const log = join(dir, `${governor}.log`);
   await writeFile(log, '');
   const filler = new Governor(nats.nc, governor);
+  const tries = await watchPublished(nats.nc, `corral.governor.${governor}.*`);
   const held = await Promise.all(Array.from({ length: LIMIT }, () => filler.start()));
+  const fillers = new Set(tries.bySubject.keys());
   const children = Array.from({ length: PROCESSES }, () =>
     campaigner(nats.server.url, governor, log, 100, mode),
   );
   await Promise.all(children.map((c) => c.campaigning));
-  await new Promise((resolve) => setTimeout(resolve, 500)); // each has tried and been refused
+  // Each campaign has tried, been refused and tried again.
+  const retried = (): number =>
+    [...tries.bySubject].filter(([subject, n]) => !fillers.has(subject) && n >= 2).length;
+  await waitFor(() => retried() >= PROCESSES, 30_000);
+  tries.stop();
   await Promise.all(held.map((slot) => slot.finish()));
   const results = await Promise.all(children.map((c) => c.exited));
   for (const result of results) expect(result, result.output).toMatchObject({ code: 0 });

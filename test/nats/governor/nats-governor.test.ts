@@ -12,7 +12,13 @@ import {
   type GovernorConfig,
   type GovernorOptions,
 } from '#internal/nats/index.js';
-import { storedEntries, uniqueName, useNatsServer, waitFor } from '../../helpers/nats-setup.js';
+import {
+  storedEntries,
+  uniqueName,
+  useNatsServer,
+  waitFor,
+  watchPublished,
+} from '../../helpers/nats-setup.js';
 
 const nats = useNatsServer();
 
@@ -118,14 +124,18 @@ describe('Governor', () => {
   });
 
   it('makes a campaign wait while the governor is full, and grants it when a slot frees', async () => {
-    const governor = await governorOf({ limit: 1, maxAge: 60_000 });
+    const name = uniqueName();
+    const governor = await governorOf({ limit: 1, maxAge: 60_000 }, name);
     const first = await governor.start({ name: 'first' });
+    const tries = await watchPublished(nats.nc, `corral.governor.${name}.*`);
     let granted = false;
     const second = governor.start({ name: 'second' }).then((slot) => {
       granted = true;
       return slot;
     });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Refused, and tried again (the first's refreshes are 20 s away).
+    await waitFor(() => tries.count() >= 2);
+    tries.stop();
     expect(granted).toBe(false);
     await first.finish();
     const slot = await second;

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GovernorManager } from '#internal/nats/index.js';
 import { maxConcurrent, parseLog } from '../../helpers/nats-observer.js';
-import { uniqueName, useNatsServer, waitFor } from '../../helpers/nats-setup.js';
+import { uniqueName, useNatsServer, waitFor, watchPublished } from '../../helpers/nats-setup.js';
 
 const nats = useNatsServer();
 const CLI = new URL('../../../dist/src/cli/main.js', import.meta.url).pathname;
@@ -72,6 +72,7 @@ describe('corral governor run across a nats-server restart', () => {
     await GovernorManager.create(nats.nc, governor, { limit, maxAge });
     const logFile = join(dir, `${governor}.log`);
     await writeFile(logFile, '');
+    const tries = await watchPublished(nats.nc, `corral.governor.${governor}.*`);
     const runs = Array.from({ length: 24 }, (_, i) =>
       runUnderGovernor(governor, `p${i}`, logFile, 6500),
     );
@@ -79,7 +80,9 @@ describe('corral governor run across a nats-server restart', () => {
     const starts = async (): Promise<number> =>
       (await readFile(logFile, 'utf8')).split('\n').filter((l) => l.endsWith('+1')).length;
     await waitFor(async () => (await starts()) >= limit, 120_000);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // One subject per campaign: every process has campaigned (the late ones, too).
+    await waitFor(() => tries.bySubject.size >= runs.length, 120_000);
+    tries.stop();
     const stopped = process.hrtime.bigint();
     await nats.server.restart(2000);
     const restarted = process.hrtime.bigint();

@@ -111,18 +111,21 @@ describe('with no host serving', () => {
     expect(timedOut).toBeInstanceOf(JobTimeoutError);
     expect(codeOf(timedOut)).toBe('ERR_JOB_TIMEOUT');
 
+    // Aborted once it waits in the queue (the timed-out job's message is gone first).
+    const pending = async (): Promise<number> => (await queueInfo(cluster.nc, empty.queue)).pending;
+    await expect.poll(pending).toBe(0);
     const controller = new AbortController();
-    setTimeout(() => {
-      controller.abort('changed my mind');
-    }, 200);
-    const aborted = await empty.do(1, { signal: controller.signal }).catch((e: unknown) => e);
+    const waiting = empty.do(1, { signal: controller.signal }).catch((e: unknown) => e);
+    await expect.poll(pending).toBe(1);
+    controller.abort('changed my mind');
+    const aborted = await waiting;
     expect(aborted).toBeInstanceOf(AbortError);
     expect(aborted).toMatchObject({ code: 'ABORT_ERR', cause: 'changed my mind' });
 
     const outcomes = await collect(empty.wrap([1, 2, 3], { timeout: 300 }));
     expect(outcomes.map((o) => !o.ok && codeOf(o.error))).toEqual(Array(3).fill('ERR_JOB_TIMEOUT'));
     // Given up before any host took them, they are gone from the queue too.
-    await expect.poll(async () => (await queueInfo(cluster.nc, empty.queue)).pending).toBe(0);
+    await expect.poll(pending).toBe(0);
     await empty.shutdown();
   });
 
