@@ -4,8 +4,8 @@
  * once each of its results is stored in the results stream.
  *
  * What a redelivery costs: only jobs that had started are charged. Jobs go to the pool
- * only as its thread slots have room (plus a lookahead of a few ms of work, so that tiny
- * jobs do not wait on a round trip), and before any goes, the host stores a "started"
+ * only as its thread slots have room (plus a lookahead of up to 5 ms of work per slot, so
+ * that a thread does not wait on a round trip between short jobs), and before any goes, the host stores a "started"
  * mark for its message: the tries charged to each of its jobs so far (see
  * {@link StartedMarks}). A host that takes a redelivered message reads the mark: a job
  * charged fewer tries than its `maxTries` runs, its `ctx.tries` counting on from the
@@ -113,12 +113,12 @@ export class HeldMessage implements ResultOwner {
 export type StartedMarks = (held: HeldMessage) => Promise<boolean>;
 
 /**
- * Work queued ahead of the pool's free slots, in ms of a thread's work: enough that tiny
- * jobs do not wait on the mark's round trip, small enough that a lost host had started
- * (and is charged for) little more than what its threads ran. Jobs of this long or longer
- * go one per free slot.
+ * Work queued ahead of each free slot of the pool, in ms of a thread's work: enough that a
+ * thread does not wait on the started mark's round trip between jobs of a few ms, or tiny
+ * jobs on one round trip each; small enough that a lost host is charged for little more
+ * than what its threads ran. Jobs longer than this go one per free slot.
  */
-const LOOKAHEAD_MS = 2;
+const LOOKAHEAD_MS = 5;
 /** Jobs queued ahead of the pool's free slots, at most. */
 const MAX_LOOKAHEAD = 1024;
 
@@ -234,7 +234,8 @@ export class JobRunner {
   /** Jobs the pool has room for now, the lookahead included. */
   #room(): number {
     const perJob = this.#clock.estimate;
-    const ahead = perJob > 0 ? Math.min(MAX_LOOKAHEAD, Math.floor(LOOKAHEAD_MS / perJob)) : 0;
+    const ahead =
+      perJob > 0 ? Math.min(MAX_LOOKAHEAD, this.#slots * Math.floor(LOOKAHEAD_MS / perJob)) : 0;
     return this.#slots + ahead - this.#busy;
   }
 
