@@ -119,8 +119,8 @@ export type StartedMarks = (held: HeldMessage) => Promise<boolean>;
  * than what its threads ran. Jobs longer than this go one per free slot.
  */
 const LOOKAHEAD_MS = 5;
-/** Jobs queued ahead of the pool's free slots, at most. */
-const MAX_LOOKAHEAD = 1024;
+/** Jobs queued ahead of the pool's free slots, at most (tiny jobs: a few ms of work). */
+const MAX_LOOKAHEAD = 256;
 
 /** A job waiting for room on the pool. */
 interface Waiting {
@@ -163,6 +163,8 @@ export class JobRunner {
   #head = 0;
   /** Jobs on the pool or being marked started. */
   #busy = 0;
+  /** A pump is scheduled for the next turn. */
+  #pumpScheduled = false;
   readonly counts: RunnerCounts = { running: 0, completed: 0, failed: 0, lost: 0, markFailures: 0 };
   /** Told of every job error, to notice a pool that has failed. */
   readonly #onError: (error: unknown) => void;
@@ -232,17 +234,31 @@ export class JobRunner {
   }
 
   /** Jobs the pool has room for now, the lookahead included. */
-  #room(): number {
+  #ahead(): number {
     const perJob = this.#clock.estimate;
-    const ahead =
-      perJob > 0 ? Math.min(MAX_LOOKAHEAD, this.#slots * Math.floor(LOOKAHEAD_MS / perJob)) : 0;
-    return this.#slots + ahead - this.#busy;
+    return perJob > 0
+      ? Math.min(MAX_LOOKAHEAD, this.#slots * Math.floor(LOOKAHEAD_MS / perJob))
+      : 0;
+  }
+
+  /** Pumps once the current turn's settlements are all in: one hand-over (and mark) for them. */
+  #schedulePump(): void {
+    if (this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
+    setImmediate(() => {
+      this.#pumpScheduled = false;
+      this.#pump();
+    });
   }
 
   /** Hands waiting jobs to the pool as it has room: marked started first, per message. */
   #pump(): void {
-    let room = this.#room();
+    const ahead = this.#ahead();
+    let room = this.#slots + ahead - this.#busy;
     if (room <= 0 || this.#head === this.#waiting.length) return;
+    // Every thread busy: wait until half the lookahead is free, so that one mark covers
+    // many tiny jobs rather than one each.
+    if (this.#busy >= this.#slots && room < Math.max(1, ahead / 2)) return;
     const byMessage = new Map<HeldMessage, Waiting[]>();
     while (room > 0 && this.#head < this.#waiting.length) {
       const w = this.#waiting[this.#head++] as Waiting;
@@ -359,7 +375,7 @@ export class JobRunner {
     }
     if (!ok) this.#onError(value);
     this.#report(held, job.id, ok, value, redelivered);
-    this.#pump();
+    this.#schedulePump();
   }
 
   /** A taken job that will not run here, nor be reported from here. */
@@ -369,7 +385,7 @@ export class JobRunner {
     const client = this.#running.get(held.clientId);
     client?.delete(job.id);
     if (client?.size === 0) this.#running.delete(held.clientId);
-    this.#pump();
+    this.#schedulePump();
   }
 
   #report(held: HeldMessage, id: number, ok: boolean, value: unknown, redelivered: boolean): void {
