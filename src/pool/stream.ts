@@ -18,6 +18,12 @@ import { Fate, MAX_CHUNK, type Fates } from './chunk.js';
 
 export type { Outcome } from './stream-core.js';
 
+/**
+ * Internal stream option: tries each input already used elsewhere (a cluster host running
+ * jobs of a message redelivered from a host that was lost), so that `ctx.tries` counts on
+ * across hosts and `maxTries` bounds the tries in all. Not public API.
+ */
+export const TRIES_USED: unique symbol = Symbol('corral.triesUsed');
 /** Options for `execute` and `wrap`. */
 export interface StreamOptions<I = unknown> extends Omit<
   JobOptions,
@@ -73,6 +79,9 @@ export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
   /** A send of the inputs held back is scheduled (an async source is slow to yield). */
   #flushing: NodeJS.Immediate | undefined;
 
+  /** Tries each input used before this stream (see {@link TRIES_USED}). */
+  readonly #triesUsed: number;
+
   /** `bounded`: `wrap` (a window for a stream of unknown length), else `execute`. */
   constructor(
     engine: Engine,
@@ -86,6 +95,7 @@ export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
       throw new InvalidOptionError('options', 'an object', raw);
     }
     const { ordered, window, transfer, signal, key, onProgress, ...rest } = options ?? {};
+    const triesUsed = (options as { [TRIES_USED]?: number } | undefined)?.[TRIES_USED] ?? 0;
     // The stream, not each job, listens to the signal: jobs carry no signal of their own.
     const jobOptions = checkJobOptions(rest);
     super(
@@ -117,9 +127,11 @@ export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
     }
     this.#onProgress = onProgress;
     this.#task = jobOptions.task ?? 'default';
+    this.#triesUsed = triesUsed;
     // A chunk of one key holds one of its key's units and runs its inputs one at a time: a
     // key's target still bounds its inputs running at once.
     this.#chunks =
+      triesUsed === 0 &&
       transfer === undefined &&
       onProgress === undefined &&
       (jobOptions.timeout ?? pool.timeout) === 0;
@@ -159,7 +171,7 @@ export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
       }
     }
     if (held === undefined) {
-      this.#submit(input, index, key, 0);
+      this.#submit(input, index, key, this.#triesUsed);
       return;
     }
     held.inputs.push(input);

@@ -1,11 +1,12 @@
 /**
- * A host's side of the shared pull consumer: it asks for job messages only while it has
- * fewer than its limit with jobs still to run, counting the messages it has asked for and
+ * A host's side of the shared pull consumer, and the one count of what the host holds: it
+ * asks for job messages only while it has fewer than its limit with jobs still to run, counting the messages it has asked for and
  * not yet received among them. So a host claims what its threads have room for, and a host
  * that dies puts little in doubt; a host started mid-run has a pull request waiting at
  * once and takes its share. A message whose jobs are done but whose results are still
- * being stored no longer takes room (its threads are free), but the host holds at most
- * twice its limit in all.
+ * being stored (or its ack confirmed) no longer takes room (its threads are free), but the
+ * host holds at most twice its limit in all. The limit follows the messages' sizes: enough
+ * messages to fill every thread slot, plus {@link SPARE_MESSAGES}.
  *
  * A pull request is never cut short: messages the server sends to a request the host no
  * longer listened to would come back only after the ack wait, as redeliveries that count
@@ -22,17 +23,29 @@ export const PULL_EXPIRES = 2000;
 /** Pause after a failed pull (server restarting, consumer missing), in ms. */
 const PULL_RETRY = 250;
 
+/**
+ * Messages with jobs to run a host holds beyond those its thread slots are busy with: one
+ * ready while the others run, so that no thread waits for a pull, and few that a lost host
+ * had not started.
+ */
+const SPARE_MESSAGES = 1;
+
 /** Pulls messages while there is room; hands each to `take`. */
 export class Claimer {
   readonly #consumer: Consumer;
-  /** Messages with jobs to run the host may hold now, requests included. */
-  readonly #limit: () => number;
+  /** Thread slots of the host (threads x concurrency). */
+  readonly #slots: number;
   readonly #take: (message: JsMsg) => void;
   readonly #onError: (error: unknown) => void;
-  /** Messages received whose jobs are not all done. */
-  #held = 0;
-  /** Messages whose jobs are done, not yet acked. */
-  #storing = 0;
+  /**
+   * Jobs per message lately (a moving average): a message of many small jobs keeps every
+   * slot busy by itself, one of a single job only one slot; the limit is sized by it.
+   */
+  #jobsPerMessage = 1;
+  /** Held messages (by stream sequence) whose jobs are not all done. */
+  readonly #running = new Set<number>();
+  /** Held messages whose jobs are done, not yet acked for sure. */
+  readonly #storing = new Set<number>();
   /** Messages asked for in open pull requests and not yet received. */
   #requested = 0;
   /** Open pull requests. */
@@ -46,35 +59,39 @@ export class Claimer {
 
   constructor(
     consumer: Consumer,
-    limit: () => number,
+    slots: number,
     take: (message: JsMsg) => void,
     onError: (error: unknown) => void,
   ) {
     this.#consumer = consumer;
-    this.#limit = limit;
+    this.#slots = slots;
     this.#take = take;
     this.#onError = onError;
     this.#done = new Promise((resolve) => (this.#resolveDone = resolve));
     void this.#loop();
   }
 
-  /** A message received was let go at once (a second delivery of one held, or unreadable). */
-  dropped(): void {
-    this.#held--;
+  /** Messages held: jobs running, or results being stored and acked. */
+  get held(): number {
+    return this.#running.size + this.#storing.size;
+  }
+
+  /** The host holds message `seq` of `jobs` jobs, to run. */
+  holding(seq: number, jobs: number): void {
+    this.#running.add(seq);
+    this.#jobsPerMessage = 0.8 * this.#jobsPerMessage + 0.2 * Math.max(1, jobs);
+  }
+
+  /** Message `seq`'s jobs are all done: there is room for another. Idempotent. */
+  finished(seq: number): void {
+    if (!this.#running.delete(seq)) return;
+    this.#storing.add(seq);
     this.#signal();
   }
 
-  /** A held message's jobs are all done: there is room for another. */
-  finished(): void {
-    this.#held--;
-    this.#storing++;
-    this.#signal();
-  }
-
-  /** A finished message was acked (or let go). */
-  acked(): void {
-    this.#storing--;
-    this.#signal();
+  /** Message `seq` was acked for sure, or let go. Idempotent. */
+  released(seq: number): void {
+    if (this.#running.delete(seq) || this.#storing.delete(seq)) this.#signal();
   }
 
   /** Asks for nothing more; resolves once every open pull request has ended. */
@@ -92,10 +109,11 @@ export class Claimer {
 
   async #loop(): Promise<void> {
     while (!this.#stopped) {
-      const limit = this.#limit();
+      const limit = Math.ceil(this.#slots / this.#jobsPerMessage) + SPARE_MESSAGES;
+      const running = this.#running.size;
       const want = Math.min(
-        limit - this.#held - this.#requested,
-        2 * limit - this.#held - this.#storing - this.#requested,
+        limit - running - this.#requested,
+        2 * limit - running - this.#storing.size - this.#requested,
       );
       if (want <= 0) {
         await new Promise<void>((resolve) => (this.#wake = resolve));
@@ -116,7 +134,8 @@ export class Claimer {
       for await (const message of messages) {
         left--;
         this.#requested--;
-        this.#held++;
+        // The host tells which it holds (see holding()): a second delivery of one held, or
+        // an unreadable one, takes no room.
         this.#take(message);
       }
     } catch (error) {

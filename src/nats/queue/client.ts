@@ -16,7 +16,7 @@ import {
   type JetStreamManager,
   type JsMsg,
 } from '@nats-io/jetstream';
-import { AbortError, JobTimeoutError, PoolClosedError } from '../../index.js';
+import { AbortError, PoolClosedError } from '../../index.js';
 import { sleep } from '../shared/backoff.js';
 import type { NatsConnection } from '../shared/connection.js';
 import { decodeResults, FRAMING_RESERVE, ResultStatus } from './queue-codec.js';
@@ -130,21 +130,9 @@ export class QueueClient {
       return;
     }
     this.#pending.set(job.id, job);
-    const signal = job.signal;
-    if (signal !== undefined) {
-      const onAbort = (): void => {
-        this.abandon(job, new AbortError(signal.reason));
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      job.unlisten = () => {
-        signal.removeEventListener('abort', onAbort);
-      };
-    }
-    if (job.timeout > 0) {
-      job.timer = setTimeout(() => {
-        this.abandon(job, new JobTimeoutError(job.timeout));
-      }, job.timeout);
-    }
+    job.watch((error) => {
+      this.abandon(job, error);
+    });
     this.#outbox.add(job);
   }
 
@@ -164,8 +152,7 @@ export class QueueClient {
 
   /** Gives up every unsettled job of `owner` (a stream that was aborted or left). */
   abandonOwned(owner: RemoteJobOwner, error: unknown): void {
-    for (const job of [...this.#pending.values()])
-      if (job.owner === owner) this.abandon(job, error);
+    for (const job of [...this.#pending.values()]) if (job.ownedBy(owner)) this.abandon(job, error);
   }
 
   stats(): RemotePoolStats {

@@ -6,18 +6,19 @@
 import { CorralError } from '../../index.js';
 
 /**
- * A job was delivered to a host that stopped answering (killed, powered off, cut off from
+ * A job had started on a host that stopped answering (killed, powered off, cut off from
  * the server for longer than the queue's ack wait) and it had no tries left: it may or may
  * not have run there, so it is not run again. Raise `maxTries` to run such jobs again.
+ * (Jobs of the lost host's messages that had not started run elsewhere, uncharged.)
  */
 export class HostLostError extends CorralError {
-  /** How many times the queue had delivered the job before it gave up. */
+  /** Tries charged to the job: how many times it had started on hosts that were lost. */
   readonly deliveries: number;
 
   constructor(deliveries: number, maxTries: number) {
     super(
       'ERR_HOST_LOST',
-      `the host running the job was lost (delivered ${deliveries} times; maxTries ${maxTries}): ` +
+      `the host running the job was lost (started ${deliveries} times; maxTries ${maxTries}): ` +
         'it may have run, so it is not run again',
     );
     this.deliveries = deliveries;

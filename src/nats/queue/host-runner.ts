@@ -3,17 +3,22 @@
  * outcome becomes a result for the job's client. The message is acked (by the host) only
  * once each of its results is stored in the results stream.
  *
- * What a redelivery costs: a message delivered before (`deliveryCount` > 1) was held by a
- * host that stopped answering, and each of its jobs may have started there. So each earlier
- * delivery counts as one try: a job runs again with the tries it has left, or, with none
- * left, is reported as `ERR_HOST_LOST` without running. A job whose result had already been
- * stored is run (or reported lost) again all the same: its client keeps the first result.
+ * What a redelivery costs: only jobs that had started are charged. Jobs go to the pool
+ * only as its thread slots have room (plus a lookahead of up to 5 ms of work per slot, so
+ * that a thread does not wait on a round trip between short jobs), and before any goes, the host stores a "started"
+ * mark for its message: the tries charged to each of its jobs so far (see
+ * {@link StartedMarks}). A host that takes a redelivered message reads the mark: a job
+ * charged fewer tries than its `maxTries` runs, its `ctx.tries` counting on from the
+ * charged ones; one charged them all is reported `ERR_HOST_LOST` without running; one
+ * that never started runs uncharged, even with `maxTries: 1`. A job whose result had
+ * been stored runs again all the same (its client keeps the first result).
  *
  * @module
  */
 import { setMaxListeners } from 'node:events';
 import type { JsMsg } from '@nats-io/jetstream';
 import type { Pool } from '../../index.js';
+import { TRIES_USED } from '../../pool/stream.js';
 import { errorValue, ResultStatus, type WireJob, type WireResult } from './queue-codec.js';
 import { HostLostError } from './errors.js';
 import type { ResultOwner, ResultSink } from './result-sink.js';
@@ -24,8 +29,17 @@ export class HeldMessage implements ResultOwner {
   /** The latest delivery of the message (a redelivery to the same host replaces it). */
   message: JsMsg;
   readonly clientId: string;
+  /**
+   * Tries charged to each job so far (by its position in the message), this host's starts
+   * included: what the message's started mark says.
+   */
+  readonly charged: number[];
+  /** The stream sequence of its latest started mark (0: none); the next is written only over it. */
+  markSeq = 0;
+  /** Marks are written one after another: each expects the one before. */
+  marking: Promise<void> = Promise.resolve();
   /** Jobs not yet settled. */
-  open: number;
+  #open: number;
   /** Results handed to the sink and not yet stored. */
   unstored = 0;
   /** When its jobs finished, to estimate what a job costs. */
@@ -38,8 +52,8 @@ export class HeldMessage implements ResultOwner {
   readonly controller = new AbortController();
   /** Jobs of it on the pool that its client gave up. */
   cancelled = 0;
-  /** It no longer counts against the host's claim (its jobs are done, or it was let go). */
-  released = false;
+  /** Its results are all stored: told once. */
+  #stored = false;
   /** Told when every job has settled: the threads have room again. */
   readonly #finished: (held: HeldMessage) => void;
   /** Told when every result is stored: the message may be acked. */
@@ -54,23 +68,66 @@ export class HeldMessage implements ResultOwner {
   ) {
     this.message = message;
     this.clientId = clientId;
-    this.open = jobs;
+    this.charged = new Array<number>(jobs).fill(0);
+    this.#open = jobs;
     this.#finished = finished;
     this.#done = done;
     // The pool listens once per job: a message's worth of listeners is expected, not a leak.
     setMaxListeners(0, this.controller.signal);
   }
 
+  /** Jobs not yet settled. */
+  get open(): number {
+    return this.#open;
+  }
+
   /** One of its jobs settled (its result is on its way to the sink). */
   settled(): void {
     this.unstored++;
-    if (--this.open === 0) this.#finished(this);
+    if (--this.#open === 0) this.#finished(this);
   }
 
   stored(): void {
     this.unstored--;
-    if (this.open === 0 && this.unstored === 0) this.#done(this);
+    this.#maybeDone();
   }
+
+  /** Its jobs will not run here: their first host reported them (see the host's lost check). */
+  dropJobs(): void {
+    this.#open = 0;
+    this.#finished(this);
+    this.#maybeDone();
+  }
+
+  #maybeDone(): void {
+    if (this.#open !== 0 || this.unstored !== 0 || this.#stored) return;
+    this.#stored = true;
+    this.#done(this);
+  }
+}
+
+/**
+ * Stores a message's started mark (its `charged` array) over its latest one; resolves once
+ * it is stored, and to false if another host wrote one since (it took the message over).
+ */
+export type StartedMarks = (held: HeldMessage) => Promise<boolean>;
+
+/**
+ * Work queued ahead of each free slot of the pool, in ms of a thread's work: enough that a
+ * thread does not wait on the started mark's round trip between jobs of a few ms, or tiny
+ * jobs on one round trip each; small enough that a lost host is charged for little more
+ * than what its threads ran. Jobs longer than this go one per free slot.
+ */
+const LOOKAHEAD_MS = 5;
+/** Jobs queued ahead of the pool's free slots, at most (tiny jobs: a few ms of work). */
+const MAX_LOOKAHEAD = 256;
+
+/** A job waiting for room on the pool. */
+interface Waiting {
+  readonly held: HeldMessage;
+  readonly job: WireJob;
+  /** Its position in the message. */
+  readonly at: number;
 }
 
 /** Counters of what a host has reported. */
@@ -83,43 +140,66 @@ export interface RunnerCounts {
   failed: number;
   /** Jobs reported `ERR_HOST_LOST` without running. */
   lost: number;
+  /** Started marks that could not be stored (their jobs failed with the error). */
+  markFailures: number;
 }
 
-/** Runs jobs on the local pool and reports them. */
+/** Runs jobs on the local pool as it has room, marking them started first, and reports them. */
 export class JobRunner {
   readonly #pool: Pool;
   readonly #sink: ResultSink;
-  /** Measures what a job costs, for the clients' message sizes. */
+  /** Measures what a job costs, for the clients' message sizes and the lookahead. */
   readonly #clock: RunClock;
-  /** The message of each job on the pool, by client and job id, for cancel notices. */
+  /** Thread slots of the pool (threads x concurrency). */
+  readonly #slots: number;
+  readonly #mark: StartedMarks;
+  readonly #takenOver: (held: HeldMessage) => void;
+  /** The message of each job taken and not settled, by client and job id, for cancel notices. */
   readonly #running = new Map<string, Map<number, HeldMessage>>();
-  /** Ids of jobs given up by their clients, by client, while on the pool. */
+  /** Ids of jobs given up by their clients, by client, while taken. */
   readonly #cancelled = new Map<string, Set<number>>();
-  readonly counts: RunnerCounts = { running: 0, completed: 0, failed: 0, lost: 0 };
+  /** Jobs waiting for room on the pool, oldest first from {@link JobRunner.#head}. */
+  #waiting: Waiting[] = [];
+  #head = 0;
+  /** Jobs on the pool or being marked started. */
+  #busy = 0;
+  /** A pump is scheduled for the next turn. */
+  #pumpScheduled = false;
+  readonly counts: RunnerCounts = { running: 0, completed: 0, failed: 0, lost: 0, markFailures: 0 };
   /** Told of every job error, to notice a pool that has failed. */
   readonly #onError: (error: unknown) => void;
 
-  constructor(pool: Pool, sink: ResultSink, clock: RunClock, onError: (error: unknown) => void) {
-    this.#pool = pool;
-    this.#sink = sink;
-    this.#clock = clock;
-    this.#onError = onError;
+  constructor(init: {
+    pool: Pool;
+    sink: ResultSink;
+    clock: RunClock;
+    slots: number;
+    mark: StartedMarks;
+    /** Another host took the message over: its jobs not started here must not start. */
+    takenOver: (held: HeldMessage) => void;
+    onError: (error: unknown) => void;
+  }) {
+    this.#takenOver = init.takenOver;
+    this.#pool = init.pool;
+    this.#sink = init.sink;
+    this.#clock = init.clock;
+    this.#slots = init.slots;
+    this.#mark = init.mark;
+    this.#onError = init.onError;
   }
 
   /**
-   * Runs (or reports lost) every job of `held`, a message delivered `deliveries` times.
-   * Jobs alike (task, timeout, tries) go to the pool as one `execute`: one stream and one
-   * abort listener per message rather than a promise and a listener per job.
+   * Runs (or reports lost) every job of `held`, whose `charged` says the tries each job was
+   * charged by earlier deliveries.
    */
-  run(held: HeldMessage, jobs: readonly WireJob[], deliveries: number): void {
-    const charged = deliveries - 1;
-    const redelivered = charged > 0;
-    const groups = new Map<string, WireJob[]>();
+  run(held: HeldMessage, jobs: readonly WireJob[]): void {
     let running = this.#running.get(held.clientId);
-    for (const job of jobs) {
+    for (let at = 0; at < jobs.length; at++) {
+      const job = jobs[at] as WireJob;
+      const charged = held.charged[at] ?? 0;
       if (charged >= job.maxTries) {
         this.counts.lost++;
-        this.#report(held, job.id, false, new HostLostError(charged, job.maxTries), redelivered);
+        this.#report(held, job.id, false, new HostLostError(charged, job.maxTries), true);
         continue;
       }
       if (running === undefined) {
@@ -128,15 +208,12 @@ export class JobRunner {
       }
       running.set(job.id, held);
       this.counts.running++;
-      const alike = `${job.task}\0${job.timeout}\0${job.maxTries}`;
-      const group = groups.get(alike);
-      if (group === undefined) groups.set(alike, [job]);
-      else group.push(job);
+      this.#waiting.push({ held, job, at });
     }
-    for (const group of groups.values()) void this.#runGroup(held, group, charged, redelivered);
+    this.#pump();
   }
 
-  /** A client gave these jobs up: abort them if they are still on the pool. */
+  /** A client gave these jobs up: abort them if they are still taken. */
   cancel(clientId: string, ids: readonly number[]): void {
     const jobs = this.#running.get(clientId);
     if (jobs === undefined) return;
@@ -156,29 +233,117 @@ export class JobRunner {
     }
   }
 
-  async #runGroup(
-    held: HeldMessage,
-    group: readonly WireJob[],
-    charged: number,
-    redelivered: boolean,
-  ): Promise<void> {
+  /** Jobs the pool has room for now, the lookahead included. */
+  #ahead(): number {
+    const perJob = this.#clock.estimate;
+    return perJob > 0
+      ? Math.min(MAX_LOOKAHEAD, this.#slots * Math.floor(LOOKAHEAD_MS / perJob))
+      : 0;
+  }
+
+  /** Pumps once the current turn's settlements are all in: one hand-over (and mark) for them. */
+  #schedulePump(): void {
+    if (this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
+    setImmediate(() => {
+      this.#pumpScheduled = false;
+      this.#pump();
+    });
+  }
+
+  /** Hands waiting jobs to the pool as it has room: marked started first, per message. */
+  #pump(): void {
+    const ahead = this.#ahead();
+    let room = this.#slots + ahead - this.#busy;
+    if (room <= 0 || this.#head === this.#waiting.length) return;
+    // Every thread busy: wait until half the lookahead is free, so that one mark covers
+    // many tiny jobs rather than one each.
+    if (this.#busy >= this.#slots && room < Math.max(1, ahead / 2)) return;
+    const byMessage = new Map<HeldMessage, Waiting[]>();
+    while (room > 0 && this.#head < this.#waiting.length) {
+      const w = this.#waiting[this.#head++] as Waiting;
+      room--;
+      this.#busy++;
+      const list = byMessage.get(w.held);
+      if (list === undefined) byMessage.set(w.held, [w]);
+      else list.push(w);
+    }
+    if (this.#head === this.#waiting.length) {
+      this.#waiting = [];
+      this.#head = 0;
+    } else if (this.#head > 4096) {
+      this.#waiting = this.#waiting.slice(this.#head);
+      this.#head = 0;
+    }
+    for (const [held, list] of byMessage) void this.#start(held, list);
+  }
+
+  /** Marks `list` started (one mark for the message), then runs it on the pool. */
+  async #start(held: HeldMessage, list: readonly Waiting[]): Promise<void> {
+    const before = list.map((w) => held.charged[w.at] ?? 0);
+    if (held.controller.signal.aborted) {
+      // Given up by its client while waiting: it never starts, nor is it charged.
+      for (const w of list) this.#settled(held, w.job, false, held.controller.signal.reason, false);
+      return;
+    }
+    for (const w of list) held.charged[w.at] = (held.charged[w.at] ?? 0) + 1;
+    let ours: boolean;
+    try {
+      const marked = held.marking.then(() => this.#mark(held));
+      held.marking = marked.then(
+        () => undefined,
+        () => undefined,
+      );
+      ours = await marked;
+    } catch (error) {
+      // Not marked: it must not start (a lost host's jobs would be taken for never started).
+      this.counts.markFailures++;
+      list.forEach((w, k) => (held.charged[w.at] = before[k] as number));
+      for (const w of list) this.#settled(held, w.job, false, error, false);
+      return;
+    }
+    if (!ours) {
+      // Another host runs them now: they report nothing here, and take no room.
+      for (const w of list) this.#dropped(held, w.job);
+      this.#takenOver(held);
+      return;
+    }
+    const groups = new Map<string, { jobs: WireJob[]; charged: number }>();
+    list.forEach((w, k) => {
+      const charged = before[k] as number;
+      const alike = `${w.job.task}\0${w.job.timeout}\0${w.job.maxTries}\0${charged}`;
+      const group = groups.get(alike);
+      if (group === undefined) groups.set(alike, { jobs: [w.job], charged });
+      else group.jobs.push(w.job);
+    });
+    for (const group of groups.values()) void this.#runGroup(held, group.jobs, group.charged);
+  }
+
+  /**
+   * Jobs alike (task, timeout, tries, tries used) go to the pool as one `execute`: one
+   * stream and one abort listener per group rather than a promise and a listener per job.
+   */
+  async #runGroup(held: HeldMessage, group: readonly WireJob[], charged: number): Promise<void> {
     const first = group[0] as WireJob;
     const settled = new Uint8Array(group.length);
+    const redelivered = charged > 0;
     const settle = (index: number, ok: boolean, value: unknown): void => {
       settled[index] = 1;
       this.#settled(held, group[index] as WireJob, ok, value, redelivered);
     };
     try {
       const keyed = group.some((job) => job.key !== undefined);
+      const options = {
+        task: first.task,
+        timeout: first.timeout,
+        maxTries: first.maxTries,
+        signal: held.controller.signal,
+        [TRIES_USED]: charged,
+        ...(keyed ? { key: (_: unknown, index: number) => group[index]?.key } : {}),
+      };
       const outcomes = this.#pool.execute(
         group.map((job) => job.input),
-        {
-          task: first.task,
-          timeout: first.timeout,
-          maxTries: first.maxTries - charged,
-          signal: held.controller.signal,
-          ...(keyed ? { key: (_: unknown, index: number) => group[index]?.key } : {}),
-        },
+        options,
       );
       for await (const o of outcomes) settle(o.index, o.ok, o.ok ? o.value : o.error);
     } catch (error) {
@@ -188,7 +353,7 @@ export class JobRunner {
     }
   }
 
-  /** A job on the pool settled. */
+  /** A taken job settled (on the pool, or before it got there). */
   #settled(
     held: HeldMessage,
     job: WireJob,
@@ -197,6 +362,7 @@ export class JobRunner {
     redelivered: boolean,
   ): void {
     this.counts.running--;
+    this.#busy--;
     held.times.finished();
     if (held.open === 1) this.#clock.observe(held.times);
     const client = this.#running.get(held.clientId);
@@ -209,6 +375,17 @@ export class JobRunner {
     }
     if (!ok) this.#onError(value);
     this.#report(held, job.id, ok, value, redelivered);
+    this.#schedulePump();
+  }
+
+  /** A taken job that will not run here, nor be reported from here. */
+  #dropped(held: HeldMessage, job: WireJob): void {
+    this.counts.running--;
+    this.#busy--;
+    const client = this.#running.get(held.clientId);
+    client?.delete(job.id);
+    if (client?.size === 0) this.#running.delete(held.clientId);
+    this.#schedulePump();
   }
 
   #report(held: HeldMessage, id: number, ok: boolean, value: unknown, redelivered: boolean): void {

@@ -10,12 +10,19 @@ import { randomBytes } from 'node:crypto';
 import { jetstream, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { Pool } from '../../index.js';
 import type { NatsConnection } from '../shared/connection.js';
+import { AckConfirmer } from './ack-confirmer.js';
 import { Claimer } from './claimer.js';
 import { decodeCancel, decodeJobs, FRAMING_RESERVE, type WireJob } from './queue-codec.js';
 import { sleep } from '../shared/backoff.js';
 import { QueueConnectionClosedError } from './errors.js';
 import { HeldMessage, JobRunner } from './host-runner.js';
-import { ensureQueue, isMissing, type QueueLayout, type ResolvedQueueConfig } from './layout.js';
+import {
+  ensureQueue,
+  isMissing,
+  isWrongLastSequence,
+  type QueueLayout,
+  type ResolvedQueueConfig,
+} from './layout.js';
 import { PresenceWriter, type HostPresence } from './presence.js';
 import { DurablePublisher } from './publisher.js';
 import { ResultSink } from './result-sink.js';
@@ -39,14 +46,11 @@ export interface HostStats {
   readonly lost: number;
   /** Job messages taken that had been delivered before (to a host that was lost). */
   readonly redelivered: number;
+  /** Presence writes that failed (the host may be missing from `corral queue info`). */
+  readonly presenceFailures: number;
+  /** Acks sent again because the server did not answer the first (a server restart). */
+  readonly ackRetries: number;
 }
-
-/**
- * Messages with jobs to run a host holds beyond those its thread slots are busy with: one
- * ready while the others run, so that no thread waits for a pull, and few that a lost host
- * had not started.
- */
-const SPARE_MESSAGES = 1;
 
 /** What {@link serve} hands a new host. */
 export interface HostInit {
@@ -83,13 +87,10 @@ export class Host {
   /** The connection's status events, watched for reconnections. */
   readonly #statuses: AsyncIterable<{ type: string }>;
   #redelivered = 0;
-  /**
-   * Jobs per message lately (a moving average): a message of many small jobs keeps every
-   * slot busy by itself, one of a single job only one slot; the claim is sized by it.
-   */
-  #jobsPerMessage = 1;
-  /** Acks confirmed one by one while draining. */
-  readonly #acking = new Set<Promise<unknown>>();
+  /** Started marks written: each gets the next message id. */
+  #marks = 0;
+  /** Confirms every ack: a message stays held (its claim renewed) until its ack is answered. */
+  readonly #acks: AckConfirmer;
   /** Wakes {@link Host.drain} when the last held message is acked. */
   #emptied: (() => void) | undefined;
   readonly #closed: Promise<void>;
@@ -108,6 +109,7 @@ export class Host {
     const js = jetstream(init.nc);
     this.#publisher = new DurablePublisher(js, init.nc);
     this.#clock = new RunClock(init.slots);
+    this.#acks = new AckConfirmer(init.nc, Math.max(1000, Math.floor(init.ackWait / 3)));
     const limit = init.nc.info?.max_payload ?? 1024 * 1024;
     this.#sink = new ResultSink({
       publisher: this.#publisher,
@@ -120,11 +122,27 @@ export class Host {
         this.#fail(error);
       },
     });
-    this.#runner = new JobRunner(init.pool, this.#sink, this.#clock, (error) => {
-      // A pool that failed (its threads cannot start) would fail every job it is given.
-      if (init.pool.state === 'failed') this.#fail(error);
+    this.#runner = new JobRunner({
+      pool: init.pool,
+      sink: this.#sink,
+      clock: this.#clock,
+      slots: init.slots,
+      mark: (held) => this.#mark(held),
+      takenOver: (held) => {
+        this.#letGo(held);
+      },
+      onError: (error) => {
+        // A pool that failed (its threads cannot start) would fail every job it is given.
+        if (init.pool.state === 'failed') this.#fail(error);
+      },
     });
-    this.#presence = new PresenceWriter(js, init.layout, this.id, () => this.#describe());
+    this.#presence = new PresenceWriter(
+      js,
+      init.layout,
+      this.id,
+      () => this.#describe(),
+      () => ensureQueue(init.jsm, init.layout, init.config),
+    );
     this.#presence.start();
     this.#cancels = init.nc.subscribe(init.layout.cancelSubject, {
       callback: (_error, message) => {
@@ -142,7 +160,7 @@ export class Host {
     void this.#watch();
     this.#claimer = new Claimer(
       init.consumer,
-      () => Math.ceil(init.slots / this.#jobsPerMessage) + SPARE_MESSAGES,
+      init.slots,
       (message) => {
         this.#take(message);
       },
@@ -175,6 +193,8 @@ export class Host {
       failed: c.failed,
       lost: c.lost,
       redelivered: this.#redelivered,
+      presenceFailures: this.#presence.failures,
+      ackRetries: this.#acks.retries,
     };
   }
 
@@ -200,7 +220,6 @@ export class Host {
       await this.#claimer.stop();
       if (this.#held.size > 0) await new Promise<void>((resolve) => (this.#emptied = resolve));
       await this.#sink.idle();
-      while (this.#acking.size > 0) await Promise.all([...this.#acking]);
       await this.#init.nc.flush().catch(() => undefined);
     } finally {
       await this.#stop();
@@ -232,7 +251,9 @@ export class Host {
     this.#state = 'failed';
     this.#rejectClosed(error);
     clearInterval(this.#keepAlive);
-    this.#publisher.close(error instanceof Error ? error : new Error(String(error)));
+    const reason = error instanceof Error ? error : new Error(String(error));
+    this.#publisher.close(reason);
+    this.#acks.stop(reason);
     void this.#claimer.stop();
     // Held messages are not acked: the queue delivers them to other hosts after the ack wait.
     void this.#stop().catch(() => undefined);
@@ -246,7 +267,10 @@ export class Host {
       this.#fail(new QueueConnectionClosedError(error === undefined ? {} : { cause: error }));
     });
     for await (const status of this.#statuses) {
-      if (status.type === 'reconnect') this.#renew();
+      if (status.type === 'reconnect') {
+        this.#renew();
+        this.#acks.reconnected();
+      }
     }
   }
 
@@ -263,7 +287,6 @@ export class Host {
       // Our own claim lapsed (a disconnection) and came back to us: keep running it once.
       known.message = message;
       message.working();
-      this.#claimer.dropped();
       return;
     }
     let batch;
@@ -272,7 +295,6 @@ export class Host {
     } catch {
       // Not a job message this version can read: no client to report to, and no host could run it.
       message.term();
-      this.#claimer.dropped();
       return;
     }
     const held = new HeldMessage(
@@ -287,13 +309,81 @@ export class Host {
       },
     );
     this.#held.set(seq, held);
-    this.#jobsPerMessage = 0.8 * this.#jobsPerMessage + 0.2 * Math.max(1, batch.jobs.length);
+    this.#claimer.holding(seq, batch.jobs.length);
     const deliveries = message.info.deliveryCount;
-    if (deliveries > 1) this.#redelivered++;
-    if (batch.jobs.length === 0) this.#acked(seq, held);
-    else if (batch.jobs.some((job) => deliveries - 1 >= job.maxTries)) {
-      void this.#checkLost(seq, held, batch.jobs, deliveries);
-    } else this.#runner.run(held, batch.jobs, deliveries);
+    if (batch.jobs.length === 0) held.dropJobs();
+    else if (deliveries === 1) this.#runner.run(held, batch.jobs);
+    else {
+      this.#redelivered++;
+      void this.#resume(seq, held, batch.jobs);
+    }
+  }
+
+  /**
+   * A redelivered message: what its started mark says was charged decides what runs (see
+   * host-runner). A mark that cannot be read leaves the message to its ack wait.
+   */
+  async #resume(seq: number, held: HeldMessage, jobs: readonly WireJob[]): Promise<void> {
+    const { jsm, layout } = this.#init;
+    let mark;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        mark = await jsm.streams.getMessage(layout.startedStream, {
+          last_by_subj: layout.startedSubject(seq),
+        });
+        break;
+      } catch (error) {
+        if (attempt >= 3 || this.#state === 'failed') {
+          this.#letGo(held);
+          return;
+        }
+        if (isMissing(error)) await ensureQueue(jsm, layout, this.#init.config).catch(() => 0);
+        await sleep(250);
+      }
+    }
+    if (mark !== null) {
+      held.markSeq = mark.seq;
+      const charged = decodeCharged(mark.data);
+      for (let i = 0; i < held.charged.length; i++) held.charged[i] = charged[i] ?? 0;
+    }
+    if (jobs.some((job, i) => (held.charged[i] ?? 0) >= job.maxTries)) {
+      await this.#checkLost(seq, held, jobs);
+    } else if (this.#state !== 'failed') this.#runner.run(held, jobs);
+  }
+
+  /** Writes `held`'s started mark over its latest; false if another host wrote one since. */
+  async #mark(held: HeldMessage): Promise<boolean> {
+    const seq = held.message.seq;
+    try {
+      const ack = await this.#publisher.publish(
+        this.#init.layout.startedSubject(seq),
+        encodeCharged(held.charged),
+        `${this.id}.s.${++this.#marks}`,
+        held.markSeq,
+      );
+      held.markSeq = ack.seq;
+      return true;
+    } catch (error) {
+      if (isWrongLastSequence(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Another host took `held` over (or its mark cannot be read): this host stops renewing it
+   * and never acks it; jobs of it still running here report as usual (the client keeps the
+   * first result of each job).
+   */
+  #letGo(held: HeldMessage): void {
+    const seq = held.message.seq;
+    if (this.#held.get(seq) !== held) return;
+    this.#held.delete(seq);
+    this.#claimer.released(seq);
+    if (this.#held.size === 0) {
+      const emptied = this.#emptied;
+      this.#emptied = undefined;
+      emptied?.();
+    }
   }
 
   /**
@@ -303,12 +393,7 @@ export class Host {
    * work-queue stream. So wait one ack wait (renewing the claim), and report only if the
    * message is still there; if it is gone, its jobs were reported by their first host.
    */
-  async #checkLost(
-    seq: number,
-    held: HeldMessage,
-    jobs: readonly WireJob[],
-    deliveries: number,
-  ): Promise<void> {
+  async #checkLost(seq: number, held: HeldMessage, jobs: readonly WireJob[]): Promise<void> {
     await sleep(this.#init.ackWait);
     let present = true;
     try {
@@ -318,11 +403,8 @@ export class Host {
       // Cannot tell: report them, as if it were there.
     }
     if (this.#state === 'failed') return;
-    if (present) this.#runner.run(held, jobs, deliveries);
-    else {
-      held.open = 0;
-      this.#acked(seq, held);
-    }
+    if (present) this.#runner.run(held, jobs);
+    else held.dropJobs();
   }
 
   /**
@@ -330,27 +412,28 @@ export class Host {
    * pulled while this one's results are being stored (it stays held until acked).
    */
   #release(held: HeldMessage): void {
-    if (held.released) return;
-    held.released = true;
-    this.#claimer.finished();
+    this.#claimer.finished(held.message.seq);
   }
 
-  /** Every result of a held message is stored: ack it, and make room for another. */
+  /**
+   * Every result of a held message is stored: ack it. It stays held, its claim renewed,
+   * until the server confirms the ack (see {@link AckConfirmer}); then there is room.
+   */
   #acked(seq: number, held: HeldMessage): void {
     if (this.#held.get(seq) !== held) return;
+    this.#claimer.finished(seq);
+    this.#acks.confirm(held.message).then(
+      () => {
+        this.#confirmed(seq, held);
+      },
+      () => undefined, // stopped: the host failed, the message goes back after the ack wait
+    );
+  }
+
+  #confirmed(seq: number, held: HeldMessage): void {
+    if (this.#held.get(seq) !== held) return;
     this.#held.delete(seq);
-    if (this.#state === 'running') held.message.ack();
-    else {
-      // Draining: the host may exit right after, so each ack is confirmed before it does.
-      const acking = held.message
-        .ackAck({ timeout: 5000 })
-        .catch(() => held.message.ackAck({ timeout: 5000 }))
-        .catch(() => undefined)
-        .finally(() => this.#acking.delete(acking));
-      this.#acking.add(acking);
-    }
-    this.#release(held);
-    this.#claimer.acked();
+    this.#claimer.released(seq);
     if (this.#held.size === 0) {
       const emptied = this.#emptied;
       this.#emptied = undefined;
@@ -373,4 +456,20 @@ export class Host {
       draining: this.#state !== 'running',
     };
   }
+}
+
+/** A started mark as stored: the tries charged to each job of the message, in order. */
+function encodeCharged(charged: readonly number[]): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(charged));
+}
+
+/** A started mark read back; one this version cannot read charges nothing. */
+function decodeCharged(data: Uint8Array): number[] {
+  try {
+    const value: unknown = JSON.parse(new TextDecoder().decode(data));
+    if (Array.isArray(value)) return value.map((n) => (typeof n === 'number' ? n : 0));
+  } catch {
+    // fall through
+  }
+  return [];
 }

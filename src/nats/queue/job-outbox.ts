@@ -217,10 +217,7 @@ export class Outbox {
 
   #publish(jobs: RemoteJob[], data: Uint8Array): void {
     const message = new OutMessage(jobs.length);
-    for (const job of jobs) {
-      job.state = 'sent';
-      job.message = message;
-    }
+    for (const job of jobs) job.sentIn(message);
     this.#publishing++;
     this.#unanswered++;
     const msgID = `${this.#init.clientId}.${++this.#sent}`;

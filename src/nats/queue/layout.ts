@@ -9,8 +9,13 @@
  * - `CORRAL_RESULTS_<name>` (work-queue retention, file storage, `max_age` of the result
  *   TTL) holds results on `corral.queue.<name>.results.<client id>`, one subject per client,
  *   each read by that client's own durable consumer `client-<id>`.
- * - `CORRAL_HOSTS_<name>` (limits retention, memory, one message per subject, short
+ * - `CORRAL_HOSTS_<name>` (limits retention, file storage, one message per subject, short
  *   `max_age`) holds each live host's presence, for `corral queue info` and task checks.
+ * - `CORRAL_STARTED_<name>` (limits retention, file storage, one message per subject,
+ *   `max_age` of the result TTL) holds each job message's started mark on
+ *   `corral.queue.<name>.started.<stream sequence>`: the tries charged to each of its jobs,
+ *   written by the host before it starts them, read by the next host after a redelivery,
+ *   and written with the sequence last read so that two hosts never both start them.
  * - `corral.queue.<name>.cancel` is a plain NATS subject: clients tell hosts which jobs
  *   they gave up (best effort: a job already finished is unaffected).
  *
@@ -42,6 +47,7 @@ const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const STREAM_NOT_FOUND = 10059;
 const STREAM_NAME_IN_USE = 10058;
 const CONSUMER_NOT_FOUND = 10014;
+const WRONG_LAST_SEQUENCE = 10071;
 
 /** How a queue is created. An existing queue keeps its configuration. */
 export interface QueueConfig {
@@ -78,12 +84,15 @@ export interface QueueLayout {
   readonly jobsStream: string;
   readonly resultsStream: string;
   readonly hostsStream: string;
+  readonly startedStream: string;
   readonly jobsSubject: string;
   readonly cancelSubject: string;
   /** The subject of one client's results. */
   resultsSubject(clientId: string): string;
   /** The subject of one host's presence. */
   hostSubject(hostId: string): string;
+  /** The subject of one job message's started mark (`'*'` for all). */
+  startedSubject(seq: number | '*'): string;
   /** The name of one client's results consumer. */
   clientConsumer(clientId: string): string;
 }
@@ -104,10 +113,12 @@ export function queueLayout(queue: string): QueueLayout {
     jobsStream: `CORRAL_QUEUE_${queue}`,
     resultsStream: `CORRAL_RESULTS_${queue}`,
     hostsStream: `CORRAL_HOSTS_${queue}`,
+    startedStream: `CORRAL_STARTED_${queue}`,
     jobsSubject: `${base}.jobs`,
     cancelSubject: `${base}.cancel`,
     resultsSubject: (clientId) => `${base}.results.${clientId}`,
     hostSubject: (hostId) => `${base}.hosts.${hostId}`,
+    startedSubject: (seq) => `${base}.started.${seq}`,
     clientConsumer: (clientId) => `client-${clientId}`,
   };
 }
@@ -159,12 +170,22 @@ function streamConfigs(layout: QueueLayout, config: ResolvedQueueConfig): NamedS
       name: layout.hostsStream,
       subjects: [layout.hostSubject('*')],
       retention: RetentionPolicy.Limits,
-      // Presence is rewritten every few seconds: losing it in a restart costs nothing.
-      storage: StorageType.Memory,
+      // Memory storage would drop every host's record in a server restart.
+      storage: StorageType.File,
       num_replicas: config.replicas,
       max_msgs_per_subject: 1,
       max_age: PRESENCE_TTL * NS,
       duplicate_window: PRESENCE_TTL * NS,
+    },
+    {
+      name: layout.startedStream,
+      subjects: [layout.startedSubject('*')],
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
+      num_replicas: config.replicas,
+      max_msgs_per_subject: 1,
+      max_age: config.resultTtl * NS,
+      duplicate_window: Math.min(config.resultTtl, 120_000) * NS,
     },
   ];
 }
@@ -247,4 +268,9 @@ async function ensureStream(jsm: JetStreamManager, stream: NamedStreamConfig): P
 export function isMissing(error: unknown): boolean {
   const code = apiCode(error);
   return code === STREAM_NOT_FOUND || code === CONSUMER_NOT_FOUND;
+}
+
+/** Whether `error` says a publish expected another last sequence (another host wrote first). */
+export function isWrongLastSequence(error: unknown): boolean {
+  return apiCode(error) === WRONG_LAST_SEQUENCE;
 }

@@ -1,14 +1,18 @@
 /**
  * Who serves a queue: each host rewrites a small record of itself every few seconds in the
  * queue's hosts stream (one subject per host, one message per subject, a short `max_age`),
- * and deletes it when it stops. Nothing depends on it for correctness: JetStream's consumer
+ * and deletes it when it stops. The stream is file-backed, so records outlive a server
+ * restart; a write that finds the stream gone (a queue made before it was, or a store
+ * lost) makes the queue's streams again and writes once more. A write that fails is
+ * counted and its error kept ({@link PresenceWriter.failures}), never only swallowed. Nothing depends on it for correctness: JetStream's consumer
  * decides who gets which job. It answers `corral queue info` ("hosts seen") and lets a
  * client check that the hosts know a task before sending it.
  *
  * @module
  */
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import { PRESENCE_TTL, type QueueLayout } from './layout.js';
+import { isNoResponders } from '../shared/jetstream-errors.js';
+import { isMissing, PRESENCE_TTL, type QueueLayout } from './layout.js';
 
 /** What a host says about itself. */
 export interface HostPresence {
@@ -39,14 +43,27 @@ export class PresenceWriter {
   readonly #js: JetStreamClient;
   readonly #subject: string;
   readonly #read: () => HostPresence;
+  /** Makes the queue's streams again where they are missing. */
+  readonly #recreate: () => Promise<unknown>;
   #timer: NodeJS.Timeout | undefined;
   /** The write in progress, awaited by stop() so that it cannot land after the delete. */
   #writing: Promise<void> = Promise.resolve();
+  /** Writes that failed, even once retried. */
+  failures = 0;
+  /** Why the latest failed write failed. */
+  lastError: unknown;
 
-  constructor(js: JetStreamClient, layout: QueueLayout, hostId: string, read: () => HostPresence) {
+  constructor(
+    js: JetStreamClient,
+    layout: QueueLayout,
+    hostId: string,
+    read: () => HostPresence,
+    recreate: () => Promise<unknown>,
+  ) {
     this.#js = js;
     this.#subject = layout.hostSubject(hostId);
     this.#read = read;
+    this.#recreate = recreate;
   }
 
   /** Writes the record now and then periodically. */
@@ -63,11 +80,31 @@ export class PresenceWriter {
   write(): void {
     this.#writing = this.#writing.then(async () => {
       try {
-        await this.#js.publish(this.#subject, JSON.stringify(this.#read()));
-      } catch {
-        // Best effort: the next write, or the record's expiry, puts it right.
+        await this.#publish();
+      } catch (error) {
+        if (!isNoResponders(error) && !isMissing(error)) {
+          this.#failed(error);
+          return;
+        }
+        // No stream takes the subject: make it again, then write once more.
+        try {
+          await this.#recreate();
+          await this.#publish();
+        } catch (again) {
+          this.#failed(again);
+        }
       }
     });
+  }
+
+  async #publish(): Promise<void> {
+    await this.#js.publish(this.#subject, JSON.stringify(this.#read()));
+  }
+
+  /** The next write, or the record's expiry, puts it right; meanwhile it is counted. */
+  #failed(error: unknown): void {
+    this.failures++;
+    this.lastError = error;
   }
 
   /** Stops writing and deletes the record. Never rejects. */

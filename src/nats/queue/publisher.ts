@@ -43,13 +43,22 @@ export class DurablePublisher {
    * Stores `data` on `subject` once. Retries timeouts, disconnections and "no responders"
    * (a stream leader not elected yet after a restart; for 30 s) while the connection is
    * open; rejects on anything else, when the connection closes, or after {@link close}.
+   * With `lastSubjectSequence`, stores it only if the subject's last message has that
+   * sequence (0: none), and rejects with JetStream's "wrong last sequence" otherwise.
    */
-  async publish(subject: string, data: Uint8Array, msgID: string): Promise<PubAck> {
+  async publish(
+    subject: string,
+    data: Uint8Array,
+    msgID: string,
+    lastSubjectSequence?: number,
+  ): Promise<PubAck> {
+    const options =
+      lastSubjectSequence === undefined ? { msgID } : { msgID, expect: { lastSubjectSequence } };
     /** When "no responders" began, in a row: a stream gone for good is not waited for forever. */
     let unanswered: number | undefined;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.#js.publish(subject, data, { msgID });
+        return await this.#js.publish(subject, data, options);
       } catch (error) {
         const noResponders = isNoResponders(error);
         unanswered = noResponders ? (unanswered ?? performance.now()) : undefined;

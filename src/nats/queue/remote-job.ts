@@ -4,7 +4,15 @@
  *
  * @module
  */
-import { InvalidOptionError, type ExecutorJobOptions } from '../../index.js';
+import { AbortError, JobTimeoutError, type ExecutorJobOptions } from '../../index.js';
+import { onAbort } from '../../util/abort.js';
+import {
+  checkInteger,
+  checkNonEmptyString,
+  checkObject,
+  checkSignal,
+  invalid,
+} from '../../util/validate.js';
 
 /** A job message, once sent. */
 export class OutMessage {
@@ -36,37 +44,81 @@ export interface JobDefaults {
   readonly timeout: number;
 }
 
+/** Where a job of a stream comes from, and who hears its outcome. */
+export interface RemoteJobPlace {
+  readonly owner: RemoteJobOwner;
+  /** The input's position in the stream. */
+  readonly index: number;
+  /** The stream's key for it (overrides the options' key). */
+  readonly key: string | undefined;
+}
+
+/**
+ * One job on the client side. Its state is its own: the client watches it
+ * ({@link RemoteJob.watch}), the outbox marks it sent ({@link RemoteJob.sentIn}), and
+ * whoever has its outcome calls {@link RemoteJob.settle}, which alone ends it.
+ */
 export class RemoteJob {
   /** Unique per client; results name the job by it. */
   readonly id: number;
-  /** Kept for the stream's outcome; dropped once settled. */
-  input: unknown;
   readonly task: string;
   readonly timeout: number;
   readonly maxTries: number;
-  key: string | undefined;
+  readonly key: string | undefined;
   readonly signal: AbortSignal | undefined;
-  state: RemoteJobState = 'queued';
+  /** The input's position in a stream (0 for a single job). */
+  readonly index: number;
+  /** Kept for the stream's outcome; dropped once settled. */
+  #input: unknown;
+  #state: RemoteJobState = 'queued';
   /** The job message it went out in. */
-  message: OutMessage | undefined;
+  #message: OutMessage | undefined;
   /** The timeout's timer. */
-  timer: NodeJS.Timeout | undefined;
+  #timer: NodeJS.Timeout | undefined;
   /** Removes the abort listener. */
-  unlisten: (() => void) | undefined;
-  /** The input's position in a stream. */
-  index = 0;
-  owner: RemoteJobOwner | undefined;
+  #unlisten: (() => void) | undefined;
+  readonly #owner: RemoteJobOwner | undefined;
   #resolve: ((value: unknown) => void) | undefined;
   #reject: ((error: unknown) => void) | undefined;
 
-  constructor(id: number, input: unknown, options: ExecutorJobOptions, defaults: JobDefaults) {
+  constructor(
+    id: number,
+    input: unknown,
+    options: ExecutorJobOptions,
+    defaults: JobDefaults,
+    place?: RemoteJobPlace,
+  ) {
     this.id = id;
-    this.input = input;
+    this.#input = input;
     this.task = options.task ?? 'default';
     this.timeout = options.timeout ?? defaults.timeout;
     this.maxTries = options.maxTries ?? defaults.maxTries;
-    this.key = options.key;
+    this.key = place === undefined ? options.key : place.key;
     this.signal = options.signal;
+    this.index = place?.index ?? 0;
+    this.#owner = place?.owner;
+  }
+
+  get input(): unknown {
+    return this.#input;
+  }
+
+  get state(): RemoteJobState {
+    return this.#state;
+  }
+
+  /** The job message it went out in, once sent. */
+  get message(): OutMessage | undefined {
+    return this.#message;
+  }
+
+  get settled(): boolean {
+    return this.#state === 'settled';
+  }
+
+  /** Whether `owner` hears this job's outcome. */
+  ownedBy(owner: RemoteJobOwner): boolean {
+    return this.#owner === owner;
   }
 
   /** Routes the outcome to a promise. */
@@ -77,22 +129,39 @@ export class RemoteJob {
     });
   }
 
-  get settled(): boolean {
-    return this.state === 'settled';
+  /**
+   * Starts its timeout and listens to its signal: `giveUp` hears a `JobTimeoutError` or an
+   * `AbortError`. Both stop when the job settles.
+   */
+  watch(giveUp: (error: Error) => void): void {
+    this.#unlisten = onAbort(this.signal, (reason) => {
+      giveUp(new AbortError(reason));
+    });
+    if (this.timeout > 0 && !this.settled) {
+      this.#timer = setTimeout(() => {
+        giveUp(new JobTimeoutError(this.timeout));
+      }, this.timeout);
+    }
+  }
+
+  /** It went out in `message`. */
+  sentIn(message: OutMessage): void {
+    if (this.#state === 'queued') this.#state = 'sent';
+    this.#message = message;
   }
 
   /** Settles the job; returns false (and does nothing) when it was already settled. */
   settle(ok: boolean, value: unknown): boolean {
-    if (this.state === 'settled') return false;
-    this.state = 'settled';
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.unlisten?.();
-    this.unlisten = undefined;
-    if (this.owner !== undefined) this.owner.settled(this, ok, value);
+    if (this.#state === 'settled') return false;
+    this.#state = 'settled';
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#unlisten?.();
+    this.#unlisten = undefined;
+    if (this.#owner !== undefined) this.#owner.settled(this, ok, value);
     else if (ok) this.#resolve?.(value);
     else this.#reject?.(value);
-    this.input = undefined;
+    this.#input = undefined;
     return true;
   }
 }
@@ -105,39 +174,21 @@ const KNOWN = new Set(['task', 'signal', 'timeout', 'maxTries', 'key']);
  */
 export function checkRemoteJobOptions(options: unknown): ExecutorJobOptions {
   if (options === undefined) return {};
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidOptionError('options', 'an object', options);
-  }
-  const o = options as Record<string, unknown>;
+  const o = checkObject('options', options);
   for (const name of Object.keys(o)) {
     if (!KNOWN.has(name) && o[name] !== undefined) {
-      throw new InvalidOptionError(name, 'an option a RemotePool job takes', o[name]);
+      invalid(name, 'an option a RemotePool job takes', o[name]);
     }
   }
-  if (o.task !== undefined && (typeof o.task !== 'string' || o.task === '')) {
-    throw new InvalidOptionError('task', 'a non-empty string', o.task);
-  }
-  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
-    throw new InvalidOptionError('signal', 'an AbortSignal', o.signal);
-  }
+  if (o.task !== undefined) checkNonEmptyString('task', o.task);
+  if (o.signal !== undefined) checkSignal('signal', o.signal);
   if (o.key !== undefined) checkRemoteKey(o.key);
   if (o.maxTries !== undefined) checkInteger('maxTries', o.maxTries, 1);
   if (o.timeout !== undefined) checkInteger('timeout', o.timeout, 0);
-  return options;
-}
-
-/** Checks an integer option, `min` inclusive. */
-export function checkInteger(name: string, value: unknown, min: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new InvalidOptionError(name, `an integer >= ${min}`, value);
-  }
-  return value;
+  return o;
 }
 
 /** Checks a job's key: a non-empty string. */
 export function checkRemoteKey(key: unknown): string {
-  if (typeof key !== 'string' || key === '') {
-    throw new InvalidOptionError('key', 'a non-empty string', key);
-  }
-  return key;
+  return checkNonEmptyString('key', key);
 }

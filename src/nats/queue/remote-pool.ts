@@ -13,7 +13,8 @@ import {
 import type { NatsConnection } from '../shared/connection.js';
 import { QueueClient, type ClientState, type RemotePoolStats } from './client.js';
 import { queueLayout, resolveQueueConfig, type QueueConfig } from './layout.js';
-import { checkInteger, checkRemoteJobOptions, RemoteJob, type JobDefaults } from './remote-job.js';
+import { checkInteger } from '../../util/validate.js';
+import { checkRemoteJobOptions, RemoteJob, type JobDefaults } from './remote-job.js';
 import { RemoteStream } from './remote-stream.js';
 
 /** Options of a {@link RemotePool}. */

@@ -56,10 +56,11 @@ export class RemoteStream<I, R> extends StreamCore<I, R> implements RemoteJobOwn
   }
 
   protected take(input: I, index: number, key: string | undefined): void {
-    const job = new RemoteJob(this.#client.nextId(), input, this.#jobOptions, this.#defaults);
-    job.index = index;
-    job.owner = this;
-    job.key = key;
+    const job = new RemoteJob(this.#client.nextId(), input, this.#jobOptions, this.#defaults, {
+      owner: this,
+      index,
+      key,
+    });
     this.#client.submit(job);
   }
 

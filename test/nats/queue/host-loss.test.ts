@@ -67,7 +67,7 @@ describe('a host killed mid-run', () => {
       const pids = runs.get(n) ?? [];
       expect(pids.length).toBeLessThanOrEqual(1); // maxTries 1: never run twice
       if (o.ok) {
-        expect(o.value).toEqual({ n: n * 2, pid: pids[0] });
+        expect(o.value).toMatchObject({ n: n * 2, pid: pids[0] });
       } else {
         expect(o.error).toBeInstanceOf(HostLostError);
         expect(codeOf(o.error)).toBe('ERR_HOST_LOST');
@@ -75,10 +75,10 @@ describe('a host killed mid-run', () => {
         expect(pids.every((pid) => pid === victim.pid)).toBe(true);
       }
     }
-    // The victim held something when it died, and at most its claim: messages with jobs to
-    // run, one per thread and one spare, and as many more whose results were being stored;
-    // each message holds at most 256 jobs.
-    expect(lost.length).toBeGreaterThan(0);
+    // The victim ran jobs of this run. Only jobs it had started are lost (none, if it died
+    // between jobs): at most its thread slots and its lookahead (at most 1,024 tiny jobs),
+    // plus results not yet stored.
+    expect([...runs].some(([n, pids]) => n >= SECOND && pids.includes(victim.pid))).toBe(true);
     expect(lost.length).toBeLessThanOrEqual(2 * (2 + 1) * 256);
     const neverRan = lost.filter((o) => !runs.has(SECOND + o.index)).length;
     console.log(`maxTries 1: ${lost.length} jobs lost, ${neverRan} of them had not started`);
