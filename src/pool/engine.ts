@@ -28,6 +28,7 @@ import type { Emit } from './events.js';
 import { elasticFor, type Elastic } from '../threads/elastic.js';
 import { Broadcaster } from './broadcast.js';
 import { startError } from './modules.js';
+import type { JobListener } from '../observe/job-record.js';
 
 export type { Emit, PoolEvents } from './events.js';
 
@@ -133,6 +134,11 @@ export class Engine {
     if (failure !== undefined) return Promise.reject(failure);
     if (!this.#life.accepting) return Promise.reject(new PoolClosedError());
     return this.#scheduler.keyed.acquire(checkKey(key), signal);
+  }
+
+  /** Adds a listener of settled jobs; returns its unsubscribe. */
+  observe(listener: JobListener): () => void {
+    return this.#scheduler.observers.add(listener);
   }
 
   snapshot(): PoolStats {
