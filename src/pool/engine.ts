@@ -39,7 +39,7 @@ export class Engine {
   /** The pool's options, resolved. */
   readonly options: ResolvedOptions;
   readonly #emit: Emit;
-  readonly stats = new StatsRecorder();
+  readonly stats: StatsRecorder;
   /** The threads and the ready-queue of those with room. */
   readonly #threads: ThreadSet;
   /** Keyed targets' state, shared with the threads. */
@@ -59,6 +59,7 @@ export class Engine {
   constructor(options: ResolvedOptions, emit: Emit) {
     this.options = options;
     this.#emit = emit;
+    this.stats = new StatsRecorder(options.statsWindow);
     this.#threads = new ThreadSet(options, (thread, event) => {
       this.#onEvent(thread, event);
     });
