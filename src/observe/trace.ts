@@ -34,16 +34,14 @@ export function startJobSpan(task: string, system: string): JobSpan | undefined 
   if (api === undefined) return undefined;
   const active = api.context.active();
   if (api.trace.getSpan(active) === undefined) return undefined;
-  const span = api.trace
-    .getTracer('corral')
-    .startSpan(
-      `${task} send`,
-      {
-        kind: api.SpanKind.PRODUCER,
-        attributes: { 'corral.task': task, 'messaging.system': system },
-      },
-      active,
-    );
+  const span = api.trace.getTracer('corral').startSpan(
+    `${task} send`,
+    {
+      kind: api.SpanKind.PRODUCER,
+      attributes: { 'corral.task': task, 'messaging.system': system },
+    },
+    active,
+  );
   const { SpanStatusCode } = api;
   return {
     traceparent: formatTraceParent(span.spanContext()),
