@@ -30,6 +30,7 @@ import type { LoadedTasks, TaskFn } from './modules.js';
 import { Broadcasts, type Pending } from './broadcast.js';
 import { ResultOutbox } from './result-outbox.js';
 import { Chunk, type ChunkHost } from './chunk.js';
+import { runTraced } from './trace.js';
 
 /**
  * Results are flushed once a batch has run this long (ms), and before a job expected to
@@ -77,6 +78,8 @@ export class WorkerRuntime {
   readonly leases: Leases;
   /** Tasks by the index the pool names them with. */
   readonly #fns: TaskFn[] = [];
+  /** The tasks' names, by index (for traced jobs' spans). */
+  #names: readonly string[] = [];
   /** Jobs received, in order, not yet started. */
   readonly #pending: Pending[] = [];
   #pendingHead = 0;
@@ -122,6 +125,7 @@ export class WorkerRuntime {
   /** Takes jobs for `tasks` from now on, and tells the pool the thread is ready. */
   start(tasks: LoadedTasks): void {
     this.#fns.push(...tasks.fns);
+    this.#names = tasks.names;
     this.#cleanup = tasks.cleanup;
     this.#port.on('message', (message: ToWorker) => {
       this.#onMessage(message);
@@ -291,7 +295,11 @@ export class WorkerRuntime {
     const fn = this.#fns[job.task] as TaskFn;
     let result: unknown;
     try {
-      result = fn(job.input, ctx);
+      if ((flags & JobFlag.Traced) === 0) result = fn(job.input, ctx);
+      else {
+        const [traceparent, input] = job.input as [string, unknown];
+        result = runTraced(traceparent, this.#names[job.task] ?? '', () => fn(input, ctx));
+      }
     } catch (error) {
       this.#ran(job.task, started);
       this.#outbox.finish(job.id, false, error);

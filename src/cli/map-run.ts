@@ -19,6 +19,7 @@ import type { Executor } from '../pool/executor.js';
 import { startRemote } from './map-remote.js';
 import { Progress, summaryLine, type Tally } from './progress.js';
 import { describeError } from './options.js';
+import { serveCommandMetrics, type CommandMetrics } from './metrics.js';
 import {
   countLines,
   openInput,
@@ -64,6 +65,10 @@ export interface MapOptions {
   readonly queue?: string | undefined;
   /** The NATS server of `queue`; `$NATS_URL` or the default when undefined. */
   readonly server?: string | undefined;
+  /** Serve the pool's metrics at `/metrics` on this port while the run lasts. */
+  readonly metricsPort?: number | undefined;
+  /** The address of the metrics server; 127.0.0.1 when undefined. */
+  readonly metricsHost?: string | undefined;
 }
 
 /** How a run ended. */
@@ -112,6 +117,29 @@ async function startPool(options: MapOptions, threads: number): Promise<Pool> {
     await pool.shutdown();
     throw error;
   }
+}
+
+/** `--metrics-port`: the run's pool (local or remote) served to Prometheus. */
+async function startMetrics(
+  options: MapOptions,
+  pool: Executor,
+): Promise<CommandMetrics | undefined> {
+  const port = options.metricsPort;
+  if (port === undefined) return undefined;
+  const flags = { metricsPort: port, metricsHost: options.metricsHost };
+  const metrics =
+    pool instanceof Pool
+      ? await serveCommandMetrics(flags, pool, { labels: { pool: 'map' } })
+      : await serveCommandMetrics(
+          flags,
+          {
+            queue: options.queue as string,
+            stats: () => pool.stats(),
+          },
+          {},
+        );
+  process.stderr.write(`corral map: metrics at ${metrics.url}\n`);
+  return metrics;
 }
 
 /** A run's outcome but for the signal, which the runner knows. */
@@ -208,6 +236,8 @@ async function mapRecords(
   const threads = executor.threads;
   await using pool = executor.pool;
   // -- end of work queue --
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- held until the run ends
+  await using metrics = await startMetrics(options, pool);
   const gate = new InflightGate(threads, stop);
   const wrapOptions: StreamOptions = {
     task: options.task,

@@ -31,6 +31,8 @@ interface Flags {
   // -- work queue (issue 10) --
   queue?: string;
   server?: string;
+  metricsPort?: number;
+  metricsHost?: string;
 }
 
 const targetCount = integer('--target N', 1);
@@ -149,6 +151,15 @@ export function registerMapCommand(program: Command): void {
     )
     .option('--server <url>', 'with --queue: the NATS server URL (default: $NATS_URL)')
     // -- end of work queue --
+    .option(
+      '--metrics-port <n>',
+      'serve Prometheus metrics at http://127.0.0.1:N/metrics while it runs (0: any free port; needs prom-client)',
+      integer('--metrics-port', 0),
+    )
+    .option(
+      '--metrics-host <address>',
+      'with --metrics-port: the address to listen on (default: 127.0.0.1)',
+    )
     .addHelpText('after', HELP)
     .exitOverride((error) => {
       // Help and version exit 0; every parse error is a usage error.
@@ -179,6 +190,8 @@ export function registerMapCommand(program: Command): void {
         format: flags.format,
         queue: flags.queue, // work queue (issue 10)
         server: flags.server,
+        metricsPort: flags.metricsPort,
+        metricsHost: flags.metricsHost,
       };
       try {
         process.exitCode = exitCode(await runMap(options));

@@ -17,6 +17,7 @@ import type { QueueFullPolicy, ResolvedOptions } from './options.js';
 import { checkKey, type KeyState } from '../keyed/key-table.js';
 import { SettleOnce, type SettleOwner } from '../util/settle-once.js';
 import type { ThreadHandle } from '../threads/thread.js';
+import { startJobSpan, type JobSpan } from '../observe/trace.js';
 
 /** Options for one job (`pool.do`), and the per-job part of `execute`/`wrap`. */
 export interface JobOptions {
@@ -118,6 +119,8 @@ export class Job extends SettleOnce<Job> {
   #sentAt = 0;
   /** A chunk's answers that its dying thread sent (the first inputs'). */
   #part: unknown[] | undefined;
+  /** Its producer span, when submitted inside a trace (src/observe/trace.ts). */
+  readonly #span: JobSpan | undefined;
 
   constructor(
     id: number,
@@ -142,6 +145,8 @@ export class Job extends SettleOnce<Job> {
     this.size = this.chunk ? (input as unknown[]).length : 1;
     this.indices = extras.indices;
     this.#tries = extras.tries ?? 0;
+    // A job of its own (pool.do, a proxy call) is traced; a stream's inputs are not.
+    this.#span = this.owner === undefined ? startJobSpan(this.task, 'corral') : undefined;
   }
 
   get input(): unknown {
@@ -174,6 +179,10 @@ export class Job extends SettleOnce<Job> {
   }
   get sentAt(): number {
     return this.#sentAt;
+  }
+  /** The W3C trace context the task runs in, when the job is traced. */
+  get traceparent(): string | undefined {
+    return this.#span?.traceparent;
   }
   /**
    * Whether the job's wait and run times are recorded (the policy, by id, is in stats.ts:
@@ -240,6 +249,12 @@ export class Job extends SettleOnce<Job> {
   /** Keeps the answers a dying thread sent for the first inputs of this chunk. */
   keepPart(answers: unknown[]): void {
     this.#part = answers;
+  }
+
+  /** Settles the job (see {@link SettleOnce.settle}), ending its producer span first. */
+  override settle(ok: boolean, value: unknown): boolean {
+    if (this.#span !== undefined && !this.settled) this.#span.end(ok, value);
+    return super.settle(ok, value);
   }
 
   /** Settled: the input and what it moves are no longer needed. */

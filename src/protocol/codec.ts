@@ -20,13 +20,18 @@ export const JobFlag = {
    * another, each with its own sequence number), answered by one `Chunk` result.
    */
   Chunk: 4,
+  /**
+   * Traced: the input is `[traceparent, input]`, the W3C trace context the task runs in
+   * (see src/observe/trace.ts and workers/trace.ts).
+   */
+  Traced: 8,
 } as const;
 
 /**
  * A job's meta entry is `tries * FLAGS_LIMIT + flags`: every combination of {@link JobFlag}
- * is below it (three flags), so the flags are the remainder and the tries the quotient.
+ * is below it (four flags), so the flags are the remainder and the tries the quotient.
  */
-const FLAGS_LIMIT = 8;
+const FLAGS_LIMIT = 16;
 
 /** Entries per job in a run batch: id, task index, input, meta (tries and flags). */
 export const RUN_STRIDE = 4;
@@ -83,6 +88,8 @@ export interface SendableJob {
   readonly timeout: number;
   readonly chunk: boolean;
   readonly transfer: readonly Transferable[] | undefined;
+  /** The job's trace context, when it is traced. */
+  readonly traceparent?: string | undefined;
 }
 
 /** Lays out jobs as a run batch, with what they move; `taskIndex` names each task by index. */
@@ -100,7 +107,11 @@ export function encodeRun(
       index = taskIndex.get(task) as number; // the pool sends only tasks the thread reported
     }
     const flags = jobFlags(job.onProgress !== undefined, job.timeout > 0, job.chunk);
-    pushJob(batch, job.id, index, job.input, job.tries, flags);
+    const traceparent = job.traceparent;
+    if (traceparent === undefined) pushJob(batch, job.id, index, job.input, job.tries, flags);
+    else {
+      pushJob(batch, job.id, index, [traceparent, job.input], job.tries, flags | JobFlag.Traced);
+    }
     if (job.transfer !== undefined && job.transfer.length > 0) {
       transfer = transfer === undefined ? [...job.transfer] : transfer.concat(job.transfer);
     }
