@@ -320,6 +320,7 @@ function onMessage(message: ToWorker): void {
       cancel(message.id);
       return;
     case 'steal':
+      cancels = (cancels + 1) | 0; // counted in CANCELS too (see ThreadHandle.steal)
       steal(message.count);
       return;
     case 'lease':

@@ -189,7 +189,7 @@ export class Scheduler {
     let passed = 0;
     while (more && this.#queue.length > 0 && threads.readyCount > 0) {
       const thread = threads.nextReady() as ThreadHandle;
-      const room = thread.state === 'ready' ? this.#policy.room(thread.units, thread.load) : 0;
+      let room = thread.state === 'ready' ? this.#policy.room(thread.units, thread.load) : 0;
       if (room <= 0) {
         threads.dropReady();
         continue;
@@ -215,6 +215,7 @@ export class Scheduler {
         if (this.#take(job, thread, now, tasks)) {
           batch.push(job);
           inputs += job.size;
+          room = this.#policy.room(thread.units, thread.load, job.task);
         }
       }
       if (batch.length === 0) continue;
