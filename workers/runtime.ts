@@ -17,7 +17,7 @@ import { toWire } from '../src/protocol/wire-error.js';
 import { JobContext } from './context.js';
 import { onKey, onLease } from './leases.js';
 import { countStdio, stdioWritten } from './stdio.js';
-import { isFailure, loadTasks, startFailed, type TaskFn } from './modules.js';
+import { isFailure, loadTasks, startFailed, unsettledStart, type TaskFn } from './modules.js';
 import {
   broadcasting,
   broadcastsSettled,
@@ -369,6 +369,12 @@ process.on('uncaughtException', (error) => {
 process.on('exit', () => {
   Chunk.sendParts();
   flush();
+});
+// The event loop emptied (never on process.exit()): if start-up still awaited a promise,
+// nothing can settle it; say so, or the pool sees a crash.
+process.on('beforeExit', () => {
+  const unsettled = unsettledStart();
+  if (unsettled !== undefined) post(unsettled);
 });
 
 void start();

@@ -360,10 +360,15 @@ export class Engine {
   }
 
   #fail(error: Error): void {
+    const closing = this.#life.state === 'closing';
     if (!this.#life.fail(error)) return;
+    // During a graceful shutdown the jobs still waiting end as the shutdown said, with the cause.
+    const rejection = closing
+      ? new PoolClosedError('the pool closed before its jobs could run', { cause: error })
+      : error;
     this.#gate?.close();
-    this.#scheduler.keyed.failWaiters(error);
-    this.#scheduler.reject(error, true);
+    this.#scheduler.keyed.failWaiters(rejection);
+    this.#scheduler.reject(rejection, true);
     this.#threads.terminateAll(error);
   }
 

@@ -132,6 +132,9 @@ export class Scheduler {
 
   #refusal(job: Job): Error | undefined {
     const failure = this.#life.failure;
+    // Once shut down, a failed pool is closed like any other: the failure is the cause.
+    if (failure !== undefined && this.#life.state === 'closed')
+      return new PoolClosedError(undefined, { cause: failure });
     if (failure !== undefined) return failure;
     if (!this.#life.accepting) return new PoolClosedError();
     const unknown = refuseTask(this.#options, job.task, this.#tasks); // hook (modules)
