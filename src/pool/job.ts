@@ -8,6 +8,7 @@ import {
   check,
   checkFunction,
   checkInteger,
+  checkKnown,
   checkNonEmptyString,
   checkObject,
   checkOneOf,
@@ -284,10 +285,29 @@ export class Job {
   }
 }
 
-/** Checks the per-job options that do not depend on the pool. */
-export function checkJobOptions(options: unknown): JobOptions {
+/** Every key of {@link JobOptions}: `pool.do` refuses others by name, as the pool's options do. */
+const JOB_OPTIONS: ReadonlySet<string> = new Set(
+  Object.keys({
+    task: true,
+    signal: true,
+    timeout: true,
+    transfer: true,
+    onProgress: true,
+    maxTries: true,
+    queueFull: true,
+    key: true,
+    dedupe: true,
+  } satisfies Record<keyof JobOptions, true>),
+);
+
+/**
+ * Checks the per-job options that do not depend on the pool; `known`: the keys the caller
+ * takes (`execute` and `wrap` check the keys their own options leave).
+ */
+export function checkJobOptions(options: unknown, known = JOB_OPTIONS): JobOptions {
   if (options === undefined) return {};
   const o = checkObject('options', options);
+  checkKnown(o, known);
   if (o.task !== undefined) checkNonEmptyString('task', o.task);
   if (o.signal !== undefined) checkSignal('signal', o.signal);
   if (o.transfer !== undefined) {

@@ -18,10 +18,13 @@ import { Fate, MAX_CHUNK, type Fates } from './chunk.js';
 
 export type { Outcome } from './stream-core.js';
 
+/** The job options `execute` and `wrap` take for every job, beside their own. */
+const STREAM_JOB_OPTIONS: ReadonlySet<string> = new Set(['task', 'timeout', 'maxTries']);
+
 /** Options for `execute` and `wrap`. */
 export interface StreamOptions<I = unknown> extends Omit<
   JobOptions,
-  'transfer' | 'onProgress' | 'queueFull' | 'key'
+  'transfer' | 'onProgress' | 'queueFull' | 'key' | 'dedupe'
 > {
   /** Each input's key (see `pool.setTarget`), or undefined for none. */
   key?: (input: I, index: number) => string | undefined;
@@ -87,7 +90,7 @@ export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
     }
     const { ordered, window, transfer, signal, key, onProgress, ...rest } = options ?? {};
     // The stream, not each job, listens to the signal: jobs carry no signal of their own.
-    const jobOptions = checkJobOptions(rest);
+    const jobOptions = checkJobOptions(rest, STREAM_JOB_OPTIONS);
     super(
       source,
       { ordered, window, signal, key },

@@ -98,6 +98,8 @@ export class RemoteJob {
 }
 
 const KNOWN = new Set(['task', 'signal', 'timeout', 'maxTries', 'key']);
+/** Options of a local pool's job that a queue cannot honour: refused as such, not as typos. */
+const LOCAL_ONLY = new Set(['transfer', 'onProgress', 'queueFull', 'dedupe']);
 
 /**
  * Checks the options of one remote job. Options a local pool has but a queue cannot honour
@@ -110,7 +112,9 @@ export function checkRemoteJobOptions(options: unknown): ExecutorJobOptions {
   }
   const o = options as Record<string, unknown>;
   for (const name of Object.keys(o)) {
-    if (!KNOWN.has(name) && o[name] !== undefined) {
+    if (KNOWN.has(name)) continue;
+    if (!LOCAL_ONLY.has(name)) throw new InvalidOptionError(name, 'a known option', o[name]);
+    if (o[name] !== undefined) {
       throw new InvalidOptionError(name, 'an option a RemotePool job takes', o[name]);
     }
   }
