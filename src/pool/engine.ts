@@ -5,11 +5,12 @@
  * event. What becomes of each job is the scheduler's to carry out; the public `Pool` is a
  * thin facade over the engine.
  */
+import { performance } from 'node:perf_hooks';
 import type { KeyCounts } from '../keyed/keyed.js';
 import { KeyTable, checkKey } from '../keyed/key-table.js';
 import type { Lease } from '../keyed/leases.js';
 import { PoolClosedError } from '../util/errors.js';
-import { StartupTimeoutError, WorkerStartupError } from './errors.js';
+import { StartupTimeoutError, WorkerCrashedError, WorkerStartupError } from './errors.js';
 import type { Job, JobOwner } from './job.js';
 import type { ResolvedOptions } from './options.js';
 import { crashError, cutChunk } from './chunk.js';
@@ -223,6 +224,7 @@ export class Engine {
 
   #onResults(thread: ThreadHandle, batch: unknown[], busy: number): void {
     const { counted, task } = applyResults(thread, batch, this.#scheduler);
+    thread.look(performance.now()); // after: the jobs answered here are dated by the last look
     this.stats.threadBusy(thread, busy);
     this.#scheduler.ran(thread, busy, counted, task);
   }
@@ -265,7 +267,15 @@ export class Engine {
   /** Triage of a dead thread's jobs (see triage.ts), then a replacement thread. */
   #crashed(thread: ThreadHandle, error: unknown): void {
     this.stats.crashes++;
-    this.#emit('threadCrash', { threadId: thread.threadId, error });
+    this.#emit('threadCrash', {
+      threadId: thread.threadId,
+      error:
+        error instanceof Error
+          ? error
+          : new WorkerCrashedError('the thread threw a value that is not an Error', {
+              cause: error,
+            }),
+    });
     // The pool terminated it (a timeout, an abort past its grace): not the jobs' doing.
     const killedByPool = thread.killReason !== undefined;
     const back: [Job, boolean, boolean][] = [];

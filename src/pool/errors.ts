@@ -51,8 +51,15 @@ export class ModuleNotFoundError extends CorralError {
 
 /** The task module failed to load in a worker thread (syntax error, missing import, ...). */
 export class ModuleLoadError extends CorralError {
-  constructor(module: string, options?: ErrorOptions) {
-    super('ERR_MODULE_LOAD', `the task module failed to load: ${module}`, options);
+  /** `name`: in a pool of several modules, the key of the one that failed (see `modules`). */
+  constructor(module: string, options?: ErrorOptions, name?: string) {
+    super(
+      'ERR_MODULE_LOAD',
+      name === undefined
+        ? `the task module failed to load: ${module}`
+        : `the task module '${name}' failed to load: ${module}`,
+      options,
+    );
   }
 }
 

@@ -116,6 +116,8 @@ export class Job {
   /** `performance.now()` when it entered the queue, then when it was sent (sampled jobs). */
   #queuedAt = 0;
   #sentAt = 0;
+  /** When its thread was first seen to have started it (0: not seen yet; see `HeldJobs.look`). */
+  startedAt = 0;
   /** A chunk's answers that its dying thread sent (the first inputs'). */
   #part: unknown[] | undefined;
   /** The timeout or abort-grace timer, while one runs. */
@@ -225,6 +227,7 @@ export class Job {
     this.#holder = holder;
     this.#tries++;
     this.#sentAt = now;
+    this.startedAt = 0;
   }
 
   /** Back to the head of the queue; `refund` gives back the try it was sent with. */

@@ -48,7 +48,7 @@ export function startError(
 ): Error {
   const href =
     module === undefined ? options.module : options.modules?.find(([n]) => n === module)?.[1];
-  if (stage === 'load') return new ModuleLoadError(href ?? options.module, { cause });
+  if (stage === 'load') return new ModuleLoadError(href ?? options.module, { cause }, module);
   const unsettled = (cause as { code?: unknown } | null)?.code === 'ERR_INIT_UNSETTLED';
   return new WorkerInitError(
     { cause },

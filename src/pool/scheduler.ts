@@ -46,6 +46,8 @@ export class Scheduler {
   #tasks: Map<string, number> | undefined;
   /** Whether work arrived since the last 'drain'. */
   #busy = false;
+  /** Jobs put in the batch being built for a thread (they start at once while it has places). */
+  #sending = 0;
   /** A dispatch pass is queued as a microtask. */
   #scheduled = false;
   /** A lone job's result is being polled for (no nested polls). */
@@ -209,6 +211,7 @@ export class Scheduler {
       const share = Math.ceil(this.#queue.length / threads.readyCount);
       const batch: Job[] = [];
       const now = performance.now();
+      this.#sending = 0;
       for (let inputs = 0; inputs < room && batch.length < share;) {
         const job = this.#queue.next();
         if (job === undefined) {
@@ -258,8 +261,11 @@ export class Scheduler {
       this.#releaseSlot(job);
       return false;
     }
+    // A thread with a free place starts it on arrival; else a later look dates its start.
+    const starts = thread.load + this.#sending < this.#options.concurrency;
     job.send(thread, now);
-    if (job.sampled) this.#stats.wait(job.queuedAt, now);
+    if (starts) job.startedAt = now;
+    this.#sending++;
     this.#inFlight++;
     this.#inputsInFlight += job.size;
     return true;
@@ -281,12 +287,23 @@ export class Scheduler {
     } else if (job.state === 'sent') {
       this.#inFlight--;
       this.#inputsInFlight -= job.size;
-      if (job.sampled) this.#stats.run(job.sentAt, performance.now());
+      if (job.sampled) this.#timed(job);
     }
     if (!job.settle(ok, value)) return;
     this.#releaseSlot(job);
     this.#stats.settled(job, ok, value);
     this.checkIdle();
+  }
+
+  /**
+   * Records a sampled job's wait (queued to started) and run (started to settled). A job
+   * whose start was not seen before its result started after the thread's last look.
+   */
+  #timed(job: Job): void {
+    const holder = job.holder as ThreadHandle | undefined;
+    const started = job.startedAt || Math.max(job.sentAt, holder?.lookedAt ?? 0);
+    this.#stats.wait(job.queuedAt, started);
+    this.#stats.run(started, performance.now());
   }
 
   /** Inputs a stream's chunk of `task` should carry (1: none; see DispatchPolicy). */

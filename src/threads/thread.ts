@@ -177,6 +177,16 @@ export class ThreadHandle {
     return this.#jobs.phase(job);
   }
 
+  /** Dates the jobs the thread started since the last look (see {@link HeldJobs.look}). */
+  look(now: number): void {
+    this.#jobs.look(now);
+  }
+
+  /** When the jobs' starts were last looked at: a job settled since started after it. */
+  get lookedAt(): number {
+    return this.#jobs.lookedAt;
+  }
+
   /** Jobs this thread holds and has not started. */
   prefetched(): number {
     return this.#jobs.prefetched();

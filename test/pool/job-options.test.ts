@@ -51,7 +51,7 @@ describe('job options', () => {
       ordered: true,
       window: 4,
     }))
-      outcomes.push(o.value);
+      outcomes.push(o.ok ? o.value : o.error);
     expect(outcomes).toEqual([2, 3]);
   });
 
