@@ -23,6 +23,9 @@ async function burst(options) {
   const pool = new Pool({ module, ...options });
   await pool.ready();
   await Promise.all(Array.from({ length: 200 }, () => pool.do(0)));
+  /** @type {number[]} */
+  const starts = [];
+  pool.on('threadStart', () => starts.push(Math.round(performance.now() - start)));
   const start = performance.now();
   const ids = await Promise.all(Array.from({ length: 12 }, () => pool.do(50)));
   const wall = performance.now() - start;
@@ -31,7 +34,12 @@ async function burst(options) {
   /** @type {Map<number, number>} */
   const per = new Map();
   for (const id of /** @type {number[]} */ (ids)) per.set(id, (per.get(id) ?? 0) + 1);
-  return { wall, threads, spread: [...per.values()].sort((a, b) => b - a).join('/') };
+  return {
+    wall,
+    threads,
+    spread: [...per.values()].sort((a, b) => b - a).join('/'),
+    starts: starts.join(','),
+  };
 }
 
 async function mixed() {
@@ -44,7 +52,10 @@ async function mixed() {
   const inputs = [];
   for (let i = 0; i < slow; i++) inputs.push(0.01, 20, 0.01);
   const start = performance.now();
-  const ids = await Promise.all(inputs.map((ms) => pool.do(ms)));
+  // Two tasks: the tiny jobs are `other`'s, the slow ones the default task's.
+  const ids = await Promise.all(
+    inputs.map((ms) => pool.do(ms, ms === 20 ? {} : { task: 'other' })),
+  );
   const wall = performance.now() - start;
   await pool.shutdown();
   /** @type {Map<number, number>} */
@@ -68,7 +79,7 @@ for (let r = 0; r < reps; r++) {
   const mix = await mixed();
   console.log(
     `fixed ${fixed.wall.toFixed(0)} ms (${fixed.threads} threads, ${fixed.spread}) | ` +
-      `elastic ${elastic.wall.toFixed(0)} ms (${elastic.threads} threads, ${elastic.spread}) | ` +
+      `elastic ${elastic.wall.toFixed(0)} ms (${elastic.threads} threads, ${elastic.spread}; new threads ready at ${elastic.starts} ms) | ` +
       `mixed ${mix.wall.toFixed(0)} ms vs ideal ${mix.ideal.toFixed(0)} ms (${mix.ratio.toFixed(2)}x, ${mix.spread})`,
   );
 }

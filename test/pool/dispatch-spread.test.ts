@@ -55,7 +55,9 @@ describe('dispatch by job cost', () => {
       await Promise.all(Array.from({ length: 200 }, () => pool.do<number>(0)));
       const inputs: number[] = [];
       for (let i = 0; i < 8 * cores; i++) inputs.push(0.01, 20, 0.01);
-      const ids = await Promise.all(inputs.map((ms) => pool.do<number>(ms)));
+      const ids = await Promise.all(
+        inputs.map((ms) => pool.do<number>(ms, ms === 20 ? {} : { task: 'other' })),
+      );
       const slow = ids.filter((_, i) => inputs[i] === 20);
       const per = spread(slow);
       expect(per.length).toBe(cores);
