@@ -32,15 +32,21 @@ export interface LoadFailure {
   error: unknown;
 }
 
+/** The module load or `init()` being awaited, while one is (see {@link unsettledStart}). */
+let awaiting: Omit<LoadFailure, 'error'> | undefined;
+
 /** Loads every module, then runs their `init()`s in order; stops at the first failure. */
 export async function loadTasks(boot: BootData): Promise<LoadedTasks | LoadFailure> {
   const entries: [string | undefined, string][] = boot.modules ?? [[undefined, boot.module]];
   const loaded: [string | undefined, Record<string, unknown>][] = [];
   for (const [name, href] of entries) {
     try {
+      awaiting = { stage: 'load', module: name };
       loaded.push([name, await loadTaskModule(href)]);
     } catch (error) {
       return { stage: 'load', module: name, error };
+    } finally {
+      awaiting = undefined;
     }
   }
   const names: string[] = [];
@@ -57,9 +63,12 @@ export async function loadTasks(boot: BootData): Promise<LoadedTasks | LoadFailu
   for (const [name, mod] of loaded) {
     if (typeof mod.init !== 'function') continue;
     try {
+      awaiting = { stage: 'init', module: name };
       await (mod.init as (ctx: unknown) => unknown)({ workerData: boot.workerData, threadId });
     } catch (error) {
       return { stage: 'init', module: name, error };
+    } finally {
+      awaiting = undefined;
     }
   }
   return { names, fns, cleanup: cleanups.length === 0 ? undefined : () => cleanAll(cleanups) };
@@ -88,4 +97,20 @@ export function startFailed({ stage, module, error }: LoadFailure): StartFailedM
   const message: StartFailedMessage = { type: 'start-failed', stage, error: toWire(error) };
   if (module !== undefined) message.module = module;
   return message;
+}
+
+/**
+ * What the pool is told when the thread's event loop empties during start-up: the module's
+ * load (a top-level await) or its `init()` returned a promise that nothing is left to
+ * settle, so the thread would exit as if it had crashed. Undefined when nothing was pending.
+ */
+export function unsettledStart(): StartFailedMessage | undefined {
+  if (awaiting === undefined) return undefined;
+  const pending = awaiting;
+  awaiting = undefined; // told once
+  const what = pending.stage === 'init' ? 'init()' : 'the module (a top-level await)';
+  const error = new Error(
+    `${what} never settled: its promise was still pending when the thread had nothing left to run`,
+  );
+  return startFailed({ ...pending, error: Object.assign(error, { code: 'ERR_INIT_UNSETTLED' }) });
 }

@@ -7,7 +7,7 @@ import { workerData } from 'node:worker_threads';
 import type { BootData } from '../src/protocol/messages.js';
 import { serveLeases } from './leases.js';
 import { countStdio } from './stdio.js';
-import { isFailure, loadTasks, startFailed } from './modules.js';
+import { isFailure, loadTasks, startFailed, unsettledStart } from './modules.js';
 import { WorkerRuntime } from './worker-runtime.js';
 
 const boot = workerData as BootData;
@@ -33,6 +33,12 @@ process.on('uncaughtException', (error) => {
 });
 process.on('exit', () => {
   runtime.sendFinished();
+});
+// The event loop emptied (never on process.exit()): if start-up still awaited a promise,
+// nothing can settle it; say so, or the pool sees a crash.
+process.on('beforeExit', () => {
+  const unsettled = unsettledStart();
+  if (unsettled !== undefined) runtime.post(unsettled);
 });
 
 void start();

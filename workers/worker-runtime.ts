@@ -433,6 +433,7 @@ export class WorkerRuntime {
         this.#cancel(message.id);
         return;
       case 'steal':
+        this.#cancels = (this.#cancels + 1) | 0; // counted in CANCELS too (see ThreadHandle.steal)
         this.#steal(message.count);
         return;
       case 'lease':

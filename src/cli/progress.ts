@@ -26,9 +26,14 @@ export function summaryLine(tally: Tally, interrupted?: NodeJS.Signals): string 
   const rate = tally.seconds > 0 ? Math.round(tally.records / tally.seconds) : 0;
   const stopped = interrupted === undefined ? '' : ` interrupted by ${interrupted},`;
   return (
-    `corral map:${stopped} ${tally.records} records, ${tally.failed} failed, ` +
+    `corral map:${stopped} ${records(tally.records)}, ${tally.failed} failed, ` +
     `${tally.seconds.toFixed(2)} s, ${rate} records/s`
   );
+}
+
+/** `1 record`, `2 records`. */
+function records(n: number): string {
+  return n === 1 ? '1 record' : `${n} records`;
 }
 
 const BAR_WIDTH = 30;
@@ -124,7 +129,7 @@ export class Progress {
     const rate = elapsed > 0 ? this.#done / elapsed : 0;
     const tail = `${Math.round(rate)} records/s | ${clock(elapsed)} | ${this.#failed} failed`;
     const total = this.#total;
-    if (total === undefined || total === 0) return `${this.#done} records | ${tail}`;
+    if (total === undefined || total === 0) return `${records(this.#done)} | ${tail}`;
     const share = Math.min(1, this.#done / total);
     const filled = Math.round(share * BAR_WIDTH);
     const bar = '█'.repeat(filled) + '░'.repeat(BAR_WIDTH - filled);

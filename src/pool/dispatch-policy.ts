@@ -24,6 +24,8 @@ const MAX_PREFETCH = 256;
  * less than the time its results take to come back.
  */
 const MAX_PREFETCH_INPUTS = 4096;
+/** Jobs shorter than this (ms, on average) are never stolen back from a thread. */
+const STEAL_JOB_MS = 0.5;
 /** A lone job this short (ms) is waited for by polling its port... */
 const LONE_JOB_MS = 0.02;
 /** ...for at most this long (ms). */
@@ -31,9 +33,18 @@ export const LONE_POLL_MS = 0.04;
 
 export class DispatchPolicy {
   readonly #concurrency: number;
-  /** Moving average of one job's run time (ms) in a thread. */
+  /**
+   * One job's run time (ms) in a thread, whatever its task: it sizes what a thread holds.
+   * It follows the latest costly work (see {@link estimate}), so a burst of slow jobs after
+   * many tiny ones is not piled onto one thread.
+   */
   #jobMs: number | undefined;
-  /** The same, by task, from batches of results of one task. */
+  /**
+   * Moving average of the same: whether a backlog is worth a steal's round trip. (One
+   * slow figure, a pause in the thread, must not set tiny jobs travelling back and forth.)
+   */
+  #meanMs: number | undefined;
+  /** The same as {@link #jobMs}, by task, from batches of results of one task (a thread sends a slow job's alone). */
   readonly #taskMs = new Map<string, number>();
 
   constructor(options: ResolvedOptions) {
@@ -44,8 +55,9 @@ export class DispatchPolicy {
   observe(busy: number, count: number, task?: string): void {
     if (count === 0) return;
     const perJob = busy / count;
-    this.#jobMs = average(this.#jobMs, perJob);
-    if (task !== undefined) this.#taskMs.set(task, average(this.#taskMs.get(task), perJob));
+    this.#jobMs = estimate(this.#jobMs, perJob);
+    this.#meanMs = this.#meanMs === undefined ? perJob : this.#meanMs * 0.75 + perJob * 0.25;
+    if (task !== undefined) this.#taskMs.set(task, estimate(this.#taskMs.get(task), perJob));
   }
 
   /**
@@ -60,10 +72,12 @@ export class DispatchPolicy {
 
   /**
    * Inputs the pool may still send to a thread holding `jobs` jobs of `inputs` inputs
-   * (a chunk counts as one job of many inputs).
+   * (a chunk counts as one job of many inputs), if the next is of `task`: sized by that
+   * task's own cost once known (a 10 µs task and a 20 ms one run side by side), else by
+   * the pool's.
    */
-  room(inputs: number, jobs: number): number {
-    const jobMs = this.#jobMs;
+  room(inputs: number, jobs: number, task?: string): number {
+    const jobMs = (task === undefined ? undefined : this.#taskMs.get(task)) ?? this.#jobMs;
     const prefetch =
       jobMs === undefined
         ? 1
@@ -89,10 +103,13 @@ export class DispatchPolicy {
    * jobs to give half of it back, so a slow job never holds others while a thread idles.
    */
   balance(threads: Iterable<ThreadHandle<Job>>): void {
+    // Tiny jobs are never worth a round trip back: the thread clears them about as soon
+    // as a stolen share would reach another (a thread is meant to hold PREFETCH_MS of work).
+    const jobMs = this.#meanMs;
+    if (jobMs !== undefined && jobMs < STEAL_JOB_MS) return;
     for (const w of threads) {
       const most = w.units - this.#concurrency; // inputs: a chunk counts as its inputs
-      // Not worth a round trip for a backlog the thread clears in about a millisecond.
-      if (most <= 0 || (this.#jobMs !== undefined && most * this.#jobMs < 1)) continue;
+      if (most <= 0 || (jobMs !== undefined && most * jobMs < 2 * PREFETCH_MS)) continue;
       const backlog = w.held.unstarted();
       if (backlog === 0) continue;
       w.steal(Math.ceil(backlog / 2));
@@ -100,8 +117,13 @@ export class DispatchPolicy {
   }
 }
 
-function average(was: number | undefined, now: number): number {
-  return was === undefined ? now : was * 0.75 + now * 0.25;
+/**
+ * The next figure of a run-time estimate: one slower result sets it at once (holding slow
+ * jobs back costs far more than sending tiny ones in smaller batches for a while); faster
+ * ones bring it down gradually.
+ */
+function estimate(was: number | undefined, now: number): number {
+  return was === undefined || now >= was ? now : was * 0.75 + now * 0.25;
 }
 
 /**

@@ -9,7 +9,7 @@ import { Keyed, type KeyCounts } from '../keyed/keyed.js';
 import { KeyTable, checkKey } from '../keyed/key-table.js';
 import type { Lease } from '../keyed/leases.js';
 import { PoolClosedError } from '../util/errors.js';
-import { StartupTimeoutError, WorkerStartupError } from './errors.js';
+import { StartupTimeoutError, WorkerCrashedError, WorkerStartupError } from './errors.js';
 import type { Job, JobOwner } from './job.js';
 import type { ResolvedOptions } from './options.js';
 import { StatsRecorder, type PoolStats } from './stats.js';
@@ -266,7 +266,15 @@ export class Engine {
   /** Triage of a dead thread's jobs (the scheduler's), then a replacement thread. */
   #crashed(thread: ThreadHandle<Job>, error: unknown): void {
     this.stats.crashes++;
-    this.#emit('threadCrash', { threadId: thread.threadId, error });
+    this.#emit('threadCrash', {
+      threadId: thread.threadId,
+      error:
+        error instanceof Error
+          ? error
+          : new WorkerCrashedError('the thread threw a value that is not an Error', {
+              cause: error,
+            }),
+    });
     // The pool terminated it (a timeout, an abort past its grace): not the jobs' doing.
     this.#scheduler.crashed(thread, error, thread.killReason !== undefined);
     if (!thread.everReady && ++this.#startFailures >= MAX_START_FAILURES) {
@@ -339,10 +347,15 @@ export class Engine {
   }
 
   #fail(error: Error): void {
+    const closing = this.#life.state === 'closing';
     if (!this.#life.fail(error)) return;
+    // During a graceful shutdown the jobs still waiting end as the shutdown said, with the cause.
+    const rejection = closing
+      ? new PoolClosedError('the pool closed before its jobs could run', { cause: error })
+      : error;
     this.#gate?.close();
-    this.#keyed.failWaiters(error);
-    this.#scheduler.reject(error, true);
+    this.#keyed.failWaiters(rejection);
+    this.#scheduler.reject(rejection, true);
     this.#threads.terminateAll(error);
   }
 

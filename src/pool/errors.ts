@@ -51,20 +51,34 @@ export class ModuleNotFoundError extends CorralError {
 
 /** The task module failed to load in a worker thread (syntax error, missing import, ...). */
 export class ModuleLoadError extends CorralError {
-  constructor(module: string, options?: ErrorOptions) {
-    super('ERR_MODULE_LOAD', `the task module failed to load: ${module}`, options);
+  /** `name`: in a pool of several modules, the key of the one that failed (see `modules`). */
+  constructor(module: string, options?: ErrorOptions, name?: string) {
+    super(
+      'ERR_MODULE_LOAD',
+      name === undefined
+        ? `the task module failed to load: ${module}`
+        : `the task module '${name}' failed to load: ${module}`,
+      options,
+    );
   }
 }
 
-/** The task module's `init()` threw in a worker thread. */
+/**
+ * The task module's `init()` threw in a worker thread, or returned a promise that never
+ * settled (the thread had nothing left to run while it was pending: `cause.code` is
+ * `'ERR_INIT_UNSETTLED'`).
+ */
 export class WorkerInitError extends CorralError {
-  /** `module`: in a pool of several modules, the name of the one whose init() threw. */
-  constructor(options?: ErrorOptions, module?: string) {
+  /**
+   * `module`: in a pool of several modules, the name of the one whose init() failed.
+   * `how`: what became of it, after "init()".
+   */
+  constructor(options?: ErrorOptions, module?: string, how = 'failed') {
     super(
       'ERR_WORKER_INIT',
       module === undefined
-        ? "the task module's init() failed"
-        : `the init() of the task module '${module}' failed`,
+        ? `the task module's init() ${how}`
+        : `the init() of the task module '${module}' ${how}`,
       options,
     );
   }

@@ -6,8 +6,13 @@ export interface PoolEvents {
   threadStart: [info: { threadId: number }];
   /** A thread exited (after a crash too). */
   threadExit: [info: { threadId: number }];
-  /** A thread died without being asked to; its jobs were retried or rejected. */
-  threadCrash: [info: { threadId: number; error: unknown }];
+  /**
+   * A thread died without being asked to; its jobs were retried or rejected. `error` is
+   * what killed it (an uncaught error, Node's out-of-memory error, the pool's reason for
+   * terminating it), or a `WorkerCrashedError` for an exit code or a thrown non-Error
+   * (then `cause` holds what was thrown).
+   */
+  threadCrash: [info: { threadId: number; error: Error }];
   /**
    * The module's `cleanup()` threw (or rejected) as a thread was retired or the pool shut
    * down. The thread exits all the same; `error` is what `cleanup()` threw.

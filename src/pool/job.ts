@@ -8,6 +8,7 @@ import {
   check,
   checkFunction,
   checkInteger,
+  checkKnown,
   checkNonEmptyString,
   checkObject,
   checkOneOf,
@@ -117,6 +118,8 @@ export class Job extends SettleOnce<Job> {
   /** `performance.now()` when it entered the queue, then when it was sent (sampled jobs). */
   #queuedAt = 0;
   #sentAt = 0;
+  /** When its thread was first seen to have started it (0: not seen yet; see `HeldJobs.look`). */
+  startedAt = 0;
   /** A chunk's answers that its dying thread sent (the first inputs'). */
   #part: unknown[] | undefined;
   /** Its producer span, when submitted inside a trace (src/observe/trace.ts). */
@@ -221,6 +224,7 @@ export class Job extends SettleOnce<Job> {
     this.#holder = holder;
     this.#tries++;
     this.#sentAt = now;
+    this.startedAt = 0;
   }
 
   /** Back to the head of the queue; `refund` gives back the try it was sent with. */
@@ -264,10 +268,29 @@ export class Job extends SettleOnce<Job> {
   }
 }
 
-/** Checks the per-job options that do not depend on the pool. */
-export function checkJobOptions(options: unknown): JobOptions {
+/** Every key of {@link JobOptions}: `pool.do` refuses others by name, as the pool's options do. */
+const JOB_OPTIONS: ReadonlySet<string> = new Set(
+  Object.keys({
+    task: true,
+    signal: true,
+    timeout: true,
+    transfer: true,
+    onProgress: true,
+    maxTries: true,
+    queueFull: true,
+    key: true,
+    dedupe: true,
+  } satisfies Record<keyof JobOptions, true>),
+);
+
+/**
+ * Checks the per-job options that do not depend on the pool; `known`: the keys the caller
+ * takes (`execute` and `wrap` check the keys their own options leave).
+ */
+export function checkJobOptions(options: unknown, known = JOB_OPTIONS): JobOptions {
   if (options === undefined) return {};
   const o = checkObject('options', options);
+  checkKnown(o, known);
   if (o.task !== undefined) checkNonEmptyString('task', o.task);
   if (o.signal !== undefined) checkSignal('signal', o.signal);
   if (o.transfer !== undefined) {

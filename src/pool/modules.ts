@@ -48,7 +48,13 @@ export function startError(
 ): Error {
   const href =
     module === undefined ? options.module : options.modules?.find(([n]) => n === module)?.[1];
-  return stage === 'load'
-    ? new ModuleLoadError(href ?? options.module, { cause })
-    : new WorkerInitError({ cause }, module);
+  if (stage === 'load') return new ModuleLoadError(href ?? options.module, { cause }, module);
+  const unsettled = (cause as { code?: unknown } | null)?.code === 'ERR_INIT_UNSETTLED';
+  return new WorkerInitError(
+    { cause },
+    module,
+    unsettled
+      ? 'never settled: its promise was still pending when the thread had nothing left to run'
+      : undefined,
+  );
 }

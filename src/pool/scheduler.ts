@@ -53,6 +53,8 @@ export class Scheduler {
   #tasks: Map<string, number> | undefined;
   /** Whether work arrived since the last 'drain'. */
   #busy = false;
+  /** Jobs put in the batch being built for a thread (they start at once while it has places). */
+  #sending = 0;
   /** A dispatch pass is queued as a microtask. */
   #scheduled = false;
   /** A lone job's result is being polled for (no nested polls). */
@@ -142,6 +144,9 @@ export class Scheduler {
 
   #refusal(job: Job): Error | undefined {
     const failure = this.#life.failure;
+    // Once shut down, a failed pool is closed like any other: the failure is the cause.
+    if (failure !== undefined && this.#life.state === 'closed')
+      return new PoolClosedError(undefined, { cause: failure });
     if (failure !== undefined) return failure;
     if (!this.#life.accepting) return new PoolClosedError();
     const unknown = refuseTask(this.#options, job.task, this.#tasks); // hook (modules)
@@ -199,7 +204,7 @@ export class Scheduler {
     let passed = 0;
     while (more && this.#queue.length > 0 && threads.readyCount > 0) {
       const thread = threads.nextReady() as ThreadHandle<Job>;
-      const room = thread.state === 'ready' ? this.#policy.room(thread.units, thread.load) : 0;
+      let room = thread.state === 'ready' ? this.#policy.room(thread.units, thread.load) : 0;
       if (room <= 0) {
         threads.dropReady();
         continue;
@@ -216,6 +221,7 @@ export class Scheduler {
       const share = Math.ceil(this.#queue.length / threads.readyCount);
       const batch: Job[] = [];
       const now = performance.now();
+      this.#sending = 0;
       for (let inputs = 0; inputs < room && batch.length < share;) {
         const job = this.#queue.next();
         if (job === undefined) {
@@ -225,6 +231,7 @@ export class Scheduler {
         if (this.#take(job, thread, now, tasks)) {
           batch.push(job);
           inputs += job.size;
+          room = this.#policy.room(thread.units, thread.load, job.task);
         }
       }
       if (batch.length === 0) continue;
@@ -267,8 +274,11 @@ export class Scheduler {
       this.settle(job, false, unknown);
       return false;
     }
+    // A thread with a free place starts it on arrival; else a later look dates its start.
+    const starts = thread.load + this.#sending < this.#options.concurrency;
     job.send(thread, now);
-    if (job.sampled) this.#stats.wait(job.queuedAt, now);
+    if (starts) job.startedAt = now;
+    this.#sending++;
     this.#inFlight++;
     this.#inputsInFlight += job.size;
     return true;
@@ -316,6 +326,7 @@ export class Scheduler {
         else this.settle(job, false, fromWire(wire));
       }
     });
+    held.look(performance.now()); // after: the jobs answered here are dated by the last look
     this.#stats.threadBusy(thread, busy);
     this.#policy.observe(busy, counted, task ?? undefined);
     if (thread.state === 'retiring' && thread.load === 0) thread.close();
@@ -331,7 +342,7 @@ export class Scheduler {
     } else if (job.state === 'sent') {
       this.#inFlight--;
       this.#inputsInFlight -= job.size;
-      if (job.sampled) this.#stats.run(job.sentAt, performance.now());
+      if (job.sampled) this.#timed(job);
     }
     if (!job.settle(ok, value)) return;
     this.#releaseSlot(job);
@@ -343,6 +354,17 @@ export class Scheduler {
   #settled(job: Job, ok: boolean, value: unknown): void {
     this.#stats.settled(job, ok, value);
     if (this.observers.active) this.observers.report(job, ok, value);
+  }
+
+  /**
+   * Records a sampled job's wait (queued to started) and run (started to settled). A job
+   * whose start was not seen before its result started after the thread's last look.
+   */
+  #timed(job: Job): void {
+    const holder = job.holder;
+    const started = job.startedAt || Math.max(job.sentAt, holder?.held.lookedAt ?? 0);
+    this.#stats.wait(job.queuedAt, started);
+    this.#stats.run(started, performance.now());
   }
 
   /** Inputs a stream's chunk of `task` should carry (1: none; see DispatchPolicy). */

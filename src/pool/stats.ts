@@ -55,13 +55,14 @@ export interface PoolStats {
   /** Threads that died without being asked to (crash, exit, out of memory, timeout). */
   crashes: number;
   /**
-   * Time from submission until a thread took the job. Sampled: every one of the pool's first
-   * 1,024 jobs, then one in 8, so `count` is not the number of jobs (see {@link PoolStats}).
+   * Time from submission until a thread started the job (its last attempt; time held
+   * unstarted by a thread counts here, as in `queued`). Sampled: every one of the pool's
+   * first 1,024 jobs, then one in 8, so `count` is not the number of jobs (see {@link PoolStats}).
    */
   waitTime: Latency;
   /**
-   * Time from a thread taking the job until it settled (the last attempt), seen from the
-   * main thread. Sampled like {@link waitTime}.
+   * Time from a thread starting the job (its last attempt) until it settled, seen from
+   * the main thread. Sampled like {@link waitTime}.
    */
   runTime: Latency;
   /**

@@ -24,10 +24,14 @@ export type { Outcome } from './stream-core.js';
  * across hosts and `maxTries` bounds the tries in all. Not public API.
  */
 export const TRIES_USED: unique symbol = Symbol('corral.triesUsed');
+
+/** The job options `execute` and `wrap` take for every job, beside their own. */
+const STREAM_JOB_OPTIONS: ReadonlySet<string> = new Set(['task', 'timeout', 'maxTries']);
+
 /** Options for `execute` and `wrap`. */
 export interface StreamOptions<I = unknown> extends Omit<
   JobOptions,
-  'transfer' | 'onProgress' | 'queueFull' | 'key'
+  'transfer' | 'onProgress' | 'queueFull' | 'key' | 'dedupe'
 > {
   /** Each input's key (see `pool.setTarget`), or undefined for none. */
   key?: (input: I, index: number) => string | undefined;
@@ -97,7 +101,7 @@ export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
     const { ordered, window, transfer, signal, key, onProgress, ...rest } = options ?? {};
     const triesUsed = (options as { [TRIES_USED]?: number } | undefined)?.[TRIES_USED] ?? 0;
     // The stream, not each job, listens to the signal: jobs carry no signal of their own.
-    const jobOptions = checkJobOptions(rest);
+    const jobOptions = checkJobOptions(rest, STREAM_JOB_OPTIONS);
     super(
       source,
       { ordered, window, signal, key },

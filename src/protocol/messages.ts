@@ -200,7 +200,7 @@ export interface BootData {
    * this, then checks for cancels); jobs start in order of receipt, so later ones never
    * ran. Index 1 ({@link FINISHED}), written by the thread: every job up to this sequence
    * number has finished (its result may not have reached the pool). Index 2
-   * ({@link CANCELS}), written by the pool: `cancel` messages posted so far. The thread
+   * ({@link CANCELS}), written by the pool: `cancel` and `steal` messages posted so far. The thread
    * stores STARTED before it loads CANCELS, the pool adds to CANCELS before it loads
    * STARTED (all sequentially consistent), so for every cancelled job either the pool
    * sees it started or the thread sees the cancel before starting it.

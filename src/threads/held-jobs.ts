@@ -18,6 +18,8 @@ export interface ThreadJob extends SendableJob {
   /** Inputs it carries: 1, or a chunk's length. */
   readonly size: number;
   readonly settled: boolean;
+  /** When the thread started it, as the pool saw it (0: not seen yet; see {@link HeldJobs.look}). */
+  startedAt: number;
 }
 
 /** A job sent to the thread. */
@@ -44,6 +46,8 @@ export class HeldJobs<J extends ThreadJob> {
    * thread holds unstarted. Those at or below STARTED no longer matter and are pruned.
    */
   #dropped: number[] = [];
+  /** When {@link look} last ran. */
+  #lookedAt = 0;
 
   constructor(progress: Int32Array) {
     this.#progress = progress;
@@ -136,6 +140,27 @@ export class HeldJobs<J extends ThreadJob> {
       if (held.seq > last && !held.stolen && !held.job.settled) n++;
     }
     return n;
+  }
+
+  /**
+   * Dates the start of the jobs the thread started since the last look: `now`, an upper
+   * bound, for the run time in `stats()` (the thread tells only the count). Returns the
+   * time of the previous look: a job settled meanwhile started after it.
+   */
+  look(now: number): number {
+    const last = Atomics.load(this.#progress, STARTED);
+    for (const held of this.#held.values()) {
+      if (held.seq > last) break;
+      if (held.job.startedAt === 0) held.job.startedAt = now;
+    }
+    const previous = this.#lookedAt;
+    this.#lookedAt = now;
+    return previous;
+  }
+
+  /** When {@link look} last ran (0: never). */
+  get lookedAt(): number {
+    return this.#lookedAt;
   }
 
   /** Marks the newest `count` unstarted jobs as asked back. */

@@ -154,11 +154,15 @@ export class ThreadHandle<J extends ThreadJob> {
     if (this.#state === 'ready' || this.#state === 'starting') this.#state = 'retiring';
   }
 
-  /** Asks the thread to give back its newest `count` unstarted jobs. */
+  /**
+   * Asks the thread to give back its newest `count` unstarted jobs. Counted like a cancel,
+   * so a thread running synchronous jobs back to back reads it before its next job.
+   */
   steal(count: number): void {
     this.held.markStolen(count);
     const message: ToWorker = { type: 'steal', count };
     this.#port.postMessage(message);
+    Atomics.add(this.#progress, CANCELS, 1);
   }
 
   /**

@@ -65,6 +65,12 @@ describe('summaryLine', () => {
     );
   });
 
+  it('says "1 record", not "1 records"', () => {
+    expect(summaryLine({ records: 1, failed: 0, seconds: 1 })).toBe(
+      'corral map: 1 record, 0 failed, 1.00 s, 1 records/s',
+    );
+  });
+
   it('says when a signal stopped the run', () => {
     expect(summaryLine({ records: 7, failed: 1, seconds: 1 }, 'SIGINT')).toBe(
       'corral map: interrupted by SIGINT, 7 records, 1 failed, 1.00 s, 7 records/s',

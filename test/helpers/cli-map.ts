@@ -88,7 +88,7 @@ export function writeJsonl(dir: string, name: string, records: readonly unknown[
 /** The summary line's numbers: `corral map:[ interrupted by SIG,] N records, F failed, ...`. */
 export function summary(stderr: string): { records: number; failed: number; signal?: string } {
   const m =
-    /corral map:(?: interrupted by (SIG\w+),)? (\d+) records, (\d+) failed, [\d.]+ s, \d+ records\/s\n/.exec(
+    /corral map:(?: interrupted by (SIG\w+),)? (\d+) records?, (\d+) failed, [\d.]+ s, \d+ records\/s\n/.exec(
       stderr,
     );
   if (m === null) throw new Error(`no summary line in stderr:\n${stderr}`);

@@ -66,6 +66,7 @@ describe('a pool of several modules', () => {
     const error = await rejection(pool.ready());
     expect(error.code).toBe('ERR_MODULE_LOAD');
     expect(error.message).toContain('load-error.mjs');
+    expect(error.message).toMatch(/module 'broken' failed/); // by its key, not only its URL
   });
 
   it('fails with ERR_WORKER_INIT naming the module whose init() threw', async () => {

@@ -167,6 +167,8 @@ export class RemoteJob {
 }
 
 const KNOWN = new Set(['task', 'signal', 'timeout', 'maxTries', 'key']);
+/** Options of a local pool's job that a queue cannot honour: refused as such, not as typos. */
+const LOCAL_ONLY = new Set(['transfer', 'onProgress', 'queueFull', 'dedupe']);
 
 /**
  * Checks the options of one remote job. Options a local pool has but a queue cannot honour
@@ -176,7 +178,9 @@ export function checkRemoteJobOptions(options: unknown): ExecutorJobOptions {
   if (options === undefined) return {};
   const o = checkObject('options', options);
   for (const name of Object.keys(o)) {
-    if (!KNOWN.has(name) && o[name] !== undefined) {
+    if (KNOWN.has(name)) continue;
+    if (!LOCAL_ONLY.has(name)) invalid(name, 'a known option', o[name]);
+    if (o[name] !== undefined) {
       invalid(name, 'an option a RemotePool job takes', o[name]);
     }
   }
