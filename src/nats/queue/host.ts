@@ -15,6 +15,7 @@ import { decodeCancel, decodeJobs, FRAMING_RESERVE, type WireJob } from './codec
 import { sleep } from '../backoff.js';
 import { QueueConnectionClosedError } from './errors.js';
 import { HeldMessage, JobRunner } from './host-runner.js';
+import { HostStatsPublisher } from './host-stats.js';
 import { ensureQueue, isMissing, type QueueLayout, type ResolvedQueueConfig } from './layout.js';
 import { PresenceWriter, type HostPresence } from './presence.js';
 import { DurablePublisher } from './publisher.js';
@@ -77,6 +78,8 @@ export class Host {
   readonly #sink: ResultSink;
   readonly #publisher: DurablePublisher;
   readonly #presence: PresenceWriter;
+  /** Snapshots for the dashboard, once a second. */
+  readonly #hostStats: HostStatsPublisher;
   readonly #clock: RunClock;
   readonly #keepAlive: NodeJS.Timeout;
   readonly #cancels: { unsubscribe(): void };
@@ -126,6 +129,12 @@ export class Host {
     });
     this.#presence = new PresenceWriter(js, init.layout, this.id, () => this.#describe());
     this.#presence.start();
+    this.#hostStats = new HostStatsPublisher(init.nc, init.layout.queue, init.pool, () => ({
+      id: this.id,
+      name: init.name,
+      state: this.#state,
+      jobsPerMessage: this.#jobsPerMessage,
+    }));
     this.#cancels = init.nc.subscribe(init.layout.cancelSubject, {
       callback: (_error, message) => {
         const notice = decodeCancel(message.data);
@@ -223,6 +232,7 @@ export class Host {
     // The connection outlives the host: stop listening to it (QueuedIterator's stop()).
     (this.#statuses as { stop?: () => void }).stop?.();
     this.#cancels.unsubscribe();
+    this.#hostStats.stop();
     await this.#presence.stop(this.#init.jsm, this.#init.layout.hostsStream);
     await this.#init.pool.shutdown();
   }
