@@ -28,6 +28,7 @@ import type { Emit } from './events.js';
 import { elasticFor, type Elastic } from '../threads/elastic.js';
 import { Broadcaster } from './broadcast.js';
 import { startError } from './modules.js';
+import type { JobListener } from '../observe/job-record.js';
 
 export type { Emit, PoolEvents } from './events.js';
 
@@ -38,7 +39,7 @@ export class Engine {
   /** The pool's options, resolved. */
   readonly options: ResolvedOptions;
   readonly #emit: Emit;
-  readonly stats = new StatsRecorder();
+  readonly stats: StatsRecorder;
   /** The threads and the ready-queue of those with room. */
   readonly #threads: ThreadSet;
   /** Keyed targets' state, shared with the threads. */
@@ -58,6 +59,7 @@ export class Engine {
   constructor(options: ResolvedOptions, emit: Emit) {
     this.options = options;
     this.#emit = emit;
+    this.stats = new StatsRecorder(options.statsWindow);
     this.#threads = new ThreadSet(options, (thread, event) => {
       this.#onEvent(thread, event);
     });
@@ -133,6 +135,11 @@ export class Engine {
     if (failure !== undefined) return Promise.reject(failure);
     if (!this.#life.accepting) return Promise.reject(new PoolClosedError());
     return this.#scheduler.keyed.acquire(checkKey(key), signal);
+  }
+
+  /** Adds a listener of settled jobs; returns its unsubscribe. */
+  observe(listener: JobListener): () => void {
+    return this.#scheduler.observers.add(listener);
   }
 
   snapshot(): PoolStats {

@@ -7,7 +7,8 @@ export { Pool, type ShutdownOptions } from './pool.js';
 export type { PoolOptions, QueueFullPolicy } from './options.js';
 export type { JobOptions } from './job.js';
 export type { Outcome, StreamOptions, TaskStreamOptions } from './stream.js';
-export type { PoolStats, Latency } from './stats.js';
+export type { PoolStats, RecentStats, Latency } from './stats.js';
+export type { JobRecord, JobRecordError, JobListener } from '../observe/job-record.js';
 export type { PoolEvents } from './engine.js';
 export type { PoolState } from './lifecycle.js';
 export type {

@@ -132,6 +132,11 @@ export interface PoolSettings {
    * @default 30000
    */
   startupTimeout?: number;
+  /**
+   * The span (ms) of `pool.stats().recent`, the figures over a recent window: at least 1000.
+   * @default 60000
+   */
+  statsWindow?: number;
 }
 
 /**
@@ -162,6 +167,7 @@ export interface ResolvedOptions {
   resourceLimits: ResourceLimits | undefined;
   execArgv: string[] | undefined;
   startupTimeout: number;
+  statsWindow: number;
   defaultTarget: number;
   governor: GovernorFor | undefined;
 }
@@ -265,6 +271,7 @@ const known = new Set(
     resourceLimits: true,
     execArgv: true,
     startupTimeout: true,
+    statsWindow: true,
     defaultTarget: true,
     governor: true,
   } satisfies Record<keyof PoolSettings, true>),
@@ -344,6 +351,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     resourceLimits: checkResourceLimits(o.resourceLimits),
     execArgv,
     startupTimeout: checkDelay('startupTimeout', or(o.startupTimeout, 30_000)),
+    statsWindow: checkIntegerIn('statsWindow', or(o.statsWindow, 60_000), 1000, MAX_DELAY),
     defaultTarget: checkTarget(or(o.defaultTarget, Infinity), 'defaultTarget'),
     governor: o.governor as GovernorFor | undefined,
   };

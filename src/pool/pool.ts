@@ -30,6 +30,8 @@ import {
 } from './stream.js';
 import type { Executor } from './executor.js';
 import type { BroadcastOptions, BroadcastOutcome } from './broadcast.js';
+import type { JobRecord } from '../observe/job-record.js';
+import { checkFunction } from '../util/validate.js';
 
 /** Options for {@link Pool.shutdown}. */
 export interface ShutdownOptions {
@@ -286,6 +288,25 @@ export class Pool<M = unknown>
   /** Counters and latency percentiles. */
   stats(): PoolStats {
     return this.#engine.snapshot();
+  }
+
+  /**
+   * Calls `listener` with a {@link JobRecord} for every job that settles from now on (each
+   * input of a stream's chunk on its own), synchronously as it settles: keep it cheap. A
+   * listener that throws does not disturb the pool (its error is rethrown in a microtask).
+   * Returns a function that removes the listener. An unobserved pool makes no records.
+   *
+   * @example
+   * ```ts
+   * const stop = pool.observe((r) => {
+   *   if (!r.ok) log.warn({ task: r.task, code: r.error?.code }, r.error?.message);
+   * });
+   * // ...
+   * stop();
+   * ```
+   */
+  observe(listener: (record: JobRecord) => void): () => void {
+    return this.#engine.observe(checkFunction('listener', listener));
   }
 
   /**

@@ -23,6 +23,7 @@ import { DispatchPolicy, LONE_POLL_MS, wouldWait } from './dispatch-policy.js';
 import type { GovernorGate } from '../governor/gate.js';
 import type { ThreadHandle } from '../threads/thread.js';
 import type { ThreadSet } from '../threads/thread-set.js';
+import { JobObservers } from '../observe/job-record.js';
 
 export class Scheduler {
   readonly #options: ResolvedOptions;
@@ -50,6 +51,8 @@ export class Scheduler {
   #scheduled = false;
   /** A lone job's result is being polled for (no nested polls). */
   #polling = false;
+  /** Who hears each settled job (`pool.observe`). */
+  readonly observers = new JobObservers();
 
   constructor(
     options: ResolvedOptions,
@@ -93,7 +96,7 @@ export class Scheduler {
     const refusal = this.#refusal(job);
     if (refusal !== undefined) {
       job.settle(false, refusal);
-      this.#stats.settled(job, false, refusal);
+      this.#settled(job, false, refusal);
       return;
     }
     const unlisten =
@@ -124,7 +127,7 @@ export class Scheduler {
   }
 
   #enqueue(job: Job): void {
-    job.enqueue(job.sampled ? performance.now() : 0);
+    job.enqueue(job.sampled || this.observers.active ? performance.now() : 0);
     this.#queuedExtra += job.size - 1;
     this.#queue.add(job);
     this.schedule();
@@ -250,7 +253,7 @@ export class Scheduler {
       // Already counted out of the queue by next(): settled here, not by settle().
       this.keyed.give(job);
       job.settle(false, unknown);
-      this.#stats.settled(job, false, unknown);
+      this.#settled(job, false, unknown);
       this.#releaseSlot(job);
       return false;
     }
@@ -281,8 +284,14 @@ export class Scheduler {
     }
     if (!job.settle(ok, value)) return;
     this.#releaseSlot(job);
-    this.#stats.settled(job, ok, value);
+    this.#settled(job, ok, value);
     this.checkIdle();
+  }
+
+  /** A job settled: counted, and reported to the observers if any. */
+  #settled(job: Job, ok: boolean, value: unknown): void {
+    this.#stats.settled(job, ok, value);
+    if (this.observers.active) this.observers.report(job, ok, value);
   }
 
   /** Inputs a stream's chunk of `task` should carry (1: none; see DispatchPolicy). */

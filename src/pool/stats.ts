@@ -3,6 +3,7 @@
  */
 import { createHistogram, performance, type RecordableHistogram } from 'node:perf_hooks';
 import { tally, type Fates } from './chunk.js';
+import { RecentWindow, type Counters } from './stats-window.js';
 
 /** Percentiles of a latency, in milliseconds. */
 export interface Latency {
@@ -66,8 +67,9 @@ export interface PoolStats {
   /**
    * The fraction of thread time spent running jobs since the pool started, from 0 to 1:
    * {@link busyTime} / {@link threadTime}. Threads that exited still count, so after
-   * `shutdown()` this is the pool's lifetime figure. For a recent window, take the
-   * difference of `busyTime` and `threadTime` between two snapshots.
+   * `shutdown()` this is the pool's lifetime figure. {@link PoolStats.recent} has it over a
+   * recent window; for another span, take the difference of `busyTime` and `threadTime`
+   * between two snapshots.
    *
    * Threads report their busy time with their results, so a job counts once it has
    * finished: during a job longer than the interval you read at, the figure lags. With
@@ -84,6 +86,46 @@ export interface PoolStats {
    * Milliseconds of thread time the pool had to run jobs: for each thread, from when it was
    * ready (module loaded, `init()` done) until it exited or now, summed over threads.
    */
+  threadTime: number;
+  /**
+   * The same figures over a recent window only: about the last `statsWindow` ms (60 s by
+   * default; see {@link RecentStats.window}). The lifetime figures above never reset.
+   */
+  recent: RecentStats;
+}
+
+/**
+ * {@link PoolStats}' figures over a recent window (`stats().recent`), so a dashboard or a
+ * long-running service sees now rather than the pool's whole life. The window moves in
+ * steps of 1/12 of `statsWindow`: it covers from `statsWindow` to 13/12 of it (less while
+ * the pool is younger), and `window` says exactly how much.
+ *
+ * @example
+ * ```ts
+ * const { recent } = pool.stats();
+ * console.log(`${(recent.completed / recent.window) * 1000} jobs/s, p99 ${recent.runTime.p99} ms`);
+ * ```
+ */
+export interface RecentStats {
+  /** Milliseconds the figures cover, up to now. */
+  window: number;
+  /** Jobs that resolved in the window. */
+  completed: number;
+  /** Jobs that rejected in the window. */
+  failed: number;
+  /** Attempts started again in the window. */
+  retried: number;
+  /** Threads that crashed in the window. */
+  crashes: number;
+  /** Wait times recorded in the window (sampled as the lifetime ones). */
+  waitTime: Latency;
+  /** Run times recorded in the window (sampled as the lifetime ones). */
+  runTime: Latency;
+  /** {@link busyTime} / {@link threadTime}: the threads' utilization in the window, 0 to 1. */
+  utilization: number;
+  /** Milliseconds the threads spent running jobs in the window (reported with results). */
+  busyTime: number;
+  /** Milliseconds of thread time in the window, summed over threads. */
   threadTime: number;
 }
 
@@ -143,25 +185,72 @@ export class StatsRecorder {
   /** Busy and available milliseconds of the threads that exited. */
   #pastBusy = 0;
   #pastTime = 0;
+  /** `stats().recent`. */
+  readonly #recent: RecentWindow;
+
+  /** `windowMs`: the span of `stats().recent` (the pool's `statsWindow`). */
+  constructor(windowMs: number) {
+    this.#recent = new RecentWindow(windowMs, performance.now(), this.#countersAt(0));
+  }
+
+  /** Turns the recent window if `now` is past its newest slot. */
+  #tick(now: number): void {
+    if (this.#recent.due(now)) this.#recent.turn(now, this.#countersAt);
+  }
+
+  /** The lifetime counters, with thread time as it was at `t` (a `performance.now()` reading). */
+  readonly #countersAt = (t: number): Counters => {
+    const { busyTime, threadTime } = this.#times(t);
+    return {
+      completed: this.completed,
+      failed: this.failed,
+      retried: this.retried,
+      crashes: this.crashes,
+      busyTime,
+      threadTime,
+    };
+  };
+
+  /** Lifetime busy and thread time at `now`. */
+  #times(now: number): { busyTime: number; threadTime: number } {
+    let busyTime = this.#pastBusy;
+    let threadTime = this.#pastTime;
+    for (const t of this.#threads.values()) {
+      const time = Math.max(0, now - t.since);
+      threadTime += time;
+      busyTime += Math.min(t.busy, time);
+    }
+    return { busyTime, threadTime };
+  }
 
   /** Records a wait, given two `performance.now()` readings. */
   wait(from: number, to: number): void {
-    this.#wait.record(Math.max(1, Math.round((to - from) * 1000)));
+    const us = Math.max(1, Math.round((to - from) * 1000));
+    this.#wait.record(us);
+    this.#tick(to);
+    this.#recent.wait(us);
   }
 
   /** Records a run, given two `performance.now()` readings. */
   run(from: number, to: number): void {
-    this.#run.record(Math.max(1, Math.round((to - from) * 1000)));
+    const us = Math.max(1, Math.round((to - from) * 1000));
+    this.#run.record(us);
+    this.#tick(to);
+    this.#recent.run(us);
   }
 
   /** A thread became ready: its time available to run jobs starts now. */
   threadReady(thread: object): void {
-    if (!this.#threads.has(thread))
-      this.#threads.set(thread, { since: performance.now(), busy: 0 });
+    if (this.#threads.has(thread)) return;
+    const now = performance.now();
+    this.#tick(now);
+    this.#threads.set(thread, { since: now, busy: 0 });
   }
 
   /** A thread reported `ms` spent running the jobs of a results batch. */
   threadBusy(thread: object, ms: number): void {
+    // Once per results batch: the busy time belongs to the slot of now, not an old one.
+    this.#tick(performance.now());
     const t = this.#threads.get(thread);
     // A thread that never became ready has run no job.
     if (t !== undefined) t.busy += ms;
@@ -171,21 +260,22 @@ export class StatsRecorder {
   threadExited(thread: object): void {
     const t = this.#threads.get(thread);
     if (t === undefined) return;
+    const now = performance.now();
+    this.#tick(now);
     this.#threads.delete(thread);
-    const time = performance.now() - t.since;
+    const time = now - t.since;
     this.#pastTime += time;
     this.#pastBusy += Math.min(t.busy, time);
   }
 
   snapshot(live: Pick<PoolStats, 'threads' | 'queued' | 'waiting' | 'running'>): PoolStats {
     const now = performance.now();
-    let busyTime = this.#pastBusy;
-    let threadTime = this.#pastTime;
-    for (const t of this.#threads.values()) {
-      const time = now - t.since;
-      threadTime += time;
-      busyTime += Math.min(t.busy, time);
-    }
+    this.#tick(now);
+    const { busyTime, threadTime } = this.#times(now);
+    const recent = this.#recent.read();
+    const from = recent.from.start;
+    const recentBusy = busyTime - from.busyTime;
+    const recentThread = threadTime - from.threadTime;
     return {
       ...live,
       completed: this.completed,
@@ -197,6 +287,18 @@ export class StatsRecorder {
       utilization: threadTime > 0 ? busyTime / threadTime : 0,
       busyTime,
       threadTime,
+      recent: {
+        window: now - recent.from.at,
+        completed: this.completed - from.completed,
+        failed: this.failed - from.failed,
+        retried: this.retried - from.retried,
+        crashes: this.crashes - from.crashes,
+        waitTime: latency(recent.wait),
+        runTime: latency(recent.run),
+        utilization: recentThread > 0 ? Math.min(1, Math.max(0, recentBusy / recentThread)) : 0,
+        busyTime: recentBusy,
+        threadTime: recentThread,
+      },
     };
   }
 }
