@@ -4,33 +4,13 @@
  *
  * @module
  */
-import type { Pool } from '../index.js';
+import type { JobRecord } from '../index.js';
 import type { Reading } from './source.js';
-
-/** One settled job, as the pool's observer reports it (times from `performance.now()`). */
-export interface JobRecord {
-  readonly task: string;
-  readonly threadId: number;
-  readonly submittedAt: number;
-  readonly startedAt: number;
-  readonly settledAt: number;
-  readonly ok: boolean;
-  readonly tries: number;
-  readonly error?: { readonly code: string; readonly name: string; readonly message: string };
-}
-
-/**
- * Calls `listener` with each job `pool` settles from now on; returns the function that
- * stops it.
- */
-export function watchJobs(_pool: Pool, _listener: (record: JobRecord) => void): () => void {
-  // Until the pool's observer hook is merged, nothing is reported.
-  return () => undefined;
-}
 
 /** What the dashboard keeps of a settled job: epoch ms times, the error as strings. */
 export interface SettledJob {
   readonly task: string;
+  /** The thread's id; -1 if it never reached one (refused, or aborted while queued). */
   readonly thread: number;
   /** Epoch ms when a thread took it, and when it settled. */
   readonly start: number;
@@ -46,7 +26,8 @@ export function settledJob(record: JobRecord): SettledJob {
   return {
     task: record.task,
     thread: record.threadId,
-    start: origin + record.startedAt,
+    // A job that never reached a thread (refused, or aborted while queued) takes no time.
+    start: origin + (record.startedAt ?? record.settledAt),
     end: origin + record.settledAt,
     ok: record.ok,
     ...(record.error === undefined
@@ -88,8 +69,9 @@ export function readingOfJobs(
   host: string,
   jobs: readonly SettledJob[],
 ): Pick<Reading, 'jobs' | 'failures' | 'runTimes'> {
+  const ran = jobs.filter((j) => j.thread >= 0);
   return {
-    jobs: jobs.map((j) => ({
+    jobs: ran.map((j) => ({
       lane: `${host}/${j.thread}`,
       task: j.task,
       start: j.start,
@@ -105,6 +87,6 @@ export function readingOfJobs(
         code: j.code ?? '',
         message: j.message ?? '',
       })),
-    runTimes: jobs.map((j) => ({ task: j.task, ms: j.end - j.start })),
+    runTimes: ran.map((j) => ({ task: j.task, ms: j.end - j.start })),
   };
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Pool } from '../index.js';
-import { JobBuffer, readingOfJobs, settledJob, watchJobs } from './job-feed.js';
+import { JobBuffer, readingOfJobs, settledJob } from './job-feed.js';
 import { TICK_JOBS } from './model.js';
 import type { DashboardSource, Reading } from './source.js';
 
@@ -20,7 +20,7 @@ export class LocalSource implements DashboardSource {
 
   constructor(pool: Pool) {
     this.#pool = pool;
-    this.#unwatch = watchJobs(pool, (record) => {
+    this.#unwatch = pool.observe((record) => {
       this.#jobs.push(settledJob(record));
     });
   }
