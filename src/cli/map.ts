@@ -13,6 +13,7 @@ import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { EXIT, runMap, type MapOptions, type MapResult } from './map-run.js';
 import { describeError, integer } from './options.js';
+import { DASHBOARD_PORT } from './map-dashboard.js';
 import type { RecordFormat } from './records.js';
 
 /** The flags as commander hands them over. */
@@ -31,6 +32,7 @@ interface Flags {
   // -- work queue (issue 10) --
   queue?: string;
   server?: string;
+  dashboard?: true | number;
 }
 
 const targetCount = integer('--target N', 1);
@@ -149,6 +151,11 @@ export function registerMapCommand(program: Command): void {
     )
     .option('--server <url>', 'with --queue: the NATS server URL (default: $NATS_URL)')
     // -- end of work queue --
+    .option(
+      '--dashboard [port]',
+      `serve a live page of the run on 127.0.0.1 (default port: ${DASHBOARD_PORT})`,
+      integer('--dashboard', 0),
+    )
     .addHelpText('after', HELP)
     .exitOverride((error) => {
       // Help and version exit 0; every parse error is a usage error.
@@ -179,6 +186,7 @@ export function registerMapCommand(program: Command): void {
         format: flags.format,
         queue: flags.queue, // work queue (issue 10)
         server: flags.server,
+        dashboard: flags.dashboard === true ? DASHBOARD_PORT : flags.dashboard,
       };
       try {
         process.exitCode = exitCode(await runMap(options));

@@ -16,10 +16,12 @@ import type { DashboardSource } from './source.js';
 export type { DashboardOptions } from './options.js';
 export type * from './model.js';
 
-/** A queue to watch without a client of it: what `corral dashboard --queue` serves. */
+/** A queue to watch: what `corral dashboard --queue` serves. */
 export interface QueueTarget {
   readonly nc: NatsConnection;
   readonly queue: string;
+  /** A client of the queue whose batch (progress, time left) and counts the page shows. */
+  readonly client?: RemotePool;
 }
 
 /** A dashboard being served, from {@link serveDashboard}. */
@@ -36,7 +38,7 @@ export interface Dashboard extends AsyncDisposable {
  * task, a task stream and the last failures, updated every second over server-sent events.
  *
  * `target` is a local `Pool`, a `RemotePool` (give its connection as `nc`; the batch shown is
- * that client's), or `{ nc, queue }` for a queue alone.
+ * that client's), or `{ nc, queue }` for a queue alone (`client` to show a client's batch).
  *
  * @example
  * ```ts
@@ -97,7 +99,7 @@ async function sourceOf(
   if (target instanceof Pool) return new LocalSource(target);
   // Loaded only for a queue: the core never loads the NATS client.
   const { ClusterSource } = await import('./cluster-source.js');
-  if ('nc' in target) return new ClusterSource(target.nc, target.queue);
+  if ('nc' in target) return new ClusterSource(target.nc, target.queue, target.client);
   if (nc === undefined) throw new InvalidOptionError('nc', "the RemotePool's NATS connection", nc);
   return new ClusterSource(nc, target.queue, target);
 }

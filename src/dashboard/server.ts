@@ -101,6 +101,10 @@ export class DashboardServer {
       response.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
     }
+    if (path === '/favicon.ico') {
+      response.writeHead(204).end();
+      return;
+    }
     if (path === '/events') {
       this.#stream(response);
       return;

@@ -24,7 +24,7 @@ import {
 /** uPlot, loaded by its own script tag before this one. */
 const uPlot = (globalThis as unknown as { uPlot: typeof UPlot }).uPlot;
 
-const PALETTE = ['#2f7de1', '#e6862e', '#8e5ad6', '#2e9d5b', '#d6a11f', '#1fa5b3', '#c2519a'];
+const PALETTE = ['#e6862e', '#2f7de1', '#8e5ad6', '#2e9d5b', '#d6a11f', '#1fa5b3', '#c2519a'];
 const FAILED = '#d64545';
 
 /** What the page shows, all of it from the server. */
@@ -74,6 +74,10 @@ function duration(ms: number): string {
   const m = Math.floor(s / 60);
   if (m < 60) return `${m} min ${Math.round(s - m * 60)} s`;
   return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+function ago(ms: number): string {
+  return ms < 1000 ? 'now' : `${duration(Math.round(ms / 1000) * 1000)} ago`;
 }
 
 function clock(epoch: number): string {
@@ -126,6 +130,10 @@ function render(): void {
 }
 
 function renderCards(tick: Tick): void {
+  // A local pool has no queue.
+  document.querySelectorAll<HTMLElement>('.card.queue').forEach((card) => {
+    card.hidden = tick.queue === null;
+  });
   setText('completed', num(tick.completed));
   setText('failed', num(tick.failed));
   setText('rate', num(tick.rate.completed + tick.rate.failed));
@@ -172,7 +180,7 @@ function renderHosts(hosts: readonly HostRow[], now: number): void {
       el('td', num(h.completed), 'num'),
       el('td', num(h.failed), 'num'),
       el('td', num(h.crashes), 'num'),
-      el('td', `${duration(Math.max(0, now - h.lastSeen))} ago`),
+      el('td', ago(now - h.lastSeen)),
     );
     const state = el('td');
     state.append(el('span', h.state, 'state'));
@@ -218,8 +226,20 @@ function renderThroughput(): void {
         scales: { y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
         series: [
           {},
-          { label: 'completed / s', stroke: '#2f7de1', fill: 'rgba(47,125,225,0.12)', width: 2 },
-          { label: 'failed / s', stroke: FAILED, fill: 'rgba(214,69,69,0.12)', width: 2 },
+          {
+            label: 'completed / s',
+            stroke: '#2f7de1',
+            fill: 'rgba(47,125,225,0.12)',
+            width: 2,
+            points: { show: false },
+          },
+          {
+            label: 'failed / s',
+            stroke: FAILED,
+            fill: 'rgba(214,69,69,0.12)',
+            width: 2,
+            points: { show: false },
+          },
         ],
       },
       data,
@@ -238,8 +258,25 @@ function bucketLabel(i: number): string {
 
 function renderHistogram(tick: Tick): void {
   const tasks = Object.keys(tick.histograms).sort();
-  const x = Array.from({ length: HIST_BUCKETS }, (_, i) => i);
-  const data: UPlot.AlignedData = [x, ...tasks.map((t) => [...(tick.histograms[t] ?? [])])];
+  // Only the buckets from the fastest to the slowest run, and one either side.
+  let low = HIST_BUCKETS;
+  let high = -1;
+  for (const counts of Object.values(tick.histograms)) {
+    counts.forEach((n, i) => {
+      if (n > 0) {
+        low = Math.min(low, i);
+        high = Math.max(high, i);
+      }
+    });
+  }
+  if (high < 0) [low, high] = [10, 14];
+  low = Math.max(0, low - 1);
+  high = Math.min(HIST_BUCKETS - 1, high + 1);
+  const x = Array.from({ length: high - low + 1 }, (_, i) => low + i);
+  const data: UPlot.AlignedData = [
+    x,
+    ...tasks.map((t) => x.map((i) => tick.histograms[t]?.[i] ?? 0)),
+  ];
   const key = JSON.stringify(tasks);
   if (histogram !== undefined && key === histogramTasks) {
     histogram.setData(data);
@@ -257,8 +294,8 @@ function renderHistogram(tick: Tick): void {
       scales: { x: { time: false } },
       axes: [
         {
-          values: (_u, splits) => splits.map((i) => bucketLabel(i)),
-          space: 60,
+          values: (_u, splits) => splits.map((i) => (Number.isInteger(i) ? bucketLabel(i) : '')),
+          space: 50,
         },
         {},
       ],
@@ -269,6 +306,7 @@ function renderHistogram(tick: Tick): void {
           stroke: colour(task),
           fill: `${colour(task)}33`,
           width: 2,
+          points: { show: false },
           ...(stepped === undefined ? {} : { paths: stepped }),
         })),
       ],

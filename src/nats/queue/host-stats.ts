@@ -8,7 +8,7 @@
  * @module
  */
 import type { Pool } from '../../index.js';
-import { JobBuffer, settledJob, watchJobs, type SettledJob } from '../../dashboard/job-feed.js';
+import { JobBuffer, settledJob, type SettledJob } from '../../dashboard/job-feed.js';
 import type { NatsConnection } from '../governor-stream.js';
 import { SUBJECT_PREFIX } from './layout.js';
 
@@ -69,7 +69,7 @@ export class HostStatsPublisher {
     this.#subject = hostStatsSubject(queue);
     this.#pool = pool;
     this.#facts = facts;
-    this.#unwatch = watchJobs(pool, (record) => {
+    this.#unwatch = pool.observe((record) => {
       this.#jobs.push(settledJob(record));
     });
     this.#timer = setInterval(() => {
