@@ -42,6 +42,8 @@ export class DashboardHistory {
   #previous: { time: number; completed: number; failed: number } | undefined;
   /** Where the batch in progress started: jobs done then. */
   #batchFrom: number | undefined;
+  /** Jobs done at the last reading with none left: a batch counts from there. */
+  #idleDone = 0;
   #last: Tick | null = null;
 
   constructor(title: string) {
@@ -160,9 +162,11 @@ export class DashboardHistory {
   #batch(done: number, remaining: number | null): BatchRow | null {
     if (remaining === null || remaining <= 0) {
       this.#batchFrom = undefined;
+      this.#idleDone = done;
       return null;
     }
-    this.#batchFrom ??= done;
+    // Jobs of the batch may have been done before the first reading that saw it.
+    this.#batchFrom ??= this.#idleDone;
     const n = this.#time.length;
     const from = Math.max(0, n - ETA_WINDOW);
     let sum = 0;
