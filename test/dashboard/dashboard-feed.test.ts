@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Pool } from 'corral';
 import { serveDashboard, type Snapshot, type Tick } from 'corral/dashboard';
 import { launchBrowser } from '../helpers/browser.js';
+import { readEvents } from '../helpers/sse.js';
 
 const TASKS = fileURLToPath(new URL('../fixtures/queue/tasks.mjs', import.meta.url));
 
@@ -24,32 +25,6 @@ afterAll(async () => {
   await browser.close();
   await pool.shutdown();
 });
-
-/** Reads server-sent events from `url` until `count` have come; returns them. */
-async function readEvents(url: string, count: number): Promise<{ event: string; data: unknown }[]> {
-  const response = await fetch(url);
-  expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
-  const reader = response.body?.getReader();
-  if (reader === undefined) throw new Error('no body');
-  const events: { event: string; data: unknown }[] = [];
-  let buffer = '';
-  while (events.length < count) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffer += new TextDecoder().decode(value);
-    let end;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
-      const frame = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const event = /^event: (.*)$/m.exec(frame)?.[1];
-      const data = /^data: (.*)$/m.exec(frame)?.[1];
-      if (event !== undefined && data !== undefined)
-        events.push({ event, data: JSON.parse(data) as unknown });
-    }
-  }
-  await reader.cancel();
-  return events;
-}
 
 describe('the event stream', () => {
   it('sends the history on connect, then a tick a second', async () => {
