@@ -52,7 +52,9 @@ export class DashboardHistory {
 
   /** Takes a reading taken at `now` (epoch ms); returns the tick for the page. */
   advance(reading: Reading, now: number): Tick {
-    const hosts = reading.hosts.map((h) => this.#hostRow(h, now));
+    const hosts = reading.hosts
+      .map((h) => this.#hostRow(h, now))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const totals = reading.totals ?? {
       completed: reading.hosts.reduce((sum, h) => sum + h.completed, 0),
       failed: reading.hosts.reduce((sum, h) => sum + h.failed, 0),

@@ -26,6 +26,8 @@ const uPlot = (globalThis as unknown as { uPlot: typeof UPlot }).uPlot;
 
 const PALETTE = ['#e6862e', '#2f7de1', '#8e5ad6', '#2e9d5b', '#d6a11f', '#1fa5b3', '#c2519a'];
 const FAILED = '#d64545';
+/** Failures listed (the server keeps more: a reload shows the same). */
+const SHOWN_FAILURES = 10;
 
 /** What the page shows, all of it from the server. */
 let series = { time: [] as number[], completed: [] as number[], failed: [] as number[] };
@@ -192,7 +194,7 @@ function renderHosts(hosts: readonly HostRow[], now: number): void {
 
 function renderFailures(): void {
   const body = document.createElement('tbody');
-  for (const f of failures) {
+  for (const f of failures.slice(0, SHOWN_FAILURES)) {
     const row = document.createElement('tr');
     row.append(
       el('td', clock(f.time)),
