@@ -105,7 +105,7 @@ describe('the dashboard of a queue, in chromium', () => {
       .toBe('false');
 
     // Jobs that hold still for a while: the queue's counts are those of `corral queue info`.
-    const held = collect(pool.execute(Array<number>(8).fill(3000), { task: 'sleep' }));
+    const held = collect(pool.execute(Array<number>(4).fill(3000), { task: 'sleep' }));
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const still = await cliInfo(queue);
     expect(still.pending + still.inFlight).toBeGreaterThan(0);
