@@ -43,7 +43,7 @@ describe('corral map --dashboard', () => {
 });
 
 describe('corral dashboard --queue', () => {
-  it("serves the queue's page with its hosts until SIGTERM", async () => {
+  it("serves the queue's page with its hosts, one that drains shown as left, until SIGTERM", async () => {
     const child = spawn(process.execPath, [
       CLI,
       'dashboard',
@@ -64,6 +64,13 @@ describe('corral dashboard --queue', () => {
       const last = events.at(-1)?.data as Tick;
       expect(last.hosts.map((h) => h.state)).toEqual(['serving']);
       expect(last.queue).toEqual({ pending: 0, inFlight: 0, redelivered: 0 });
+
+      // A host that drains says so as it stops: it is shown as left, not gone.
+      const [host] = cluster.hosts;
+      host?.kill('SIGTERM');
+      await host?.exited;
+      const after = await readEvents(new URL('events', url).href, 2);
+      expect((after.at(-1)?.data as Tick).hosts.map((h) => h.state)).toEqual(['left']);
     } finally {
       child.kill('SIGTERM');
     }
