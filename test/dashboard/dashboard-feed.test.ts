@@ -8,6 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Pool } from 'corral';
 import { serveDashboard, type Snapshot, type Tick } from 'corral/dashboard';
+import type { RemotePool } from 'corral/nats';
 import { launchBrowser } from '../helpers/browser.js';
 import { readEvents } from '../helpers/sse.js';
 
@@ -65,6 +66,12 @@ describe('the event stream', () => {
     // @ts-expect-error: not an option
     await expect(serveDashboard(pool, { prot: 1 })).rejects.toMatchObject({
       code: 'ERR_INVALID_OPTION',
+    });
+    // A RemotePool (anything with a queue that is not a Pool) needs its connection.
+    const remote = { queue: 'q' } as unknown as RemotePool;
+    await expect(serveDashboard(remote)).rejects.toMatchObject({
+      code: 'ERR_INVALID_OPTION',
+      message: expect.stringContaining("'nc'") as unknown,
     });
   });
 });
