@@ -27,6 +27,7 @@ import {
 import type { Pending } from './broadcast.js';
 import { addBusy, answer, finish, flush, held, post } from './outbox.js';
 import { Chunk, type ChunkHost } from './chunk.js';
+import { runTraced } from './trace.js';
 
 /**
  * Results are flushed once a batch has run this long (ms), and before a job expected to
@@ -202,7 +203,11 @@ function run(job: Pending): void {
   const fn = fns[job.task] as TaskFn;
   let result: unknown;
   try {
-    result = fn(job.input, ctx);
+    if ((flags & JobFlag.Traced) === 0) result = fn(job.input, ctx);
+    else {
+      const [traceparent, input] = job.input as [string, unknown];
+      result = runTraced(traceparent, taskNames[job.task] ?? '', () => fn(input, ctx));
+    }
   } catch (error) {
     ran(job.task, started);
     finish(job.id, false, error);
@@ -341,6 +346,8 @@ function onMessage(message: ToWorker): void {
 }
 
 let cleanup: (() => unknown) | undefined;
+/** The tasks' names, by index (for traced jobs' spans). */
+let taskNames: readonly string[] = [];
 
 async function start(): Promise<void> {
   countStdio();
@@ -351,6 +358,7 @@ async function start(): Promise<void> {
     return;
   }
   fns.push(...loaded.fns);
+  taskNames = loaded.names;
   cleanup = loaded.cleanup;
   port.on('message', (message: ToWorker) => {
     onMessage(message);

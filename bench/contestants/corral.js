@@ -38,11 +38,29 @@ async function loadPool() {
   return /** @type {CorralPoolClass} */ (/** @type {unknown} */ (mod.Pool));
 }
 
+/**
+ * With `CORRAL_BENCH_METRICS=1`, the pool runs with its Prometheus metrics on
+ * (`registerMetrics` of corral/metrics, in prom-client's default registry, not scraped): to
+ * measure their cost on the hot path against a run without.
+ * @param {CorralPool} pool
+ * @returns {Promise<() => void>} unregisters them
+ */
+async function withMetrics(pool) {
+  if (process.env.CORRAL_BENCH_METRICS !== '1') return () => undefined;
+  /** @type {unknown} */
+  const mod = await import(new URL('../../dist/src/metrics/entry.js', import.meta.url).href);
+  const metrics =
+    /** @type {{ registerMetrics: (pool: CorralPool, options?: object) => () => void }} */ (mod);
+  return metrics.registerMetrics(pool, { labels: { pool: `bench-${++benchPools}` } });
+}
+let benchPools = 0;
+
 /** @type {import('../lib/contestant.js').CreateContestant} */
 export async function create(threads) {
   const Pool = await loadPool();
   const pool = new Pool({ module: taskModule, threads });
   await pool.ready();
+  const unregister = await withMetrics(pool);
   return {
     parallelism: threads,
     transfers: true,
@@ -55,6 +73,9 @@ export async function create(threads) {
     },
     wrap: (inputs, task) => pool.wrap(inputs, { task }),
     batch: batchByExecute((inputs, task) => pool.execute(inputs, { task })),
-    close: () => pool.shutdown(),
+    close: () => {
+      unregister();
+      return pool.shutdown();
+    },
   };
 }

@@ -20,6 +20,7 @@ import { startRemote } from './map-remote.js';
 import { startMapDashboard, type DashboardTarget } from './map-dashboard.js';
 import { Progress, summaryLine, type Tally } from './progress.js';
 import { describeError } from './options.js';
+import { serveCommandMetrics, type CommandMetrics } from './metrics.js';
 import {
   countLines,
   openInput,
@@ -67,6 +68,10 @@ export interface MapOptions {
   readonly server?: string | undefined;
   /** Serve the live dashboard on this port during the run (`--dashboard [PORT]`). */
   readonly dashboard?: number | undefined;
+  /** Serve the pool's metrics at `/metrics` on this port while the run lasts. */
+  readonly metricsPort?: number | undefined;
+  /** The address of the metrics server; 127.0.0.1 when undefined. */
+  readonly metricsHost?: string | undefined;
 }
 
 /** How a run ended. */
@@ -115,6 +120,29 @@ async function startPool(options: MapOptions, threads: number): Promise<Pool> {
     await pool.shutdown();
     throw error;
   }
+}
+
+/** `--metrics-port`: the run's pool (local or remote) served to Prometheus. */
+async function startMetrics(
+  options: MapOptions,
+  pool: Executor,
+): Promise<CommandMetrics | undefined> {
+  const port = options.metricsPort;
+  if (port === undefined) return undefined;
+  const flags = { metricsPort: port, metricsHost: options.metricsHost };
+  const metrics =
+    pool instanceof Pool
+      ? await serveCommandMetrics(flags, pool, { labels: { pool: 'map' } })
+      : await serveCommandMetrics(
+          flags,
+          {
+            queue: options.queue as string,
+            stats: () => pool.stats(),
+          },
+          {},
+        );
+  process.stderr.write(`corral map: metrics at ${metrics.url}\n`);
+  return metrics;
 }
 
 /** A run's outcome but for the signal, which the runner knows. */
@@ -214,6 +242,8 @@ async function mapRecords(
   // Only disposed of (at the end of the run): the page stops with it.
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
   await using dashboard = await startMapDashboard(options.dashboard, executor.target);
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- held until the run ends
+  await using metrics = await startMetrics(options, pool);
   const gate = new InflightGate(threads, stop);
   const wrapOptions: StreamOptions = {
     task: options.task,

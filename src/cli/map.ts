@@ -33,6 +33,8 @@ interface Flags {
   queue?: string;
   server?: string;
   dashboard?: true | number;
+  metricsPort?: number;
+  metricsHost?: string;
 }
 
 const targetCount = integer('--target N', 1);
@@ -156,6 +158,15 @@ export function registerMapCommand(program: Command): void {
       `serve a live page of the run on 127.0.0.1 (default port: ${DASHBOARD_PORT})`,
       integer('--dashboard', 0),
     )
+    .option(
+      '--metrics-port <n>',
+      'serve Prometheus metrics at http://127.0.0.1:N/metrics while it runs (0: any free port; needs prom-client)',
+      integer('--metrics-port', 0),
+    )
+    .option(
+      '--metrics-host <address>',
+      'with --metrics-port: the address to listen on (default: 127.0.0.1)',
+    )
     .addHelpText('after', HELP)
     .exitOverride((error) => {
       // Help and version exit 0; every parse error is a usage error.
@@ -187,6 +198,8 @@ export function registerMapCommand(program: Command): void {
         queue: flags.queue, // work queue (issue 10)
         server: flags.server,
         dashboard: flags.dashboard === true ? DASHBOARD_PORT : flags.dashboard,
+        metricsPort: flags.metricsPort,
+        metricsHost: flags.metricsHost,
       };
       try {
         process.exitCode = exitCode(await runMap(options));

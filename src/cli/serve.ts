@@ -9,15 +9,16 @@
  *
  * @module
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import type { GovernorFor } from '../index.js';
 import { connectNats, DEFAULT_SERVER } from '../nats/connect.js';
 import { describeError, duration, integer, loadNats, type Nats } from './options.js';
+import { serveCommandMetrics, type CommandMetrics, type MetricsFlags } from './metrics.js';
 
 const EXIT = { drained: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 
-interface Flags {
+interface Flags extends MetricsFlags {
   queue: string;
   threads?: number;
   concurrency?: number;
@@ -83,6 +84,21 @@ async function runServe(module: string, flags: Flags): Promise<number> {
     await nc.close().catch(() => undefined);
     return EXIT.usage;
   }
+  let metrics: CommandMetrics | undefined;
+  if (flags.metricsPort !== undefined) {
+    try {
+      metrics = await serveCommandMetrics({ ...flags, metricsPort: flags.metricsPort }, host.pool, {
+        labels: { queue: flags.queue, host: flags.name ?? hostname() },
+        queueInfo: () => nats.queueInfo(nc, flags.queue),
+      });
+      say(`metrics at ${metrics.url}`);
+    } catch (error) {
+      say(describeError(error));
+      await host.drain().catch(() => undefined);
+      await nc.close().catch(() => undefined);
+      return EXIT.usage;
+    }
+  }
   const threads = flags.threads ?? availableParallelism();
   say(
     `serving queue '${flags.queue}' with ${threads} threads (tasks: ${host.tasks.join(', ')}); ` +
@@ -111,6 +127,7 @@ async function runServe(module: string, flags: Flags): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await metrics?.close();
     await nc.close().catch(() => undefined);
   }
 }
@@ -182,6 +199,15 @@ export function registerServeCommand(program: Command): void {
       '--governor <key=governor>',
       'jobs with this key hold a slot of this NATS governor (see corral governor; repeatable)',
       pairs('--governor', (name) => name),
+    )
+    .option(
+      '--metrics-port <n>',
+      'serve Prometheus metrics at http://127.0.0.1:N/metrics (0: any free port; needs prom-client)',
+      integer('--metrics-port', 0),
+    )
+    .option(
+      '--metrics-host <address>',
+      'with --metrics-port: the address to listen on (default: 127.0.0.1)',
     )
     .addHelpText('after', HELP)
     .exitOverride((error) => {

@@ -15,6 +15,7 @@ import {
 } from '../util/validate.js';
 import type { QueueFullPolicy, ResolvedOptions } from './options.js';
 import { checkKey, type KeyState } from '../keyed/key-table.js';
+import { startJobSpan, type JobSpan } from '../observe/trace.js';
 
 /** Options for one job (`pool.do`), and the per-job part of `execute`/`wrap`. */
 export interface JobOptions {
@@ -123,6 +124,8 @@ export class Job {
   #unlisten: (() => void) | undefined;
   #resolve: ((value: unknown) => void) | undefined;
   #reject: ((error: unknown) => void) | undefined;
+  /** Its producer span, when submitted inside a trace (src/observe/trace.ts). */
+  readonly #span: JobSpan | undefined;
 
   constructor(
     id: number,
@@ -147,6 +150,8 @@ export class Job {
     this.size = this.chunk ? (input as unknown[]).length : 1;
     this.indices = extras.indices;
     this.#tries = extras.tries ?? 0;
+    // A job of its own (pool.do, a proxy call) is traced; a stream's inputs are not.
+    this.#span = this.owner === undefined ? startJobSpan(this.task, 'corral') : undefined;
   }
 
   get input(): unknown {
@@ -182,6 +187,10 @@ export class Job {
   }
   get sentAt(): number {
     return this.#sentAt;
+  }
+  /** The W3C trace context the task runs in, when the job is traced. */
+  get traceparent(): string | undefined {
+    return this.#span?.traceparent;
   }
   /**
    * Whether the job's wait and run times are recorded (the policy, by id, is in stats.ts:
@@ -275,6 +284,7 @@ export class Job {
     this.clearTimer();
     this.#unlisten?.();
     this.#unlisten = undefined;
+    this.#span?.end(ok, value);
     if (this.owner !== undefined) this.owner.settled(this, ok, value);
     else if (ok) this.#resolve?.(value);
     else this.#reject?.(value);

@@ -20,12 +20,17 @@ export const JobFlag = {
    * another, each with its own sequence number), answered by one `Chunk` result.
    */
   Chunk: 4,
+  /**
+   * Traced: the input is `[traceparent, input]`, the W3C trace context the task runs in
+   * (see src/observe/trace.ts and workers/trace.ts).
+   */
+  Traced: 8,
 } as const;
 
-/** Bits of the meta entry that hold the flags; the rest holds the tries. */
-const FLAG_BITS = 8;
+/** Bits of the meta entry that hold the flags; the rest holds the tries (a multiplier, not a shift). */
+const FLAG_BITS = 16;
 
-/** Entries per job in a run batch: id, task index, input, tries * 8 + flags. */
+/** Entries per job in a run batch: id, task index, input, tries * FLAG_BITS + flags. */
 export const RUN_STRIDE = 4;
 /** Entries per result in a results batch: id, status, value or error. */
 export const RESULT_STRIDE = 3;
@@ -80,6 +85,8 @@ export interface SendableJob {
   readonly timeout: number;
   readonly chunk: boolean;
   readonly transfer: readonly Transferable[] | undefined;
+  /** The job's trace context, when it is traced. */
+  readonly traceparent?: string | undefined;
 }
 
 /** Lays out jobs as a run batch, with what they move; `taskIndex` names each task by index. */
@@ -97,7 +104,11 @@ export function encodeRun(
       index = taskIndex.get(task) as number; // the pool sends only tasks the thread reported
     }
     const flags = jobFlags(job.onProgress !== undefined, job.timeout > 0, job.chunk);
-    pushJob(batch, job.id, index, job.input, job.tries, flags);
+    const traceparent = job.traceparent;
+    if (traceparent === undefined) pushJob(batch, job.id, index, job.input, job.tries, flags);
+    else {
+      pushJob(batch, job.id, index, [traceparent, job.input], job.tries, flags | JobFlag.Traced);
+    }
     if (job.transfer !== undefined && job.transfer.length > 0) {
       transfer = transfer === undefined ? [...job.transfer] : transfer.concat(job.transfer);
     }

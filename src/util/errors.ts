@@ -57,6 +57,8 @@ export const ERROR_CODES = [
   'ERR_NATS_CLIENT_MISSING',
   'ERR_NATS_CONNECT',
   'ERR_NATS_RECONNECTED',
+  // Metrics (src/metrics/errors.ts).
+  'ERR_PROM_CLIENT_MISSING',
   // The CLI (src/cli/errors.ts).
   'ERR_INPUT',
   'ERR_INVALID_RECORD',

@@ -173,6 +173,11 @@ export class Host {
     return this.#init.tasks;
   }
 
+  /** The local pool that runs the host's jobs (for its `stats()`, `observe()`, metrics). */
+  get pool(): Pool {
+    return this.#init.pool;
+  }
+
   /** Counters of the host. */
   stats(): HostStats {
     const c = this.#runner.counts;
