@@ -7,6 +7,8 @@ import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
 import { Pool } from 'corral';
+import * as metricsEntry from 'corral/metrics';
+import * as metricsIndex from '#internal/metrics/index.js';
 import {
   JOB_SECONDS_BUCKETS,
   registerMetrics,
@@ -171,6 +173,15 @@ describe('registerMetrics + serveMetrics', () => {
     expect(value(m, 'corral_queue_redelivered_messages', q)).toBe(6);
     expect(value(m, 'corral_queue_hosts', q)).toBe(2);
     expect(samples(m, 'corral_jobs_completed_total', { pool: 'q1' })).toHaveLength(0);
+  });
+
+  it("corral/metrics's entry exports every value of src/metrics/index.ts, and only those", () => {
+    expect(Object.keys(metricsEntry).sort()).toEqual(Object.keys(metricsIndex).sort());
+    for (const name of Object.keys(metricsIndex)) {
+      expect(metricsEntry[name as keyof typeof metricsEntry]).toBe(
+        metricsIndex[name as keyof typeof metricsIndex],
+      );
+    }
   });
 
   it('without prom-client, corral/metrics throws ERR_PROM_CLIENT_MISSING', async () => {
