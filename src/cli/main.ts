@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerBenchCommand } from './bench.js';
+import { registerDashboardCommand } from './dashboard.js';
 import { registerDemoCommand } from './demo-map.js';
 import { registerGovernorCommand } from './governor-command.js';
 import { registerMapCommand } from './map.js';
@@ -27,4 +28,5 @@ registerDemoCommand(program);
 registerBenchCommand(program);
 registerServeCommand(program);
 registerQueueCommand(program);
+registerDashboardCommand(program);
 await program.parseAsync();

@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { InvalidOptionError, UnknownTaskError, type Executor } from '../index.js';
 import { connectNats } from '../nats/shared/connect.js';
 import { isNatsClientMissing, NatsClientMissingError } from '../nats/shared/errors.js';
+import type { QueueTarget } from '../dashboard/index.js';
 
 /** What a remote `corral map` needs of its options. */
 export interface RemoteMapOptions {
@@ -25,6 +26,8 @@ export interface RemoteMapOptions {
 export interface RemoteExecutor {
   readonly pool: Executor & AsyncDisposable;
   readonly threads: number;
+  /** What `--dashboard` watches: the queue, with this client's batch. */
+  readonly target: QueueTarget;
 }
 
 /**
@@ -74,7 +77,7 @@ export async function startRemote(options: RemoteMapOptions): Promise<RemoteExec
       stats: () => remote.stats(),
       [Symbol.asyncDispose]: close,
     };
-    return { pool, threads };
+    return { pool, threads, target: { nc, queue: options.queue, client: remote } };
   } catch (error) {
     await close();
     throw error;

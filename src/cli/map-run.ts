@@ -17,6 +17,7 @@ import { InflightGate } from './map-gate.js';
 import { FailureLog, LineWriter, isClosedPipe, resultLine, type LineSink } from './map-output.js';
 import type { Executor } from '../pool/executor.js';
 import { startRemote } from './map-remote.js';
+import { startMapDashboard, type DashboardTarget } from './map-dashboard.js';
 import { Progress, summaryLine, type Tally } from './progress.js';
 import { describeError } from './options.js';
 import { serveCommandMetrics, type CommandMetrics } from './metrics.js';
@@ -65,6 +66,8 @@ export interface MapOptions {
   readonly queue?: string | undefined;
   /** The NATS server of `queue`; `$NATS_URL` or the default when undefined. */
   readonly server?: string | undefined;
+  /** Serve the live dashboard on this port during the run (`--dashboard [PORT]`). */
+  readonly dashboard?: number | undefined;
   /** Serve the pool's metrics at `/metrics` on this port while the run lasts. */
   readonly metricsPort?: number | undefined;
   /** The address of the metrics server; 127.0.0.1 when undefined. */
@@ -229,13 +232,16 @@ async function mapRecords(
   await using out = await LineWriter.open(options.output, process.stdout, 'stdout', fail);
   await using errors = await LineWriter.open(options.errors, process.stderr, 'stderr', fail);
   // -- work queue (issue 10): a local pool, or the hosts of --queue, through one interface.
-  const executor: { pool: Executor & AsyncDisposable; threads: number } =
+  const executor: { pool: Executor & AsyncDisposable; threads: number; target: DashboardTarget } =
     options.queue === undefined
-      ? await startLocal(options)
+      ? await startLocal(options).then((local) => ({ ...local, target: local.pool }))
       : await startRemote({ ...options, queue: options.queue, server: options.server });
   const threads = executor.threads;
   await using pool = executor.pool;
   // -- end of work queue --
+  // Only disposed of (at the end of the run): the page stops with it.
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  await using dashboard = await startMapDashboard(options.dashboard, executor.target);
   // eslint-disable-next-line @typescript-eslint/no-unused-vars -- held until the run ends
   await using metrics = await startMetrics(options, pool);
   const gate = new InflightGate(threads, stop);

@@ -13,6 +13,7 @@ import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { EXIT, runMap, type MapOptions, type MapResult } from './map-run.js';
 import { describeError, integer } from './options.js';
+import { DASHBOARD_PORT } from './map-dashboard.js';
 import type { RecordFormat } from './records.js';
 
 /** The flags as commander hands them over. */
@@ -31,6 +32,7 @@ interface Flags {
   // -- work queue (issue 10) --
   queue?: string;
   server?: string;
+  dashboard?: true | number;
   metricsPort?: number;
   metricsHost?: string;
 }
@@ -152,6 +154,11 @@ export function registerMapCommand(program: Command): void {
     .option('--server <url>', 'with --queue: the NATS server URL (default: $NATS_URL)')
     // -- end of work queue --
     .option(
+      '--dashboard [port]',
+      `serve a live page of the run on 127.0.0.1 (default port: ${DASHBOARD_PORT})`,
+      integer('--dashboard', 0),
+    )
+    .option(
       '--metrics-port <n>',
       'serve Prometheus metrics at http://127.0.0.1:N/metrics while it runs (0: any free port; needs prom-client)',
       integer('--metrics-port', 0),
@@ -190,6 +197,7 @@ export function registerMapCommand(program: Command): void {
         format: flags.format,
         queue: flags.queue, // work queue (issue 10)
         server: flags.server,
+        dashboard: flags.dashboard === true ? DASHBOARD_PORT : flags.dashboard,
         metricsPort: flags.metricsPort,
         metricsHost: flags.metricsHost,
       };

@@ -141,7 +141,7 @@ describe('stats and events', () => {
     const events: string[] = [];
     pool.on('threadStart', () => events.push('start'));
     pool.on('threadExit', () => events.push('exit'));
-    pool.on('threadCrash', ({ error }) => events.push(`crash:${(error).message}`));
+    pool.on('threadCrash', ({ error }) => events.push(`crash:${error.message}`));
     pool.on('drain', () => events.push('drain'));
     await pool.do(1);
     await until(() => events.includes('drain'));

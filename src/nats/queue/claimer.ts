@@ -71,6 +71,11 @@ export class Claimer {
     void this.#loop();
   }
 
+  /** Jobs per message lately (for the host's stats snapshot). */
+  get jobsPerMessage(): number {
+    return this.#jobsPerMessage;
+  }
+
   /** Messages held: jobs running, or results being stored and acked. */
   get held(): number {
     return this.#running.size + this.#storing.size;

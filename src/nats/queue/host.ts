@@ -16,6 +16,7 @@ import { decodeCancel, decodeJobs, FRAMING_RESERVE, type WireJob } from './queue
 import { sleep } from '../shared/backoff.js';
 import { QueueConnectionClosedError } from './errors.js';
 import { HeldMessage, JobRunner } from './host-runner.js';
+import { HostStatsPublisher } from './host-stats.js';
 import {
   ensureQueue,
   isMissing,
@@ -81,6 +82,8 @@ export class Host {
   readonly #sink: ResultSink;
   readonly #publisher: DurablePublisher;
   readonly #presence: PresenceWriter;
+  /** Snapshots for the dashboard, once a second. */
+  readonly #hostStats: HostStatsPublisher;
   readonly #clock: RunClock;
   readonly #keepAlive: NodeJS.Timeout;
   readonly #cancels: { unsubscribe(): void };
@@ -144,6 +147,12 @@ export class Host {
       () => ensureQueue(init.jsm, init.layout, init.config),
     );
     this.#presence.start();
+    this.#hostStats = new HostStatsPublisher(init.nc, init.layout.queue, init.pool, () => ({
+      id: this.id,
+      name: init.name,
+      state: this.#state,
+      jobsPerMessage: this.#claimer.jobsPerMessage,
+    }));
     this.#cancels = init.nc.subscribe(init.layout.cancelSubject, {
       callback: (_error, message) => {
         const notice = decodeCancel(message.data);
@@ -247,6 +256,7 @@ export class Host {
     // The connection outlives the host: stop listening to it (QueuedIterator's stop()).
     (this.#statuses as { stop?: () => void }).stop?.();
     this.#cancels.unsubscribe();
+    this.#hostStats.stop();
     await this.#presence.stop(this.#init.jsm, this.#init.layout.hostsStream);
     await this.#init.pool.shutdown();
   }
