@@ -82,7 +82,8 @@ export async function benchmark(options: BenchmarkOptions): Promise<BenchmarkRep
   }
   const inlineMedian = toPoint(rawInline, 'inline', 1, 1, 1).median;
   const oneIndex = o.threads.indexOf(1);
-  const oneMedian = oneIndex < 0 ? NaN : toPoint(raws[oneIndex] ?? rawInline, 'pool', 1, 1, 1).median;
+  const oneMedian =
+    oneIndex < 0 ? NaN : toPoint(raws[oneIndex] ?? rawInline, 'pool', 1, 1, 1).median;
   const inline = toPoint(rawInline, 'inline', 1, inlineMedian, oneMedian);
   const pool: BenchmarkPoint[] = raws.map((raw, i) =>
     toPoint(raw, 'pool', o.threads[i] ?? 1, inlineMedian, oneMedian),

@@ -125,7 +125,11 @@ export function resolveBenchmarkOptions(options: BenchmarkOptions): ResolvedBenc
 export function parseThreadList(text: string): number[] {
   const parts = text.split(',').map((s) => s.trim());
   if (parts.length === 0 || !parts.every((p) => /^[1-9]\d*$/.test(p))) {
-    throw new InvalidOptionError('--threads', 'comma-separated positive integers, e.g. 1,2,4', text);
+    throw new InvalidOptionError(
+      '--threads',
+      'comma-separated positive integers, e.g. 1,2,4',
+      text,
+    );
   }
   return parts.map(Number);
 }
@@ -133,7 +137,8 @@ export function parseThreadList(text: string): number[] {
 /** `--time 10s`, `500ms`, `1m` or a bare number of seconds, in milliseconds. */
 export function parseDuration(text: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
-  const value = m === null ? NaN : Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000 }[m[2] ?? 's'] ?? NaN);
+  const value =
+    m === null ? NaN : Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000 }[m[2] ?? 's'] ?? NaN);
   if (!Number.isFinite(value) || value <= 0) {
     throw new InvalidOptionError('--time', 'a positive duration, e.g. 10s or 500ms', text);
   }

@@ -129,7 +129,11 @@ export function tableRow(cells: readonly string[]): string {
 /** The cells of a point's row. */
 export function pointCells(p: BenchmarkPoint): string[] {
   const label =
-    p.mode === 'inline' ? 'inline' : p.mode === 'batched' ? `${p.parameters.threads} exec` : String(p.parameters.threads);
+    p.mode === 'inline'
+      ? 'inline'
+      : p.mode === 'batched'
+        ? `${p.parameters.threads} exec`
+        : String(p.parameters.threads);
   return [
     label,
     fmt(p.median),

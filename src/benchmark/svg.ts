@@ -118,10 +118,16 @@ export function lineChart(spec: LineChartSpec): string {
     for (let v = 0; v <= tops[side] + step / 1000; v += step) {
       const ty = n(y(v, side));
       if (side === 'left') {
-        out.push(`<line x1="${M.left}" x2="${M.left + pw}" y1="${ty}" y2="${ty}" stroke="#e5e5e5"/>`);
-        out.push(`<text x="${M.left - 8}" y="${ty}" text-anchor="end" dominant-baseline="middle">${xml(fmt(v))}</text>`);
+        out.push(
+          `<line x1="${M.left}" x2="${M.left + pw}" y1="${ty}" y2="${ty}" stroke="#e5e5e5"/>`,
+        );
+        out.push(
+          `<text x="${M.left - 8}" y="${ty}" text-anchor="end" dominant-baseline="middle">${xml(fmt(v))}</text>`,
+        );
       } else {
-        out.push(`<text x="${M.left + pw + 8}" y="${ty}" dominant-baseline="middle">${xml(fmt(v))}</text>`);
+        out.push(
+          `<text x="${M.left + pw + 8}" y="${ty}" dominant-baseline="middle">${xml(fmt(v))}</text>`,
+        );
       }
     }
     const lx = side === 'left' ? 20 : W - 14;
@@ -145,7 +151,10 @@ export function lineChart(spec: LineChartSpec): string {
     );
     const d = points.map(([px, py], i) => `${i === 0 ? 'M' : 'L'}${n(px)} ${n(py)}`).join(' ');
     const kind = line.reference === true ? 'reference' : 'series';
-    out.push(`<g class="${kind}" data-${kind}="${xml(line.id)}">`, `<title>${xml(line.name)}</title>`);
+    out.push(
+      `<g class="${kind}" data-${kind}="${xml(line.id)}">`,
+      `<title>${xml(line.name)}</title>`,
+    );
     out.push(
       `<path d="${d}" fill="none" stroke="${line.color}" stroke-width="2"${line.reference === true ? ' stroke-dasharray="6 4"' : ''}/>`,
     );
@@ -248,7 +257,9 @@ export function barChart(spec: BarChartSpec): string {
     );
     ny += 18;
   }
-  out.push(`<text x="${left + pw / 2}" y="${top + ph + 30}" text-anchor="middle">${xml(spec.unit)}</text>`);
+  out.push(
+    `<text x="${left + pw / 2}" y="${top + ph + 30}" text-anchor="middle">${xml(spec.unit)}</text>`,
+  );
   for (const note of notes) {
     out.push(`<text x="16" y="${ny}" font-size="11">${xml(note)}</text>`);
     ny += 18;
