@@ -47,6 +47,30 @@ const report: BenchmarkReport = {
 };
 const svg = scalingChart(report);
 
+/** Draws an SVG (given as text) on a white canvas and counts its dark and coloured pixels. */
+const INK = `async (text) => {
+      const img = new Image();
+      img.src = \`data:image/svg+xml;charset=utf-8,\${encodeURIComponent(text)}\`;
+      await img.decode();
+      const canvas = document.createElement('canvas');
+      canvas.width = img.naturalWidth;
+      canvas.height = img.naturalHeight;
+      const ctx = canvas.getContext('2d');
+      if (ctx === null) throw new Error('no 2d context');
+      ctx.fillStyle = '#fff';
+      ctx.fillRect(0, 0, canvas.width, canvas.height);
+      ctx.drawImage(img, 0, 0);
+      const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
+      let dark = 0;
+      let coloured = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        const [r, g, b] = [data[i], data[i + 1], data[i + 2]];
+        if (r < 128 && g < 128 && b < 128) dark++;
+        if (Math.max(r, g, b) - Math.min(r, g, b) > 60) coloured++;
+      }
+      return { width: canvas.width, dark, coloured };
+    }`;
+
 interface Group {
   '@_data-series'?: string;
   '@_data-reference'?: string;
@@ -87,28 +111,12 @@ describe('scalingChart in headless Chromium', () => {
   async function ink(text: string): Promise<{ width: number; dark: number; coloured: number }> {
     const page = await browser.newPage();
     await page.setContent('<html><body style="margin:0;background:#fff"></body></html>');
-    const counts = await page.evaluate(async (text: string) => {
-      const img = new Image();
-      img.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(text)}`;
-      await img.decode();
-      const canvas = document.createElement('canvas');
-      canvas.width = img.naturalWidth;
-      canvas.height = img.naturalHeight;
-      const ctx = canvas.getContext('2d');
-      if (ctx === null) throw new Error('no 2d context');
-      ctx.fillStyle = '#fff';
-      ctx.fillRect(0, 0, canvas.width, canvas.height);
-      ctx.drawImage(img, 0, 0);
-      const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
-      let dark = 0;
-      let coloured = 0;
-      for (let i = 0; i < data.length; i += 4) {
-        const [r, g, b] = [data[i] ?? 255, data[i + 1] ?? 255, data[i + 2] ?? 255];
-        if (r < 128 && g < 128 && b < 128) dark++;
-        if (Math.max(r, g, b) - Math.min(r, g, b) > 60) coloured++;
-      }
-      return { width: canvas.width, dark, coloured };
-    }, text);
+    // In-page code as text: the test files are type-checked without the DOM's types.
+    const counts = (await page.evaluate(`(${INK})(${JSON.stringify(text)})`)) as {
+      width: number;
+      dark: number;
+      coloured: number;
+    };
     await page.close();
     return counts;
   }
