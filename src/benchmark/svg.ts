@@ -217,7 +217,7 @@ export function barChart(spec: BarChartSpec): string {
   const notes = spec.notes ?? [];
   const refs = spec.references ?? [];
   const ph = spec.bars.length * rowH;
-  const height = top + ph + 50 + refs.length * 18 + notes.length * 18 + 10;
+  const height = top + ph + 54 + refs.length * 18 + notes.length * 18 + 10;
   const pw = W - left - right;
   const max = axisTop({ label: spec.unit }, [
     ...spec.bars.map((b) => b.value),
@@ -247,7 +247,7 @@ export function barChart(spec: BarChartSpec): string {
     );
   });
   out.push('</g>');
-  let ny = top + ph + 40;
+  let ny = top + ph + 54;
   for (const r of refs) {
     out.push(
       `<g class="reference" data-reference="${xml(r.label)}">`,
