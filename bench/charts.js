@@ -107,6 +107,7 @@ export async function writeCharts(results, dir) {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const input = process.argv[2] ?? fileURLToPath(new URL('./results.json', import.meta.url));
   const dir = process.argv[3] ?? fileURLToPath(new URL('../docs/bench/', import.meta.url));
-  const results = /** @type {ResultsFile} */ (JSON.parse(await readFile(input, 'utf8')));
+  const parsed = /** @type {unknown} */ (JSON.parse(await readFile(input, 'utf8')));
+  const results = /** @type {ResultsFile} */ (parsed);
   for (const path of await writeCharts(results, dir)) process.stdout.write(`${path}\n`);
 }

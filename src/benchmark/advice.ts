@@ -49,7 +49,9 @@ export function advise(
         `the best was ${fmt(best.median)} jobs/s at ${best.parameters.threads} thread${best.parameters.threads === 1 ? '' : 's'}, ${fmt(best.speedupInline)}x inline.`,
     );
   }
-  if (tooSmall && smallest !== undefined) {
+  if (smallest === undefined) {
+    // No thread count measured: nothing to say about threads.
+  } else if (tooSmall) {
     messages.push(
       `Too small for threads: the pool costs ${fmt(smallest.overheadMs * 1000)} µs per job, more than the task's own ${fmt(taskMs * 1000)} µs. ` +
         'Batch the work: send many inputs through pool.execute (which groups small jobs into chunks), or make each job do more.',
@@ -60,7 +62,7 @@ export function advise(
           `${fmt(batched.speedupInline)}x inline.`,
       );
     }
-  } else if (smallest !== undefined) {
+  } else {
     messages.push(
       `The pool costs ${fmt(smallest.overheadMs * 1000)} µs per job, ${fmt((smallest.overheadMs / taskMs) * 100)}% of the task's run time: large enough for threads.`,
     );

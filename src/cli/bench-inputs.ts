@@ -28,7 +28,11 @@ export async function readSampleInputs(path: string): Promise<unknown[]> {
     }
   }
   if (inputs.length === 0) {
-    throw new InvalidOptionError('INPUT', 'a JSON-lines file with at least one record', `${path} (empty)`);
+    throw new InvalidOptionError(
+      'INPUT',
+      'a JSON-lines file with at least one record',
+      `${path} (empty)`,
+    );
   }
   return inputs;
 }

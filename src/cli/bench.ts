@@ -38,12 +38,18 @@ export function registerBenchCommand(program: Command): void {
   program
     .command('bench')
     .description(
-      "measure a task module inline and on 1, 2, 4... threads; without MODULE (or with --peers), compare corral with piscina, poolifier, tinypool and workerpool (from a checkout)",
+      'measure a task module inline and on 1, 2, 4... threads; without MODULE (or with --peers), compare corral with piscina, poolifier, tinypool and workerpool (from a checkout)',
     )
     .argument('[module]', 'the task module (.js, .mjs, or .ts with tsx installed)')
-    .argument('[input]', "a JSON-lines file of sample inputs (default: the module's bench() export)")
+    .argument(
+      '[input]',
+      "a JSON-lines file of sample inputs (default: the module's bench() export)",
+    )
     .option('--task <name>', 'the task to measure', 'default')
-    .option('--threads <list>', 'comma-separated thread counts (default: 1, 2, 4... to the cores, and one past)')
+    .option(
+      '--threads <list>',
+      'comma-separated thread counts (default: 1, 2, 4... to the cores, and one past)',
+    )
     .option('--time <duration>', 'measuring time of the whole run, e.g. 10s, 500ms', '10s')
     .option('--samples <n>', 'samples per point', '5')
     .option('--json <file>', 'write the report as JSON')
@@ -104,15 +110,14 @@ async function runUserBench(
   const pointMs = plan.warmUpMs + plan.sampleMs * plan.samples;
   const start = performance.now();
   let done = 0;
-  const bar =
-    process.stderr.isTTY === true
-      ? new cliProgress.SingleBar({
-          stream: process.stderr,
-          hideCursor: true,
-          clearOnComplete: true,
-          format: 'corral bench [{bar}] {percentage}% | {point} | {elapsed}s',
-        })
-      : undefined;
+  const bar = process.stderr.isTTY
+    ? new cliProgress.SingleBar({
+        stream: process.stderr,
+        hideCursor: true,
+        clearOnComplete: true,
+        format: 'corral bench [{bar}] {percentage}% | {point} | {elapsed}s',
+      })
+    : undefined;
   bar?.start(points * 100, 0, { point: 'inline' });
   // The bar moves with time inside a point (its length is planned), and jumps as points end.
   const timer = setInterval(() => {
@@ -137,7 +142,8 @@ async function runUserBench(
   }
   clearInterval(timer);
   bar?.stop();
-  if (input !== undefined) report = { ...report, inputs: { ...report.inputs, source: 'file' as const } };
+  if (input !== undefined)
+    report = { ...report, inputs: { ...report.inputs, source: 'file' as const } };
   process.stdout.write(renderReport(report));
   if (flags.json !== undefined) {
     await writeFile(flags.json, `${JSON.stringify(report, null, 2)}\n`);
