@@ -6,19 +6,17 @@
  */
 import { fmt, type BenchmarkAdvice, type BenchmarkPoint } from './report.js';
 
-/** A step up in threads must add at least this share of jobs/s to count as paying. */
-const PAYING_GAIN = 0.1;
+/** A thread count whose rate is within this share of the best counts as reaching it. */
+const WITHIN_BEST = 0.1;
 
-/** The thread count past which the next step adds less than {@link PAYING_GAIN}. */
+/**
+ * The knee: the fewest threads whose jobs/s come within {@link WITHIN_BEST} of the best rate
+ * measured, so that adding threads past it does not pay (more than that share).
+ */
 export function findKnee(pool: readonly BenchmarkPoint[]): number {
-  let knee = pool[0]?.parameters.threads ?? 1;
-  let best = pool[0]?.median ?? 0;
-  for (const p of pool.slice(1)) {
-    if (p.median < best * (1 + PAYING_GAIN)) break;
-    knee = p.parameters.threads;
-    best = p.median;
-  }
-  return knee;
+  const best = Math.max(...pool.map((p) => p.median));
+  const knee = pool.find((p) => p.median * (1 + WITHIN_BEST) >= best);
+  return knee?.parameters.threads ?? 1;
 }
 
 /** The findings for a run's points. `pool` are the thread counts in increasing order. */

@@ -45,7 +45,7 @@ export interface BenchmarkPoint extends Summary {
 
 /** What `corral bench` found, in words and numbers. */
 export interface BenchmarkAdvice {
-  /** The thread count past which adding threads stops paying (less than 10% more jobs/s). */
+  /** The fewest threads within 10% of the best jobs/s: adding threads past it stops paying. */
   knee: number;
   /** Cores of this machine (`os.availableParallelism()`). */
   cores: number;

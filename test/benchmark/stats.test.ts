@@ -35,10 +35,12 @@ describe('findKnee', () => {
   const at = (threads: number, median: number): BenchmarkPoint =>
     ({ mode: 'pool', parameters: { threads }, median }) as BenchmarkPoint;
 
-  it('is the last thread count whose step added at least 10%', () => {
+  it('is the fewest threads within 10% of the best rate', () => {
     expect(findKnee([at(1, 100), at(2, 190), at(4, 200), at(8, 150)])).toBe(2);
     expect(findKnee([at(1, 100), at(2, 190), at(4, 370)])).toBe(4);
     expect(findKnee([at(1, 100), at(2, 95)])).toBe(1);
+    // A dip does not hide a later gain.
+    expect(findKnee([at(1, 100), at(2, 105), at(4, 180)])).toBe(4);
   });
 });
 
