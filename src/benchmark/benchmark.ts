@@ -12,6 +12,7 @@ import { advise } from './advice.js';
 import { measureInline, measurePool, planFor } from './measure.js';
 import { resolveBenchmarkOptions, type BenchmarkOptions } from './options.js';
 import { toPoint, type BenchmarkPoint, type BenchmarkReport } from './report.js';
+import { summarize } from './stats.js';
 
 /** The task and its inputs, loaded on the main thread before anything is measured. */
 interface Loaded {
@@ -57,6 +58,10 @@ async function load(
  * overhead per job, peak RSS, and plain-words advice. A task too small for threads is also
  * measured through `pool.execute`, which batches small jobs.
  *
+ * The inline run calls the task as `task(input)`, without the context a thread passes; a `.ts`
+ * module is imported on the main thread through the tsx of its project, which registers tsx's
+ * hooks in this process too.
+ *
  * Rejects with `ERR_INVALID_OPTION` for bad options or missing inputs, `ERR_UNKNOWN_TASK`
  * when the module has no such task, and with what the task threw if a job fails.
  *
@@ -80,10 +85,9 @@ export async function benchmark(options: BenchmarkOptions): Promise<BenchmarkRep
     raws.push(await measurePool(o.module, o.task, loaded.inputs, threads, plan));
     o.onPoint?.(i + 2, total, `${threads} thread${threads === 1 ? '' : 's'}`);
   }
-  const inlineMedian = toPoint(rawInline, 'inline', 1, 1, 1).median;
-  const oneIndex = o.threads.indexOf(1);
-  const oneMedian =
-    oneIndex < 0 ? NaN : toPoint(raws[oneIndex] ?? rawInline, 'pool', 1, 1, 1).median;
+  const inlineMedian = summarize(rawInline.samples).median;
+  const one = raws[o.threads.indexOf(1)];
+  const oneMedian = one === undefined ? NaN : summarize(one.samples).median;
   const inline = toPoint(rawInline, 'inline', 1, inlineMedian, oneMedian);
   const pool: BenchmarkPoint[] = raws.map((raw, i) =>
     toPoint(raw, 'pool', o.threads[i] ?? 1, inlineMedian, oneMedian),
