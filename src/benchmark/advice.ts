@@ -56,7 +56,7 @@ export function advise(
     );
     if (batched !== null) {
       messages.push(
-        `Through pool.execute at ${batched.parameters.threads} threads it ran ${fmt(batched.median)} jobs/s, ` +
+        `Through pool.execute at ${batched.parameters.threads} thread${batched.parameters.threads === 1 ? '' : 's'} it ran ${fmt(batched.median)} jobs/s, ` +
           `${fmt(batched.speedupInline)}x inline.`,
       );
     }
