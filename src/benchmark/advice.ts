@@ -41,9 +41,17 @@ export function advise(
     `The task takes ${fmt(taskMs * 1000)} µs per job (${fmt(inline.median)} jobs/s inline on the main thread).`,
   );
   if (best !== undefined) {
+    const atKnee = pool.find((p) => p.parameters.threads === knee);
+    const efficiency = `${fmt((atKnee?.efficiency ?? NaN) * 100)}% efficiency there`;
+    const place =
+      knee === cores
+        ? `as many as the cores, at ${efficiency}`
+        : knee < cores
+          ? `${cores - knee} short of the cores`
+          : `more than the cores, at ${efficiency}`;
     messages.push(
       `Adding threads stops paying past ${knee} thread${knee === 1 ? '' : 's'} ` +
-        `(${cores} core${cores === 1 ? '' : 's'} here${knee === cores ? ', so it scales to the cores' : knee < cores ? `, ${cores - knee} short of the cores` : ''}); ` +
+        `(${cores} core${cores === 1 ? '' : 's'} here: ${place}); ` +
         `the best was ${fmt(best.median)} jobs/s at ${best.parameters.threads} thread${best.parameters.threads === 1 ? '' : 's'}, ${fmt(best.speedupInline)}x inline.`,
     );
   }
