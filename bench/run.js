@@ -15,6 +15,7 @@ import { clearTimeout, setTimeout } from 'node:timers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, URL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { writeCharts } from './charts.js';
 import { calibrateCpu } from './lib/calibrate.js';
 import { CONTESTANTS, isContestantName } from './lib/contestant.js';
 import { describeMachine, otherLoad } from './lib/machine.js';
@@ -358,6 +359,23 @@ async function main() {
   };
   await writeFile(options.out, `${JSON.stringify(json, null, 2)}\n`);
   process.stderr.write(`results written to ${options.out}\n`);
+  // The charts in docs/ show the full run only: a quick or filtered one (the CLI's test runs
+  // one) would replace them with partial figures.
+  if (
+    options.mode === 'full' &&
+    options.only === undefined &&
+    options.scenarioFilter === undefined
+  ) {
+    const charts = await writeCharts(
+      json,
+      fileURLToPath(new URL('../docs/bench/', import.meta.url)),
+    );
+    process.stderr.write(`${charts.length} charts written to docs/bench/\n`);
+  } else {
+    process.stderr.write(
+      `charts not written (docs/bench/ shows full runs only); to draw these: node bench/charts.js ${options.out} DIR\n`,
+    );
+  }
 }
 
 main().catch((/** @type {unknown} */ error) => {

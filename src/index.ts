@@ -17,3 +17,4 @@ export {
   InvalidOptionError,
   PoolClosedError,
 } from './util/errors.js';
+export * from './benchmark/index.js';
