@@ -106,7 +106,10 @@ describe('the page, across reconnections', () => {
     expect(await page.locator('#failures td.message').first().textContent()).toBe(
       'lost <b>bold</b>',
     );
-    expect(await page.locator('#completed').textContent()).toBe(String(pool.stats().completed));
+    // Within one update (the page is sent a reading a second).
+    await expect
+      .poll(() => page.locator('#completed').textContent(), { timeout: 3000 })
+      .toBe(String(pool.stats().completed));
 
     // The server restarted on the same port (its streams dropped): the page reconnects to it
     // by itself, and gets the new server's history.

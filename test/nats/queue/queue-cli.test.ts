@@ -70,7 +70,13 @@ describe('corral serve and corral map --queue', () => {
     expect(targets.code).toBe(2);
     expect(targets.stderr).toMatch(/option 'target'/);
 
-    const info = await queueInfo([queue, '--server', cluster.url]);
+    // Presence is written every 2 s: a record written while the run was ending may still
+    // show a job running, so wait for one that shows the host idle.
+    let info = await queueInfo([queue, '--server', cluster.url]);
+    for (let i = 0; i < 20 && !/\bh0 +2 +0 +\d+/.test(info.stdout); i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      info = await queueInfo([queue, '--server', cluster.url]);
+    }
     expect(info.code).toBe(0);
     expect(info.stdout).toMatch(/^Queue /);
     expect(info.stdout).toMatch(/pending: +0 job messages/);
