@@ -88,6 +88,7 @@ describe('README.md and docs/', () => {
       const sources = [
         ...ERROR_CODES,
         'ERR_TS_LOADER_MISSING', // a cause's code, from workers/load-module.ts
+        'ERR_INIT_UNSETTLED', // a cause's code, from workers/modules.ts
       ];
       const named = new Set(read(document).match(/\bERR_[A-Z_]+\b/g) ?? []);
       expect([...named].filter((code) => !sources.includes(code))).toEqual([]);
