@@ -9,18 +9,21 @@
  */
 import type { Transferable } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import { workerData } from 'node:worker_threads';
-import { FINISHED, STARTED, type BootData } from '../src/protocol/messages.js';
+import { FINISHED, STARTED } from '../src/protocol/messages.js';
 import { ResultStatus, isTransfer, type ChunkAnswer } from '../src/protocol/codec.js';
 import { toWire } from '../src/protocol/wire-error.js';
 import type { JobContext } from './context.js';
 import type { TaskFn } from './modules.js';
-import { addTransfer, answer } from './outbox.js';
-
-const progress = (workerData as BootData).progress;
+import type { ResultOutbox } from './result-outbox.js';
 
 /** What a chunk needs of the runtime. */
 export interface ChunkHost {
+  /** The thread's crash counters (`BootData.progress`): each input moves them. */
+  readonly progress: Int32Array;
+  /** Where the chunk's answer goes. */
+  readonly outbox: ResultOutbox;
+  /** Chunks running now: a thread about to die sends what they finished ({@link Chunk.sendPart}). */
+  readonly live: Set<Chunk>;
   /** A fresh context for the chunk's next input, registered as the chunk's (for cancels). */
   context(chunk: Chunk): JobContext;
   /** Takes the messages waiting in the port if the pool counted a cancel since the last look. */
@@ -30,9 +33,6 @@ export interface ChunkHost {
   /** An input answered asynchronously and the chunk ended: the thread goes on. */
   resume(): void;
 }
-
-/** Chunks running now: a thread about to die sends what they finished ({@link sendParts}). */
-const live = new Set<Chunk>();
 
 export class Chunk {
   readonly id: number;
@@ -44,6 +44,8 @@ export class Chunk {
   readonly #inputs: unknown[];
   readonly #fn: TaskFn;
   readonly #host: ChunkHost;
+  /** The host's crash counters, kept at hand: every input stores to them twice. */
+  readonly #progress: Int32Array;
   readonly #answer: ChunkAnswer = [];
   #transfer: Transferable[] | undefined;
   /** Inputs answered so far (the next one to run). */
@@ -63,6 +65,7 @@ export class Chunk {
     this.#inputs = job.input as unknown[];
     this.#fn = fn;
     this.#host = host;
+    this.#progress = host.progress;
   }
 
   /** Whether the pool cancelled the chunk (through whichever input was running). */
@@ -82,8 +85,9 @@ export class Chunk {
 
   /** Runs the inputs from the next one on, until one is asynchronous or all are done. */
   run(): void {
-    live.add(this);
+    this.#host.live.add(this);
     const inputs = this.#inputs;
+    const progress = this.#progress;
     while (this.#next < inputs.length && !this.cancelled) {
       const seq = this.seq + this.#next;
       const ctx = (this.#ctx = this.#host.context(this));
@@ -113,14 +117,14 @@ export class Chunk {
       }
       this.#add(true, result, seq);
     }
-    live.delete(this);
+    this.#host.live.delete(this);
     this.#send(ResultStatus.Chunk);
     this.#host.ended(this);
   }
 
   #resume(): void {
     this.run();
-    if (!live.has(this)) this.#host.resume();
+    if (!this.#host.live.has(this)) this.#host.resume();
   }
 
   #add(ok: boolean, value: unknown, seq: number): void {
@@ -131,19 +135,17 @@ export class Chunk {
     }
     this.#answer.push(ok ? ResultStatus.Ok : ResultStatus.Error, ok ? value : toWire(value));
     this.#next++;
-    Atomics.store(progress, FINISHED, seq);
+    Atomics.store(this.#progress, FINISHED, seq);
   }
 
   #send(status: ResultStatus): void {
-    if (this.#transfer !== undefined) addTransfer(this.#transfer);
-    answer(this.id, status, this.#answer, Math.max(1, this.#next));
+    const outbox = this.#host.outbox;
+    if (this.#transfer !== undefined) outbox.addTransfer(this.#transfer);
+    outbox.answer(this.id, status, this.#answer, Math.max(1, this.#next));
   }
 
-  /** The thread is about to die: what this chunk finished goes out (as a `Part`). */
-  static sendParts(): void {
-    for (const chunk of live) {
-      if (chunk.#next > 0) chunk.#send(ResultStatus.Part);
-    }
-    live.clear();
+  /** The thread is about to die: what this chunk finished goes into the outbox (as a `Part`). */
+  sendPart(): void {
+    if (this.#next > 0) this.#send(ResultStatus.Part);
   }
 }

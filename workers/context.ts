@@ -2,13 +2,10 @@
  * The `ctx` a task receives. One per job, kept cheap: the AbortController is made
  * only when the task reads `ctx.signal`.
  */
+import type { MessagePort } from 'node:worker_threads';
 import { AbortError } from '../src/util/errors.js';
 import type { FromWorker } from '../src/protocol/messages.js';
-import { workerData } from 'node:worker_threads';
-import type { BootData } from '../src/protocol/messages.js';
 import type { TaskContext } from './index.js';
-
-const port = (workerData as BootData).port;
 
 export class JobContext implements TaskContext {
   readonly id: number;
@@ -16,14 +13,14 @@ export class JobContext implements TaskContext {
   readonly workerData: unknown;
   /** Order of receipt, set while the job runs asynchronously. */
   seq = 0;
-  /** Whether the caller listens for progress. */
-  readonly #progress: boolean;
+  /** Where progress goes: the thread's port, or undefined when the caller does not listen. */
+  readonly #progress: MessagePort | undefined;
   /** Made on first read of `signal`. */
   #controller: AbortController | undefined;
   /** Set when the pool cancelled the job before anyone read `signal`. */
   #reason: unknown;
 
-  constructor(id: number, tries: number, progress: boolean, data: unknown) {
+  constructor(id: number, tries: number, progress: MessagePort | undefined, data: unknown) {
     this.id = id;
     this.tries = tries;
     this.#progress = progress;
@@ -39,9 +36,9 @@ export class JobContext implements TaskContext {
   }
 
   progress(value: unknown): void {
-    if (!this.#progress) return;
+    if (this.#progress === undefined) return;
     const message: FromWorker = { type: 'progress', id: this.id, value };
-    port.postMessage(message);
+    this.#progress.postMessage(message);
   }
 
   /** Whether the pool cancelled the job. */

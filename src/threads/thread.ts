@@ -4,7 +4,6 @@
  * reports what the thread says and how it ends as one typed event. It owns all of its
  * own state; decisions (retry, replace, fail) belong to the engine.
  */
-import { performance } from 'node:perf_hooks';
 import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { HeldJobs, type ThreadJob } from './held-jobs.js';
@@ -20,6 +19,7 @@ import { encodeRun } from '../protocol/codec.js';
 import type { ResolvedOptions } from '../pool/options.js';
 import type { WireError } from '../protocol/wire-error.js';
 import { StdioWatch } from './stdio-watch.js';
+import { pollPort } from '../util/poll-port.js';
 
 const runtime = new URL('../../workers/runtime.js', import.meta.url);
 
@@ -194,15 +194,10 @@ export class ThreadHandle<J extends ThreadJob> {
 
   /** Takes one message from the thread if one arrives within `ms`; true if it did. */
   poll(ms: number): boolean {
-    const end = performance.now() + ms;
-    do {
-      const next = receiveMessageOnPort(this.#port);
-      if (next !== undefined) {
-        this.#onMessage(next.message as FromWorker);
-        return true;
-      }
-    } while (performance.now() < end);
-    return false;
+    const next = pollPort(this.#port, ms);
+    if (next === undefined) return false;
+    this.#onMessage(next.message as FromWorker);
+    return true;
   }
 
   /**
