@@ -13,11 +13,20 @@ import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import type { GovernorFor } from '../index.js';
 import { connectNats, DEFAULT_SERVER } from '../nats/connect.js';
-import { describeError, duration, integer, loadNats, type Nats } from './options.js';
+import {
+  describeError,
+  duration,
+  integer,
+  loadNats,
+  recycleFlags,
+  recycleOption,
+  type Nats,
+  type RecycleFlags,
+} from './options.js';
 
 const EXIT = { drained: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 
-interface Flags {
+interface Flags extends RecycleFlags {
   queue: string;
   threads?: number;
   concurrency?: number;
@@ -71,6 +80,7 @@ async function runServe(module: string, flags: Flags): Promise<number> {
       ...(flags.threads === undefined ? {} : { threads: flags.threads }),
       ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency }),
       ...(flags.name === undefined ? {} : { name: flags.name }),
+      ...recycleOption(flags),
       queue: {
         ...(flags.ackWait === undefined ? {} : { ackWait: flags.ackWait }),
         ...(flags.replicas === undefined ? {} : { replicas: flags.replicas }),
@@ -146,7 +156,7 @@ Examples:
  * ```
  */
 export function registerServeCommand(program: Command): void {
-  program
+  const serve = program
     .command('serve')
     .description('Serve a work queue: run its jobs on a local pool of worker threads.')
     .argument('<module>', 'the task module: a path or a file: URL (compiled JavaScript)')
@@ -182,7 +192,8 @@ export function registerServeCommand(program: Command): void {
       '--governor <key=governor>',
       'jobs with this key hold a slot of this NATS governor (see corral governor; repeatable)',
       pairs('--governor', (name) => name),
-    )
+    );
+  recycleFlags(serve)
     .addHelpText('after', HELP)
     .exitOverride((error) => {
       process.exit(error.exitCode === 0 ? 0 : EXIT.usage);

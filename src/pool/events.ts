@@ -6,6 +6,17 @@ export interface PoolEvents {
   threadStart: [info: { threadId: number }];
   /** A thread exited (after a crash too). */
   threadExit: [info: { threadId: number }];
+  /**
+   * A thread passed a `recycle` limit (`reason`: `'jobs'` for `afterJobs`, `'heap'` for
+   * `heapAbove`, with its used heap in bytes): it finishes the jobs it runs, runs
+   * `cleanup()` and exits (`threadExit`), and a new thread takes its place. Not a crash.
+   *
+   * @example
+   * ```ts
+   * pool.on('threadRecycle', ({ threadId, reason, heap }) => log.info({ threadId, reason, heap }));
+   * ```
+   */
+  threadRecycle: [info: { threadId: number; reason: 'jobs' | 'heap'; heap: number }];
   /** A thread died without being asked to; its jobs were retried or rejected. */
   threadCrash: [info: { threadId: number; error: unknown }];
   /**

@@ -53,6 +53,8 @@ export interface PoolStats {
   retried: number;
   /** Threads that died without being asked to (crash, exit, out of memory, timeout). */
   crashes: number;
+  /** Threads replaced because they passed a `recycle` limit (not crashes). */
+  recycled: number;
   /**
    * Time from submission until a thread took the job. Sampled: every one of the pool's first
    * 1,024 jobs, then one in 8, so `count` is not the number of jobs (see {@link PoolStats}).
@@ -114,6 +116,7 @@ export class StatsRecorder {
   failed = 0;
   retried = 0;
   crashes = 0;
+  recycled = 0;
 
   /** Counts a settled job: a chunk as its inputs (those that run again count when they settle). */
   settled(
@@ -192,6 +195,7 @@ export class StatsRecorder {
       failed: this.failed,
       retried: this.retried,
       crashes: this.crashes,
+      recycled: this.recycled,
       waitTime: latency(this.#wait),
       runTime: latency(this.#run),
       utilization: threadTime > 0 ? busyTime / threadTime : 0,

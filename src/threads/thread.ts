@@ -92,6 +92,7 @@ export class ThreadHandle<J extends ThreadJob> {
       workerData: options.workerData,
       keyCounters: keys.counters,
       keySlots: keys.entries(),
+      ...(options.recycle === undefined ? {} : { recycle: options.recycle }),
     };
     this.#worker = new Worker(runtime, {
       workerData: boot,
@@ -320,6 +321,9 @@ export class ThreadHandle<J extends ThreadJob> {
       case 'broadcast-started':
       case 'started':
       case 'progress':
+      case 'recycle':
+        this.retire(); // it takes no job from now on
+        break;
       case 'start-failed':
       case 'acquire':
       case 'withdraw':
