@@ -1,9 +1,9 @@
 /**
- * The pool's engine: its lifecycle, the threads' lives (start, ready, results, exit),
- * crash and timeout recovery, and failure. It builds its parts in dependency order
- * (threads, key table, governor gate, scheduler) and hears every thread through one typed
- * event. What becomes of each job is the scheduler's to carry out; the public `Pool` is a
- * thin facade over the engine.
+ * The pool's engine: its lifecycle, the threads' lives (start, ready, exit, replacement
+ * after a crash), and failure. It builds its parts in dependency order (threads, keyed
+ * targets, governor gate, elastic policy, scheduler), hears every thread through one typed
+ * event and passes on what concerns jobs: what becomes of each job (results, timeouts,
+ * crash triage) is the scheduler's alone. The public `Pool` is a thin facade over it.
  */
 import { Keyed, type KeyCounts } from '../keyed/keyed.js';
 import { KeyTable, checkKey } from '../keyed/key-table.js';
@@ -47,7 +47,7 @@ export class Engine {
   readonly #gate: GovernorGate | undefined;
   /** The queue, dispatch, and every job's state. */
   readonly #scheduler: Scheduler;
-  readonly #elastic: Elastic<ThreadHandle<Job>>; // [elastic] min..max threads, after the scheduler
+  readonly #elastic: Elastic<ThreadHandle<Job>>; // [elastic] min..max threads, checked after each dispatch pass
   /** `pool.broadcast` (src/pool/broadcast.ts). */
   readonly broadcasts: Broadcaster;
   #nextId = 1;

@@ -77,8 +77,10 @@ export interface JobExtras {
 
 /**
  * A job and its one state machine. Other modules read it; its state changes only through
- * the transition methods below, which the scheduler calls (where a job sits on a thread,
- * its sequence number there and whether it was asked back, belong to the thread handle).
+ * the transition methods below and those of {@link SettleOnce} (settling, its timer, its
+ * abort listener), which the scheduler calls, itself or through its `JobTimers`. Where a
+ * job sits on a thread, its sequence number there and whether it was asked back, belong
+ * to the thread handle.
  */
 export class Job extends SettleOnce<Job> {
   /** Unique per pool; the wire refers to the job by it. */

@@ -2,8 +2,9 @@
  * The elastic thread count of a pool with `minThreads` < `maxThreads`: when to start a
  * thread (jobs wait that no thread has a free place for) and when to retire one (idle
  * for `idleTimeout` while more than `minThreads` take jobs). It is told what it needs
- * through its host and acts through it; it knows nothing of ports, queues or jobs, so
- * the engine calls it at one place (the end of each dispatch pass) and when a thread exits.
+ * through its host and acts through it; it knows nothing of ports, queues or jobs, so it
+ * is called at two places: the end of each dispatch pass (the scheduler, through the
+ * callback the engine gives it) and a thread's exit (the engine).
  */
 import type { ResolvedOptions } from '../pool/options.js';
 import type { Job } from '../pool/job.js';

@@ -2,6 +2,8 @@
  * The jobs one thread holds, with the facts that belong to that thread: each job's
  * sequence number there (its order of receipt) and whether it was asked back by a steal.
  * With the thread's shared progress counters they tell how far the thread got with each.
+ * The handle (`thread.held`) adds and deletes jobs as it sends and releases them; the
+ * scheduler reads it, and marks a job that leaves unstarted with `forget`.
  */
 import type { SendableJob } from '../protocol/codec.js';
 import { FINISHED, STARTED } from '../protocol/messages.js';

@@ -1,59 +1,13 @@
 /** Streams of tiny jobs in chunks, end to end (the pure functions: chunk.test.ts). */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { Pool, type Outcome, type PoolStats } from 'corral';
-import { ThreadHandle } from '#internal/threads/thread.js';
-import type { Job } from '#internal/pool/job.js';
 import { MAX_CHUNK } from '#internal/pool/chunk.js';
 import { collect, fixture, until } from '../helpers/index.js';
+import { chunksOf, range, recordSent, warm } from '../helpers/sent-jobs.js';
 
 const chunkTasks = fixture('chunk-tasks.mjs');
 
-/** A job the pool sent to a thread, as recorded by the spy on `ThreadHandle.send`. */
-interface Sent {
-  task: string;
-  chunk: boolean;
-  inputs: unknown[];
-  key: string | undefined;
-}
-
-const sent: Sent[] = [];
-const send = ThreadHandle.prototype.send; // eslint-disable-line @typescript-eslint/unbound-method
-
-beforeAll(() => {
-  ThreadHandle.prototype.send = function (this: ThreadHandle<Job>, jobs, taskIndex) {
-    for (const job of jobs) {
-      const inputs = job.chunk ? [...(job.input as unknown[])] : [job.input];
-      sent.push({ task: job.task, chunk: job.chunk, inputs, key: job.key });
-    }
-    return send.call(this, jobs, taskIndex);
-  };
-});
-afterAll(() => {
-  ThreadHandle.prototype.send = send;
-});
-
-/** Chunks of several inputs sent for `task` since the spy was last cleared. */
-function chunksOf(task: string): Sent[] {
-  return sent.filter((s) => s.task === task && s.chunk && s.inputs.length > 1);
-}
-
-function range(from: number, to: number): number[] {
-  return Array.from({ length: to - from }, (_, i) => from + i);
-}
-
-/**
- * Runs batches of `task` (negative inputs: never chosen to fail) until the pool knows the
- * task is tiny and sends it in chunks, then clears the spy.
- */
-async function warm(p: Pool, task: string): Promise<void> {
-  for (let round = 0; round < 10 && chunksOf(task).length === 0; round++) {
-    for await (const o of p.execute(range(-500, 0), { task })) {
-      if (!o.ok) throw o.error;
-    }
-  }
-  expect(chunksOf(task).length, 'the warm-up sent no chunk').toBeGreaterThan(0);
-  sent.length = 0;
-}
+const sent = recordSent();
 
 /** The error of a failed outcome (undefined for a success). */
 function errorOf(o: Outcome): unknown {
@@ -69,9 +23,6 @@ function victimState(): Int32Array {
 }
 
 let pool: Pool | undefined;
-beforeEach(() => {
-  sent.length = 0;
-});
 afterEach(async () => {
   await pool?.shutdown({ force: true });
   pool = undefined;
@@ -80,13 +31,13 @@ afterEach(async () => {
 describe('streams of tiny jobs travel in chunks', () => {
   it('execute: every input gets its own outcome, values right, and chunks were sent', async () => {
     const p = (pool = new Pool({ module: chunkTasks, threads: 2 }));
-    await warm(p, 'inc');
+    await warm(sent, p, 'inc');
     const outcomes = await collect(p.execute<number, number>(range(0, 3000), { task: 'inc' }));
     expect(outcomes).toHaveLength(3000);
     expect(outcomes.map((o) => o.index).sort((a, b) => a - b)).toEqual(range(0, 3000));
     for (const o of outcomes)
       expect(o).toEqual({ index: o.input, input: o.input, ok: true, value: o.input + 1 });
-    const chunks = chunksOf('inc');
+    const chunks = chunksOf(sent, 'inc');
     expect(chunks.length).toBeGreaterThan(0);
     expect(Math.max(...chunks.map((c) => c.inputs.length))).toBeLessThanOrEqual(MAX_CHUNK);
     // Nothing went twice: each input was sent once.
@@ -97,7 +48,7 @@ describe('streams of tiny jobs travel in chunks', () => {
 
   it('with a key function: each chunk holds inputs of one key, and carries that key', async () => {
     const p = (pool = new Pool({ module: chunkTasks, threads: 2 }));
-    await warm(p, 'inc');
+    await warm(sent, p, 'inc');
     sent.length = 0;
     const keyOf = (x: number): string => `k${x % 3}`;
     const outcomes = await collect(
@@ -114,7 +65,7 @@ describe('streams of tiny jobs travel in chunks', () => {
 
   it('is off with transfer, onProgress or a timeout: single jobs only', async () => {
     const p = (pool = new Pool({ module: chunkTasks, threads: 2 }));
-    await warm(p, 'inc');
+    await warm(sent, p, 'inc');
     const options = {
       transfer: { transfer: () => [] },
       onProgress: { onProgress: () => undefined },
@@ -134,7 +85,7 @@ describe('streams of tiny jobs travel in chunks', () => {
     }
     // And on again without them.
     await collect(p.execute<number, number>(range(0, 500), { task: 'inc' }));
-    expect(chunksOf('inc').length).toBeGreaterThan(0);
+    expect(chunksOf(sent, 'inc').length).toBeGreaterThan(0);
   });
 
   const pools = {
@@ -158,7 +109,7 @@ describe('streams of tiny jobs travel in chunks', () => {
   it('ordered: outcomes in input order, failures in their place', async () => {
     const fail = [0, 63, 64, 700, 1999];
     const p = (pool = new Pool({ module: chunkTasks, threads: 2, workerData: { fail } }));
-    await warm(p, 'throwAt');
+    await warm(sent, p, 'throwAt');
     const outcomes = await collect(
       p.execute<number, number>(range(0, 2000), { task: 'throwAt', ordered: true }),
     );
@@ -173,20 +124,22 @@ describe('streams of tiny jobs travel in chunks', () => {
         });
       } else expect(o).toMatchObject({ ok: true, value: o.input + 1 });
     }
-    expect(chunksOf('throwAt').length).toBeGreaterThan(0);
+    expect(chunksOf(sent, 'throwAt').length).toBeGreaterThan(0);
   });
 
   it('a throwing input fails only itself; stats count inputs', async () => {
     const fail = [5, 300, 301, 999];
     const p = (pool = new Pool({ module: chunkTasks, threads: 2, workerData: { fail } }));
-    await warm(p, 'throwAt');
+    await warm(sent, p, 'throwAt');
     const before = p.stats();
     const outcomes = await collect(p.execute<number, number>(range(0, 1000), { task: 'throwAt' }));
     const failed = outcomes.filter((o) => !o.ok).map((o) => o.input);
     expect(failed.sort((a, b) => a - b)).toEqual(fail);
     expect(outcomes.filter((o) => o.ok)).toHaveLength(1000 - fail.length);
     // Those inputs went in chunks with others that succeeded.
-    const carriers = chunksOf('throwAt').filter((c) => fail.some((x) => c.inputs.includes(x)));
+    const carriers = chunksOf(sent, 'throwAt').filter((c) =>
+      fail.some((x) => c.inputs.includes(x)),
+    );
     expect(carriers.length).toBeGreaterThan(0);
     const after = p.stats();
     expect(after.completed - before.completed).toBe(1000 - fail.length);
@@ -202,7 +155,7 @@ describe('streams of tiny jobs travel in chunks', () => {
       maxTries: 2,
       workerData: { fail },
     }));
-    await warm(p, 'retryOnce');
+    await warm(sent, p, 'retryOnce');
     const before = p.stats();
     const outcomes = await collect(
       p.execute<number, { y: number; tries: number }>(range(0, 1000), { task: 'retryOnce' }),
@@ -217,7 +170,7 @@ describe('streams of tiny jobs travel in chunks', () => {
     // The retries went as jobs of their own.
     const retried = sent.filter((s) => !s.chunk && fail.includes(s.inputs[0] as number));
     expect(retried.map((s) => s.inputs[0]).sort((a, b) => Number(a) - Number(b))).toEqual(fail);
-    expect(chunksOf('retryOnce').length).toBeGreaterThan(0);
+    expect(chunksOf(sent, 'retryOnce').length).toBeGreaterThan(0);
     const after = p.stats();
     expect(after.retried - before.retried).toBe(fail.length);
     expect(after.completed - before.completed).toBe(1000);
@@ -227,34 +180,34 @@ describe('streams of tiny jobs travel in chunks', () => {
   it("a retryable error with no tries left is that input's outcome", async () => {
     const fail = [7, 400];
     const p = (pool = new Pool({ module: chunkTasks, threads: 2, workerData: { fail } }));
-    await warm(p, 'retryOnce');
+    await warm(sent, p, 'retryOnce');
     const outcomes = await collect(
       p.execute<number, number>(range(0, 1000), { task: 'retryOnce' }),
     );
     const failed = outcomes.filter((o) => !o.ok);
     expect(failed.map((o) => o.input).sort((a, b) => a - b)).toEqual(fail);
     for (const o of failed) expect(errorOf(o)).toMatchObject({ message: `retry ${o.input}` });
-    expect(chunksOf('retryOnce').length).toBeGreaterThan(0);
+    expect(chunksOf(sent, 'retryOnce').length).toBeGreaterThan(0);
   });
 
   it('each input of a chunk gets a context and a signal of its own, as a job would', async () => {
     const p = (pool = new Pool({ module: chunkTasks, threads: 2 }));
-    await warm(p, 'sharesCtx');
+    await warm(sent, p, 'sharesCtx');
     const outcomes = await collect(
       p.execute<number, boolean>(range(0, 2000), { task: 'sharesCtx' }),
     );
-    expect(chunksOf('sharesCtx').length).toBeGreaterThan(0);
+    expect(chunksOf(sent, 'sharesCtx').length).toBeGreaterThan(0);
     expect(outcomes.filter((o) => !o.ok || o.value)).toEqual([]);
   });
 
   it("async results inside a chunk (microtasks and event-loop turns) are each input's own", async () => {
     const p = (pool = new Pool({ module: chunkTasks, threads: 2 }));
-    await warm(p, 'asyncInc');
+    await warm(sent, p, 'asyncInc');
     const outcomes = await collect(
       p.execute<number, number>(range(0, 1500), { task: 'asyncInc', ordered: true }),
     );
     expect(values(outcomes)).toEqual(range(1, 1501));
-    expect(chunksOf('asyncInc').length).toBeGreaterThan(0);
+    expect(chunksOf(sent, 'asyncInc').length).toBeGreaterThan(0);
   });
 });
 
@@ -272,12 +225,12 @@ describe('chunks behave as single jobs (two bugs found and fixed)', () => {
         .map((o) => o.input)
         .sort((a, b) => a - b),
     ).toEqual(fail);
-    await warm(p, 'uncloneableAt');
+    await warm(sent, p, 'uncloneableAt');
     const before = p.stats();
     const outcomes = await collect(
       p.execute<number, number>(range(0, 1000), { task: 'uncloneableAt' }),
     );
-    expect(chunksOf('uncloneableAt').length).toBeGreaterThan(0);
+    expect(chunksOf(sent, 'uncloneableAt').length).toBeGreaterThan(0);
     const failed = outcomes.filter((o) => !o.ok);
     for (const o of failed) expect(errorOf(o)).toMatchObject({ code: 'ERR_DATA_CLONE' });
     expect(failed.map((o) => o.input).sort((a, b) => a - b)).toEqual(fail);
@@ -292,11 +245,11 @@ describe('chunks behave as single jobs (two bugs found and fixed)', () => {
       threads: 1,
       workerData: { victim: { position: 3, state } },
     }));
-    await warm(p, 'holdAt');
+    await warm(sent, p, 'holdAt');
     const stream = p.execute<number>(range(0, 2000), { task: 'holdAt' });
     const reading = collect(stream);
     await until(() => Atomics.load(state, 0) === 1);
-    expect(chunksOf('holdAt').length).toBeGreaterThan(0);
+    expect(chunksOf(sent, 'holdAt').length).toBeGreaterThan(0);
     const stats = p.stats();
     // `running` is started and not settled: the input held and the two answered before it,
     // whose answers travel with their chunk's (as a single job's result waits in its
@@ -329,7 +282,7 @@ describe('a thread that dies in the middle of a chunk', () => {
       resourceLimits,
       workerData: { victim: { position, state } },
     }));
-    await warm(p, task);
+    await warm(sent, p, task);
     const before = p.stats();
     const outcomes = await collect(p.execute<number, Answer>(range(0, 2000), { task }));
     expect(Atomics.load(state, 0), 'no input was chosen to crash (chunks too small?)').toBe(1);
@@ -403,7 +356,7 @@ describe('leaving a stream of chunks', () => {
       abortGrace: 5000,
       workerData: { victim: { position: 3, state }, ran },
     }));
-    await warm(p, 'holdAt');
+    await warm(sent, p, 'holdAt');
     const controller = new AbortController();
     let seen = 0;
     const reading = (async () => {
@@ -449,7 +402,7 @@ describe('leaving a stream of chunks', () => {
       threads: 2,
       workerData: { victim: { position: 3, state } },
     }));
-    await warm(p, 'holdAt');
+    await warm(sent, p, 'holdAt');
     let seen = 0;
     for await (const o of p.execute<number>(range(0, 4000), { task: 'holdAt' })) {
       expect(o.ok).toBe(true);
@@ -463,7 +416,7 @@ describe('leaving a stream of chunks', () => {
     expect(Atomics.load(state, 3)).toBe(1);
     expect(seen).toBe(1);
     expect(p.stats().running).toBe(0);
-    expect(chunksOf('holdAt').length).toBeGreaterThan(0);
+    expect(chunksOf(sent, 'holdAt').length).toBeGreaterThan(0);
     const again = await collect(
       p.execute<number, number>(range(0, 500), { task: 'inc', ordered: true }),
     );
@@ -475,7 +428,7 @@ describe('leaving a stream of chunks', () => {
 describe('wrap with async sources', () => {
   it('a fast async source still travels in chunks', async () => {
     const p = (pool = new Pool({ module: chunkTasks, threads: 2 }));
-    await warm(p, 'inc');
+    await warm(sent, p, 'inc');
     async function* numbers(): AsyncGenerator<number> {
       for (let i = 0; i < 3000; i++) yield await Promise.resolve(i);
     }
@@ -483,12 +436,12 @@ describe('wrap with async sources', () => {
       p.wrap<number, number>(numbers(), { task: 'inc', ordered: true }),
     );
     expect(values(outcomes)).toEqual(range(1, 3001));
-    expect(chunksOf('inc').length).toBeGreaterThan(0);
+    expect(chunksOf(sent, 'inc').length).toBeGreaterThan(0);
   });
 
   it('a source that waits for each outcome before its next input does not stall', async () => {
     const p = (pool = new Pool({ module: chunkTasks, threads: 2 }));
-    await warm(p, 'inc');
+    await warm(sent, p, 'inc');
     let seen = -1;
     let wake: (() => void) | undefined;
     async function* source(): AsyncGenerator<number> {
