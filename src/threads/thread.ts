@@ -318,12 +318,12 @@ export class ThreadHandle<J extends ThreadJob> {
         this.#broadcasts--;
         this.#updateRef();
         break;
-      case 'broadcast-started':
-      case 'started':
-      case 'progress':
       case 'recycle':
         this.retire(); // it takes no job from now on
         break;
+      case 'broadcast-started':
+      case 'started':
+      case 'progress':
       case 'start-failed':
       case 'acquire':
       case 'withdraw':

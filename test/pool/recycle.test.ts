@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Pool, type PoolOptions } from 'corral';
-import { codeOf, fixture, tempDir } from '../helpers/index.js';
+import { codeOf, fixture, tasks, tempDir } from '../helpers/index.js';
 
 const leaks = fixture('leak-tasks.mjs');
 const MB = 2 ** 20;
@@ -103,6 +103,16 @@ describe('recycle', () => {
     expect(Math.max(...answers.map((a) => a.jobs))).toBeLessThanOrEqual(10);
     expect(p.stats()).toMatchObject({ completed: 200, retried: 0, crashes: 0 });
     expect(p.stats().recycled).toBeGreaterThanOrEqual(200 / 10 - 3);
+  });
+
+  it("leaves threads alone on other messages: a timed job's 'started' retires nothing", async () => {
+    const p = start({ module: tasks, threads: 1, timeout: 5000 });
+    const exits: unknown[] = [];
+    p.on('threadExit', (info) => exits.push(info));
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, n) => p.do(n)));
+    expect(answers).toEqual(Array.from({ length: 50 }, (_, n) => n + 1));
+    expect(exits).toEqual([]);
+    expect(p.stats().recycled).toBe(0);
   });
 
   it('checks its option', () => {
