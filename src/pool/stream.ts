@@ -9,7 +9,7 @@
 import type { Transferable } from 'node:worker_threads';
 import type { Engine } from './engine.js';
 import { InvalidOptionError, type AbortError } from '../util/errors.js';
-import { Job, checkJobOptions, type JobOptions, type JobOwner } from './job.js';
+import { Job, checkJobOptions, checkPriority, type JobOptions, type JobOwner } from './job.js';
 import type { ResolvedOptions } from './options.js';
 import { checkKey } from '../keyed/key-table.js';
 import type { TaskInput, TaskName } from './proxy.js';
@@ -21,8 +21,20 @@ export type { Outcome } from './stream-core.js';
 /** Options for `execute` and `wrap`. */
 export interface StreamOptions<I = unknown> extends Omit<
   JobOptions,
-  'transfer' | 'onProgress' | 'queueFull' | 'key'
+  'transfer' | 'onProgress' | 'queueFull' | 'key' | 'priority'
 > {
+  /**
+   * The jobs' priority (higher starts first, see `JobOptions.priority`): one for every
+   * input, or each input's. The stream's `window` still bounds what is taken from the
+   * source; priority orders only what is queued.
+   *
+   * @example
+   * ```ts
+   * pool.wrap(requests, { priority: (req) => (req.user.paid ? 10 : 0) });
+   * ```
+   * @default 0
+   */
+  priority?: number | ((input: I, index: number) => number);
   /** Each input's key (see `pool.setTarget`), or undefined for none. */
   key?: (input: I, index: number) => string | undefined;
   /** Yield outcomes in input order instead of completion order. @default false */
@@ -62,6 +74,8 @@ export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
   readonly #jobOptions: JobOptions;
   readonly #transfer: ((input: I) => readonly Transferable[]) | undefined;
   readonly #onProgress: ((index: number, value: unknown) => void) | undefined;
+  /** Each input's priority, when given as a function. */
+  readonly #priority: ((input: I, index: number) => number) | undefined;
   /** Whether inputs may travel in chunks: no per-job feature is used (see chunk.ts). */
   readonly #chunks: boolean;
   /** The task's name, for the chunk size. */
@@ -85,9 +99,10 @@ export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
     if (raw !== undefined && (typeof raw !== 'object' || raw === null)) {
       throw new InvalidOptionError('options', 'an object', raw);
     }
-    const { ordered, window, transfer, signal, key, onProgress, ...rest } = options ?? {};
+    const { ordered, window, transfer, signal, key, onProgress, priority, ...rest } = options ?? {};
     // The stream, not each job, listens to the signal: jobs carry no signal of their own.
-    const jobOptions = checkJobOptions(rest);
+    const perInput = typeof priority === 'function';
+    const jobOptions = checkJobOptions(perInput ? rest : { ...rest, priority });
     super(
       source,
       { ordered, window, signal, key },
@@ -116,12 +131,14 @@ export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
       );
     }
     this.#onProgress = onProgress;
+    this.#priority = perInput ? priority : undefined;
     this.#task = jobOptions.task ?? 'default';
     // A chunk of one key holds one of its key's units and runs its inputs one at a time: a
     // key's target still bounds its inputs running at once.
     this.#chunks =
       transfer === undefined &&
       onProgress === undefined &&
+      !perInput && // a chunk's inputs share one priority
       (jobOptions.timeout ?? pool.timeout) === 0;
     this.start();
   }
@@ -159,6 +176,17 @@ export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
       }
     }
     if (held === undefined) {
+      if (this.#priority !== undefined) {
+        let priority: number;
+        try {
+          priority = checkPriority(this.#priority(input, index));
+        } catch (error) {
+          this.outcome(index, input, false, error); // this input's outcome, as for its key
+          return;
+        }
+        this.#submit(input, index, key, 0, priority);
+        return;
+      }
       this.#submit(input, index, key, 0);
       return;
     }
@@ -211,7 +239,13 @@ export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
   }
 
   /** Submits one input as a job of its own, with `tries` already used. */
-  #submit(input: I, index: number, key: string | undefined, tries: number): void {
+  #submit(
+    input: I,
+    index: number,
+    key: string | undefined,
+    tries: number,
+    priority?: number,
+  ): void {
     const transfer = this.#transfer === undefined ? {} : { transfer: this.#transfer(input) };
     const job = new Job(this.#engine.nextId(), input, this.#jobOptionsFor(index), this.#pool, {
       index,
@@ -219,6 +253,7 @@ export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
       ...transfer,
       key,
       tries,
+      ...(priority === undefined ? {} : { priority }),
     });
     this.#engine.submit(job);
   }
