@@ -31,6 +31,7 @@ import { Broadcasts, type Pending } from './broadcast.js';
 import { ResultOutbox } from './result-outbox.js';
 import { Chunk, type ChunkHost } from './chunk.js';
 import { runTraced } from './trace.js';
+import { RecycleWatch, heapUsed, type RecycleReason } from './recycle-watch.js';
 
 /**
  * Results are flushed once a batch has run this long (ms), and before a job expected to
@@ -48,7 +49,7 @@ const FLUSH_AFTER_RESULTS = 256;
 /** What a runtime is given: the part of the thread's {@link BootData} that is not its modules. */
 export type RuntimeBoot = Pick<
   BootData,
-  'port' | 'progress' | 'concurrency' | 'workerData' | 'keyCounters' | 'keySlots'
+  'port' | 'progress' | 'concurrency' | 'workerData' | 'keyCounters' | 'keySlots' | 'recycle'
 >;
 
 /**
@@ -105,6 +106,10 @@ export class WorkerRuntime {
   };
   /** What a chunk needs of this runtime. */
   readonly #chunks: ChunkHost;
+  /** The pool's `recycle` limits, when it has some. */
+  readonly #recycle: RecycleWatch | undefined;
+  /** Past a `recycle` limit: no job starts here any more (see {@link #recycleNow}). */
+  #recycling = false;
 
   constructor(boot: RuntimeBoot) {
     this.#port = boot.port;
@@ -115,6 +120,7 @@ export class WorkerRuntime {
     this.#broadcasts = new Broadcasts(boot.port, boot.workerData);
     this.leases = new Leases(boot.port, boot.keyCounters, boot.keySlots);
     this.#chunks = this.#chunkHost();
+    this.#recycle = boot.recycle === undefined ? undefined : new RecycleWatch(boot.recycle);
   }
 
   /** Posts a message to the pool. */
@@ -166,6 +172,21 @@ export class WorkerRuntime {
     const each = ms / count;
     const was = this.#cost[task];
     this.#cost[task] = was === undefined ? each : was + (each - was) / 4;
+    if (this.#recycle !== undefined && !this.#recycling) {
+      const reason = this.#recycle.finished();
+      if (reason !== undefined) this.#recycleNow(reason);
+    }
+  }
+
+  /**
+   * Past a `recycle` limit: tells the pool (first, so it sends nothing more), then gives
+   * back every job not started, newest first like a steal, so they reach the head of the
+   * pool's queue in their order. Jobs that arrive later are given back as they come.
+   */
+  #recycleNow(reason: RecycleReason): void {
+    this.#recycling = true;
+    this.post({ type: 'recycle', reason, heap: heapUsed() });
+    this.#steal(Infinity);
   }
 
   /**
@@ -223,6 +244,11 @@ export class WorkerRuntime {
         this.#broadcasts.run(job.broadcast, this.#fns[job.broadcast.task], this.#resume);
         continue;
       }
+      // ---- hook (recycle): a chunk that would pass `afterJobs` goes back with the rest.
+      if (this.#recycle?.wouldPass(inputsOf(job)) === true) {
+        this.#recycleNow('jobs');
+        continue;
+      }
       // Claim the job, then look for cancels the pool counted (in this order: see
       // BootData.progress). A cancel that is counted is already in the port.
       Atomics.store(progress, STARTED, job.seq);
@@ -239,7 +265,13 @@ export class WorkerRuntime {
         outbox.flush();
         this.#batchStart = performance.now();
       }
+      // (A chunk's inputs are counted before it runs: it may take them over.)
+      const inputs = this.#recycle === undefined ? 0 : inputsOf(job);
       this.#run(job);
+      if (this.#recycle !== undefined && !this.#recycling) {
+        const reason = this.#recycle.started(inputs);
+        if (reason !== undefined) this.#recycleNow(reason);
+      }
       if (
         outbox.held() >= FLUSH_AFTER_RESULTS ||
         performance.now() - this.#batchStart >= FLUSH_AFTER_MS
@@ -426,6 +458,8 @@ export class WorkerRuntime {
           this.#batchStart = performance.now();
         }
         readJobs(message.batch, this.#receive);
+        // Sent before the pool heard that this thread recycles: back they go.
+        if (this.#recycling) this.#steal(Infinity);
         return;
       }
       case 'cancel':
@@ -455,4 +489,9 @@ export class WorkerRuntime {
         unknownMessage(message);
     }
   }
+}
+
+/** Inputs a job carries: 1, or a chunk's length. */
+function inputsOf(job: Pending): number {
+  return (job.flags & JobFlag.Chunk) === 0 ? 1 : (job.input as unknown[]).length;
 }

@@ -10,7 +10,7 @@ import { Runner, RunnerInterruptedError, RunnerTaskError } from '../inflight/ind
 import { UnknownTaskError } from '../pool/errors.js';
 import { CorralError } from '../util/errors.js';
 import { InputError, type OutputError } from './errors.js';
-import type { PoolOptions } from '../pool/options.js';
+import type { PoolOptions, RecycleOptions } from '../pool/options.js';
 import { Pool } from '../pool/pool.js';
 import type { StreamOptions } from '../pool/stream.js';
 import { InflightGate } from './map-gate.js';
@@ -55,6 +55,8 @@ export interface MapOptions {
   readonly maxTries: number | undefined;
   /** The pool's per-job `timeout` in ms; `undefined` for its default (none). */
   readonly timeout: number | undefined;
+  /** The pool's `recycle` limits (`--recycle-*`); none when undefined. */
+  readonly recycle?: RecycleOptions | undefined;
   /** Results file; stdout when undefined. */
   readonly output: string | undefined;
   /** Failures file; stderr when undefined. */
@@ -110,6 +112,7 @@ async function startPool(options: MapOptions, threads: number): Promise<Pool> {
   const poolOptions: PoolOptions = { module: options.module, threads };
   if (options.maxTries !== undefined) poolOptions.maxTries = options.maxTries;
   if (options.timeout !== undefined) poolOptions.timeout = options.timeout;
+  if (options.recycle !== undefined) poolOptions.recycle = options.recycle;
   const pool = new Pool(poolOptions);
   try {
     await pool.ready();

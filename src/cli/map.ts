@@ -12,12 +12,18 @@
 import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { EXIT, runMap, type MapOptions, type MapResult } from './map-run.js';
-import { describeError, integer } from './options.js';
+import {
+  describeError,
+  integer,
+  recycleFlags,
+  recycleOption,
+  type RecycleFlags,
+} from './options.js';
 import { DASHBOARD_PORT } from './map-dashboard.js';
 import type { RecordFormat } from './records.js';
 
 /** The flags as commander hands them over. */
-interface Flags {
+interface Flags extends RecycleFlags {
   task: string;
   threads?: number;
   key?: string;
@@ -105,7 +111,7 @@ export function registerMapCommand(program: Command): void {
   const format = new Option('--format <format>', 'how input lines become records')
     .choices(['jsonl', 'lines'])
     .default('jsonl');
-  program
+  const map = program
     .command('map')
     .description(
       'Run every record of a JSON-lines input (a file or stdin) through a task on a pool ' +
@@ -142,7 +148,9 @@ export function registerMapCommand(program: Command): void {
       '--timeout <ms>',
       'run-time limit per record in ms; the record fails with ERR_JOB_TIMEOUT (default: 0, none)',
       integer('--timeout', 0),
-    )
+    );
+  recycleFlags(map);
+  map
     .option('--output <file>', 'write results to this file instead of stdout')
     .option('--errors <file>', 'write failed records to this file instead of stderr')
     .addOption(format)
@@ -192,6 +200,7 @@ export function registerMapCommand(program: Command): void {
         withLine: flags.withLine === true,
         maxTries: flags.maxTries,
         timeout: flags.timeout,
+        ...recycleOption(flags),
         output: flags.output,
         errors: flags.errors,
         format: flags.format,

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import type { RecycleOptions } from '../pool/options.js';
 import { CorralError } from '../util/errors.js';
 import { parseDuration } from '../nats/shared/duration.js';
 import { isNatsClientMissing, NatsClientMissingError } from '../nats/shared/errors.js';
@@ -46,6 +47,35 @@ export function positiveInteger(what: string) {
     if (n === undefined) throw new InvalidArgumentError(`${what} must be a positive integer.`);
     return n;
   };
+}
+
+/** The `--recycle-*` flags as commander hands them over. */
+export interface RecycleFlags {
+  recycleAfterJobs?: number;
+  recycleHeapAbove?: number;
+}
+
+/** Adds the `--recycle-*` flags (`recycle` pool option) to a command that runs a pool. */
+export function recycleFlags(command: Command): Command {
+  return command
+    .option(
+      '--recycle-after-jobs <n>',
+      'replace a worker after it has run N jobs (none fails; cleanup() runs)',
+      integer('--recycle-after-jobs', 1),
+    )
+    .option(
+      '--recycle-heap-above <mb>',
+      "replace a worker once its used V8 heap is above MB megabytes (a leak's cure)",
+      integer('--recycle-heap-above', 1),
+    );
+}
+
+/** The pool's `recycle` option from the `--recycle-*` flags, if any was given. */
+export function recycleOption(flags: RecycleFlags): { recycle?: RecycleOptions } {
+  const recycle: RecycleOptions = {};
+  if (flags.recycleAfterJobs !== undefined) recycle.afterJobs = flags.recycleAfterJobs;
+  if (flags.recycleHeapAbove !== undefined) recycle.heapAbove = flags.recycleHeapAbove * 2 ** 20;
+  return Object.keys(recycle).length === 0 ? {} : { recycle };
 }
 
 /** Parses a duration (`500ms`, `5m`) to milliseconds. */

@@ -13,12 +13,21 @@ import { availableParallelism, hostname } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import type { GovernorFor } from '../index.js';
 import { connectNats, DEFAULT_SERVER } from '../nats/shared/connect.js';
-import { describeError, duration, integer, loadNats, type Nats } from './options.js';
+import {
+  describeError,
+  duration,
+  integer,
+  loadNats,
+  recycleFlags,
+  recycleOption,
+  type Nats,
+  type RecycleFlags,
+} from './options.js';
 import { serveCommandMetrics, type CommandMetrics, type MetricsFlags } from './metrics.js';
 
 const EXIT = { drained: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 
-interface Flags extends MetricsFlags {
+interface Flags extends MetricsFlags, RecycleFlags {
   queue: string;
   threads?: number;
   concurrency?: number;
@@ -72,6 +81,7 @@ async function runServe(module: string, flags: Flags): Promise<number> {
       ...(flags.threads === undefined ? {} : { threads: flags.threads }),
       ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency }),
       ...(flags.name === undefined ? {} : { name: flags.name }),
+      ...recycleOption(flags),
       queue: {
         ...(flags.ackWait === undefined ? {} : { ackWait: flags.ackWait }),
         ...(flags.replicas === undefined ? {} : { replicas: flags.replicas }),
@@ -163,7 +173,7 @@ Examples:
  * ```
  */
 export function registerServeCommand(program: Command): void {
-  program
+  const serve = program
     .command('serve')
     .description('Serve a work queue: run its jobs on a local pool of worker threads.')
     .argument('<module>', 'the task module: a path or a file: URL (compiled JavaScript)')
@@ -208,7 +218,8 @@ export function registerServeCommand(program: Command): void {
     .option(
       '--metrics-host <address>',
       'with --metrics-port: the address to listen on (default: 127.0.0.1)',
-    )
+    );
+  recycleFlags(serve)
     .addHelpText('after', HELP)
     .exitOverride((error) => {
       process.exit(error.exitCode === 0 ? 0 : EXIT.usage);

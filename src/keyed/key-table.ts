@@ -8,7 +8,7 @@
  * The table grows (doubling, copied into a new buffer) and never recycles a key's slot:
  * a key keeps its slot and its target for the pool's life.
  */
-import { Deque } from '../util/deque.js';
+import { PriorityDeque } from './priority-deque.js';
 import { checkInteger, checkNonEmptyString } from '../util/validate.js';
 import { ACTIVE, STRIDE, TARGET, UNLIMITED } from '../protocol/key-counters.js';
 
@@ -17,6 +17,8 @@ export { UNLIMITED };
 /** What the queue needs of a job (the pool's `Job`; kept abstract so the table does not depend on it). */
 export interface QueuedJob {
   readonly settled: boolean;
+  /** Higher starts first, within what keyed targets allow (0 when not given). */
+  readonly priority: number;
   readonly keyState: KeyState | undefined;
 }
 
@@ -25,7 +27,7 @@ export interface KeyState {
   readonly key: string;
   readonly slot: number;
   /** Jobs of this key waiting for room and a thread (settled ones are skipped when reached). */
-  readonly jobs: Deque<QueuedJob>;
+  readonly jobs: PriorityDeque<QueuedJob>;
   /** Unsettled jobs in `jobs`. */
   queued: number;
   /** Whether the key sits in the fairness ring. */
@@ -89,7 +91,7 @@ export class KeyTable {
       this.#counters = grown;
     }
     Atomics.store(this.#counters, slot * STRIDE + TARGET, this.#defaultTarget);
-    state = { key, slot, jobs: new Deque<QueuedJob>(), queued: 0, inRing: false };
+    state = { key, slot, jobs: new PriorityDeque<QueuedJob>(), queued: 0, inRing: false };
     this.#keys.set(key, state);
     this.#onNewKey(key, slot, grown);
     return state;

@@ -4,10 +4,17 @@
  * jobs are served in turn (a ring), with the unkeyed FIFO as one more member, so a key
  * with a million queued jobs does not hold back a key with one.
  *
+ * Priorities (a job's `priority`, higher first) order each FIFO, and across them the ring
+ * serves, among the members that may start a job now, one whose next job has the highest
+ * priority (in turn among equals): a key at its target holds back its jobs whatever their
+ * priority, and lower ones of keys with room run meanwhile. Until a job with a priority
+ * other than 0 comes, none of this costs anything (see {@link PriorityDeque}).
+ *
  * Aborted jobs stay where they are as tombstones (the caller already counted them out
  * with {@link KeyedQueue.removed}) and are skipped when reached.
  */
 import { Deque } from '../util/deque.js';
+import { PriorityDeque } from './priority-deque.js';
 import type { KeyState, KeyTable, QueuedJob } from './key-table.js';
 
 /** The unkeyed FIFO's place in the ring. */
@@ -17,7 +24,7 @@ type Member = KeyState | typeof UNKEYED;
 /** `J`: the jobs it holds (the pool's `J`). */
 export class KeyedQueue<J extends QueuedJob = QueuedJob> {
   readonly #table: KeyTable;
-  readonly #unkeyed = new Deque<J>();
+  readonly #unkeyed = new PriorityDeque<J>();
   /** Unsettled jobs in #unkeyed. */
   #unkeyedQueued = 0;
   /** Unsettled keyed jobs, across keys. */
@@ -25,6 +32,8 @@ export class KeyedQueue<J extends QueuedJob = QueuedJob> {
   /** Members with waiting jobs (and, for keys, room at the time they joined), served in turn. */
   readonly #ring = new Deque<Member>();
   #unkeyedInRing = false;
+  /** A job with a priority other than 0 was queued: the ring looks at priorities. */
+  #prioritized = false;
 
   constructor(table: KeyTable) {
     this.#table = table;
@@ -37,6 +46,7 @@ export class KeyedQueue<J extends QueuedJob = QueuedJob> {
 
   /** Appends a job (`head`: puts it first in its FIFO, for a retry). */
   add(job: J, head = false): void {
+    if (job.priority !== 0) this.#prioritized = true;
     const state = job.keyState;
     if (state === undefined) {
       if (head) this.#unkeyed.unshift(job);
@@ -77,8 +87,13 @@ export class KeyedQueue<J extends QueuedJob = QueuedJob> {
    */
   next(): J | undefined {
     if (this.#keyedQueued === 0) return this.#shiftUnkeyed();
+    const best = this.#prioritized ? this.#bestPriority() : 0;
     for (let n = this.#ring.length; n > 0; n--) {
       const member = this.#ring.shift() as Member;
+      if (this.#prioritized && this.#headPriority(member) < best) {
+        this.#ring.push(member); // its turn passes to a more urgent job; it keeps its place
+        continue;
+      }
       if (member === UNKEYED) {
         const job = this.#shiftUnkeyed();
         this.#unkeyedInRing = false;
@@ -147,6 +162,30 @@ export class KeyedQueue<J extends QueuedJob = QueuedJob> {
     this.#ring.drain();
     this.#unkeyedInRing = false;
     return out;
+  }
+
+  /**
+   * The highest priority of a job that may start now: the next job of the unkeyed FIFO or
+   * of a key with room, among the ring's members. O(members). -Infinity if none.
+   */
+  #bestPriority(): number {
+    let best = -Infinity;
+    this.#ring.forEach((member) => {
+      if (member !== UNKEYED && (member.queued === 0 || !this.#table.hasRoom(member))) return;
+      best = Math.max(best, this.#headPriority(member));
+    });
+    return best;
+  }
+
+  /** The priority of a member's next unsettled job (its tombstones ahead of it are dropped). */
+  #headPriority(member: Member): number {
+    const jobs = member === UNKEYED ? this.#unkeyed : member.jobs;
+    let job = jobs.peek();
+    while (job?.settled === true) {
+      jobs.shift();
+      job = jobs.peek();
+    }
+    return job === undefined ? -Infinity : job.priority;
   }
 
   #shiftUnkeyed(): J | undefined {

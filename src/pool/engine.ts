@@ -201,6 +201,9 @@ export class Engine {
       case 'release':
         this.#keyed.threadRelease(event.id);
         return;
+      case 'recycle':
+        this.#recycled(thread, event.reason, event.heap);
+        return;
       case 'startup-timeout':
         this.#startupTimedOut(thread);
         return;
@@ -286,6 +289,18 @@ export class Engine {
   }
 
   // ------------------------------------------------------------- threads
+
+  /**
+   * A thread passed a `recycle` limit (its handle has retired it: it takes no job). It
+   * gives back the jobs it had not started (the scheduler requeues them, no try charged)
+   * and closes once the ones it runs are answered; a new thread takes its place now.
+   */
+  #recycled(thread: ThreadHandle<Job>, reason: 'jobs' | 'heap', heap: number): void {
+    this.stats.recycled++;
+    this.#emit('threadRecycle', { threadId: thread.threadId, reason, heap });
+    if (thread.state === 'retiring' && thread.load === 0) thread.close();
+    this.#replenish();
+  }
 
   /**
    * A thread did not finish starting within `startupTimeout`: like an init() that threw,

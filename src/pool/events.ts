@@ -7,6 +7,17 @@ export interface PoolEvents {
   /** A thread exited (after a crash too). */
   threadExit: [info: { threadId: number }];
   /**
+   * A thread passed a `recycle` limit (`reason`: `'jobs'` for `afterJobs`, `'heap'` for
+   * `heapAbove`, with its used heap in bytes): it finishes the jobs it runs, runs
+   * `cleanup()` and exits (`threadExit`), and a new thread takes its place. Not a crash.
+   *
+   * @example
+   * ```ts
+   * pool.on('threadRecycle', ({ threadId, reason, heap }) => log.info({ threadId, reason, heap }));
+   * ```
+   */
+  threadRecycle: [info: { threadId: number; reason: 'jobs' | 'heap'; heap: number }];
+  /**
    * A thread died without being asked to; its jobs were retried or rejected. `error` is
    * what killed it (an uncaught error, Node's out-of-memory error, the pool's reason for
    * terminating it), or a `WorkerCrashedError` for an exit code or a thrown non-Error

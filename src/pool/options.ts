@@ -137,6 +137,44 @@ export interface PoolSettings {
    * @default 60000
    */
   statsWindow?: number;
+  /**
+   * Replaces a thread once it is past a limit, before a leak in the task module grows
+   * without end: the thread takes no new job, hands back the jobs it holds and has not
+   * started (they go to the head of the queue, no try charged), finishes the ones it runs,
+   * runs `cleanup()` and exits, and a new thread takes its place. No job fails because of
+   * it. Counted in `stats().recycled` and the `threadRecycle` event, apart from crashes.
+   * See {@link RecycleOptions}.
+   *
+   * @example
+   * ```ts
+   * new Pool({ module, recycle: { afterJobs: 10_000, heapAbove: 256 * 2 ** 20 } });
+   * ```
+   * @default undefined (threads are never recycled)
+   */
+  recycle?: RecycleOptions;
+}
+
+/** When a thread is recycled (see {@link PoolSettings.recycle}); either limit may be left out. */
+export interface RecycleOptions {
+  /**
+   * After it has started this many jobs (a chunk counts as its inputs).
+   * @default Infinity
+   */
+  afterJobs?: number;
+  /**
+   * Once its used V8 heap (`v8.getHeapStatistics().used_heap_size`, bytes) is above this,
+   * measured in the thread after a job, at most about once per millisecond of work (so a
+   * heap may pass the limit by what ~1 ms of tiny jobs, or one longer job, allocates).
+   * Memory outside the V8 heap (Buffers, native addons) is not counted.
+   * @default Infinity
+   */
+  heapAbove?: number;
+}
+
+/** {@link RecycleOptions} resolved: Infinity where no limit was given. */
+export interface ResolvedRecycle {
+  afterJobs: number;
+  heapAbove: number;
 }
 
 /**
@@ -170,6 +208,7 @@ export interface ResolvedOptions {
   statsWindow: number;
   defaultTarget: number;
   governor: GovernorFor | undefined;
+  recycle: ResolvedRecycle | undefined;
 }
 
 /** The longest delay `setTimeout` honours (a longer one fires at once). */
@@ -204,6 +243,23 @@ function checkResourceLimits(value: unknown): ResourceLimits | undefined {
     }
   }
   return value as ResourceLimits;
+}
+
+/** `recycle`: an object of `afterJobs` (an integer >= 1) and `heapAbove` (bytes, > 0). */
+function checkRecycle(value: unknown): ResolvedRecycle | undefined {
+  if (value === undefined) return undefined;
+  const o = checkObject('recycle', value);
+  for (const key of Object.keys(o)) {
+    if (key !== 'afterJobs' && key !== 'heapAbove') {
+      throw new InvalidOptionError(`recycle.${key}`, 'afterJobs or heapAbove', o[key]);
+    }
+  }
+  const afterJobs = checkInteger('recycle.afterJobs', or(o.afterJobs, Infinity), 1, true);
+  const heapAbove = or(o.heapAbove, Infinity);
+  if (!(typeof heapAbove === 'number' && heapAbove > 0)) {
+    throw new InvalidOptionError('recycle.heapAbove', 'a positive number (bytes)', heapAbove);
+  }
+  return afterJobs === Infinity && heapAbove === Infinity ? undefined : { afterJobs, heapAbove };
 }
 
 /** An option's value, or its default when it is absent (undefined, not null: null is checked). */
@@ -274,6 +330,7 @@ const known = new Set(
     statsWindow: true,
     defaultTarget: true,
     governor: true,
+    recycle: true,
   } satisfies Record<keyof PoolSettings, true>),
 );
 
@@ -354,5 +411,6 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     statsWindow: checkIntegerIn('statsWindow', or(o.statsWindow, 60_000), 1000, MAX_DELAY),
     defaultTarget: checkTarget(or(o.defaultTarget, Infinity), 'defaultTarget'),
     governor: o.governor as GovernorFor | undefined,
+    recycle: checkRecycle(o.recycle),
   };
 }

@@ -54,6 +54,8 @@ export interface PoolStats {
   retried: number;
   /** Threads that died without being asked to (crash, exit, out of memory, timeout). */
   crashes: number;
+  /** Threads replaced because they passed a `recycle` limit (not crashes). */
+  recycled: number;
   /**
    * Time from submission until a thread started the job (its last attempt; time held
    * unstarted by a thread counts here, as in `queued`). Sampled: every one of the pool's
@@ -157,6 +159,7 @@ export class StatsRecorder {
   failed = 0;
   retried = 0;
   crashes = 0;
+  recycled = 0;
 
   /** Counts a settled job: a chunk as its inputs (those that run again count when they settle). */
   settled(
@@ -283,6 +286,7 @@ export class StatsRecorder {
       failed: this.failed,
       retried: this.retried,
       crashes: this.crashes,
+      recycled: this.recycled,
       waitTime: latency(this.#wait),
       runTime: latency(this.#run),
       utilization: threadTime > 0 ? busyTime / threadTime : 0,

@@ -9,7 +9,7 @@
 import type { Transferable } from 'node:worker_threads';
 import type { Engine } from './engine.js';
 import { InvalidOptionError, type AbortError } from '../util/errors.js';
-import { Job, checkJobOptions, type JobOptions, type JobOwner } from './job.js';
+import { Job, checkJobOptions, checkPriority, type JobOptions, type JobOwner } from './job.js';
 import type { ResolvedOptions } from './options.js';
 import { checkKey } from '../keyed/key-table.js';
 import type { TaskInput, TaskName } from './proxy.js';
@@ -26,13 +26,30 @@ export type { Outcome } from './stream-core.js';
 export const TRIES_USED: unique symbol = Symbol('corral.triesUsed');
 
 /** The job options `execute` and `wrap` take for every job, beside their own. */
-const STREAM_JOB_OPTIONS: ReadonlySet<string> = new Set(['task', 'timeout', 'maxTries']);
+const STREAM_JOB_OPTIONS: ReadonlySet<string> = new Set([
+  'task',
+  'timeout',
+  'maxTries',
+  'priority',
+]);
 
 /** Options for `execute` and `wrap`. */
 export interface StreamOptions<I = unknown> extends Omit<
   JobOptions,
-  'transfer' | 'onProgress' | 'queueFull' | 'key' | 'dedupe'
+  'transfer' | 'onProgress' | 'queueFull' | 'key' | 'dedupe' | 'priority'
 > {
+  /**
+   * The jobs' priority (higher starts first, see `JobOptions.priority`): one for every
+   * input, or each input's. The stream's `window` still bounds what is taken from the
+   * source; priority orders only what is queued.
+   *
+   * @example
+   * ```ts
+   * pool.wrap(requests, { priority: (req) => (req.user.paid ? 10 : 0) });
+   * ```
+   * @default 0
+   */
+  priority?: number | ((input: I, index: number) => number);
   /** Each input's key (see `pool.setTarget`), or undefined for none. */
   key?: (input: I, index: number) => string | undefined;
   /** Yield outcomes in input order instead of completion order. @default false */
@@ -72,6 +89,8 @@ export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
   readonly #jobOptions: JobOptions;
   readonly #transfer: ((input: I) => readonly Transferable[]) | undefined;
   readonly #onProgress: ((index: number, value: unknown) => void) | undefined;
+  /** Each input's priority, when given as a function. */
+  readonly #priority: ((input: I, index: number) => number) | undefined;
   /** Whether inputs may travel in chunks: no per-job feature is used (see chunk.ts). */
   readonly #chunks: boolean;
   /** The task's name, for the chunk size. */
@@ -98,10 +117,11 @@ export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
     if (raw !== undefined && (typeof raw !== 'object' || raw === null)) {
       throw new InvalidOptionError('options', 'an object', raw);
     }
-    const { ordered, window, transfer, signal, key, onProgress, ...rest } = options ?? {};
+    const { ordered, window, transfer, signal, key, onProgress, priority, ...rest } = options ?? {};
     const triesUsed = (options as { [TRIES_USED]?: number } | undefined)?.[TRIES_USED] ?? 0;
     // The stream, not each job, listens to the signal: jobs carry no signal of their own.
-    const jobOptions = checkJobOptions(rest, STREAM_JOB_OPTIONS);
+    const perInput = typeof priority === 'function';
+    const jobOptions = checkJobOptions(perInput ? rest : { ...rest, priority }, STREAM_JOB_OPTIONS);
     super(
       source,
       { ordered, window, signal, key },
@@ -130,6 +150,7 @@ export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
       );
     }
     this.#onProgress = onProgress;
+    this.#priority = perInput ? priority : undefined;
     this.#task = jobOptions.task ?? 'default';
     this.#triesUsed = triesUsed;
     // A chunk of one key holds one of its key's units and runs its inputs one at a time: a
@@ -138,6 +159,7 @@ export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
       triesUsed === 0 &&
       transfer === undefined &&
       onProgress === undefined &&
+      !perInput && // a chunk's inputs share one priority
       (jobOptions.timeout ?? pool.timeout) === 0;
     this.start();
   }
@@ -175,6 +197,17 @@ export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
       }
     }
     if (held === undefined) {
+      if (this.#priority !== undefined) {
+        let priority: number;
+        try {
+          priority = checkPriority(this.#priority(input, index));
+        } catch (error) {
+          this.outcome(index, input, false, error); // this input's outcome, as for its key
+          return;
+        }
+        this.#submit(input, index, key, this.#triesUsed, priority);
+        return;
+      }
       this.#submit(input, index, key, this.#triesUsed);
       return;
     }
@@ -227,7 +260,13 @@ export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
   }
 
   /** Submits one input as a job of its own, with `tries` already used. */
-  #submit(input: I, index: number, key: string | undefined, tries: number): void {
+  #submit(
+    input: I,
+    index: number,
+    key: string | undefined,
+    tries: number,
+    priority?: number,
+  ): void {
     const transfer = this.#transfer === undefined ? {} : { transfer: this.#transfer(input) };
     const job = new Job(this.#engine.nextId(), input, this.#jobOptionsFor(index), this.#pool, {
       index,
@@ -235,6 +274,7 @@ export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
       ...transfer,
       key,
       tries,
+      ...(priority === undefined ? {} : { priority }),
     });
     this.#engine.submit(job);
   }

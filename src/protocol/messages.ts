@@ -168,7 +168,22 @@ export interface BroadcastResultMessage {
   value: unknown;
 }
 
+/**
+ * The thread is past a `recycle` limit: it starts no job from now on. It has given back
+ * (or is about to give back, in the results that follow) every job it holds and has not
+ * started, as `Dropped`, and answers so any job sent to it from now on; it finishes the
+ * jobs it runs. Sent before those results, so the pool sends it nothing more.
+ */
+export interface RecycleMessage {
+  type: 'recycle';
+  /** Which limit: `afterJobs` or `heapAbove`. */
+  reason: 'jobs' | 'heap';
+  /** The thread's used heap when it decided (bytes). */
+  heap: number;
+}
+
 export type FromWorker =
+  | RecycleMessage
   | BroadcastStartedMessage
   | BroadcastResultMessage
   | AcquireMessage
@@ -213,6 +228,8 @@ export interface BootData {
   /** The keyed targets' shared counters, and the keys known so far with their slots. */
   keyCounters: Int32Array;
   keySlots: [string, number][];
+  /** The pool's `recycle` limits (Infinity where none): the thread checks them itself. */
+  recycle?: { afterJobs: number; heapAbove: number };
 }
 
 /** Thrown by either side on a message it does not know: a bug, never user error. */

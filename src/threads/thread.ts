@@ -92,6 +92,7 @@ export class ThreadHandle<J extends ThreadJob> {
       workerData: options.workerData,
       keyCounters: keys.counters,
       keySlots: keys.entries(),
+      ...(options.recycle === undefined ? {} : { recycle: options.recycle }),
     };
     this.#worker = new Worker(runtime, {
       workerData: boot,
@@ -320,6 +321,9 @@ export class ThreadHandle<J extends ThreadJob> {
       case 'broadcast-result':
         this.#broadcasts--;
         this.#updateRef();
+        break;
+      case 'recycle':
+        this.retire(); // it takes no job from now on
         break;
       case 'broadcast-started':
       case 'started':

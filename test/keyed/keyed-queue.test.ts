@@ -14,6 +14,7 @@ type Job = Parameters<KeyedQueue['add']>[0];
 interface FakeJob {
   readonly name: string;
   readonly keyState: KeyState | undefined;
+  readonly priority: number;
   settled: boolean;
 }
 
@@ -30,6 +31,7 @@ function setup(defaultTarget = UNLIMITED) {
     const job: FakeJob = {
       name,
       keyState: key === undefined ? undefined : table.get(key),
+      priority: 0,
       settled: false,
     };
     queue.add(asJob(job), head);
@@ -307,6 +309,7 @@ describe('KeyedQueue against a model', () => {
                 const job: FakeJob = {
                   name: `j${made++}`,
                   keyState: s.member === UNKEYED ? undefined : state(s.member),
+                  priority: 0,
                   settled: false,
                 };
                 queue.add(asJob(job), s.head);

@@ -26,8 +26,8 @@ describe('job options', () => {
     const error = await rejection(pool.do(1, { timout: 100 } as never));
     expect(error.code).toBe('ERR_INVALID_OPTION');
     expect(error.message).toBe("option 'timout' must be a known option; received number 100");
-    const priority = await rejection(pool.do(1, { priority: 5 } as never));
-    expect(priority.message).toBe("option 'priority' must be a known option; received number 5");
+    const misspelt = await rejection(pool.do(1, { priorty: 5 } as never));
+    expect(misspelt.message).toBe("option 'priorty' must be a known option; received number 5");
     expect(await pool.do(1, { timeout: 100 })).toBe(2);
   });
 

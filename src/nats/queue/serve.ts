@@ -29,6 +29,7 @@ export interface ServeOptions extends Pick<
   | 'resourceLimits'
   | 'execArgv'
   | 'abortGrace'
+  | 'recycle'
 > {
   /** Per-key targets of the local pool (see `pool.setTarget`): limits on this host only. */
   readonly targets?: Readonly<Record<string, number>>;
