@@ -19,6 +19,7 @@
  * @module
  */
 import { deserialize, serialize } from 'node:v8';
+import { ResultStatus } from '../../protocol/codec.js';
 import { toWire, type WireError } from './queue-wire-error.js';
 
 const VERSION = 1;
@@ -33,9 +34,9 @@ const RESULT_FIELDS = 3;
  */
 export const FRAMING_RESERVE = 512;
 
-/** How a result ended. */
-export const ResultStatus = { Ok: 0, Error: 1 } as const;
-export type ResultStatus = (typeof ResultStatus)[keyof typeof ResultStatus];
+/** How a result ended: the thread protocol's two statuses that a host reports. */
+export { ResultStatus };
+export type WireResultStatus = typeof ResultStatus.Ok | typeof ResultStatus.Error;
 
 /** One job as it travels. */
 export interface WireJob {
@@ -52,7 +53,7 @@ export interface WireJob {
 /** One result as it travels: the task's value, or a {@link WireError}. */
 export interface WireResult {
   readonly id: number;
-  readonly status: ResultStatus;
+  readonly status: WireResultStatus;
   /** The job ran again after a host was lost. */
   readonly redelivered: boolean;
   readonly value: unknown;
@@ -170,7 +171,7 @@ export function decodeResults(data: Uint8Array): ResultBatch {
     const f = 2 + i * RESULT_FIELDS;
     results.push({
       id: body[f] as number,
-      status: body[f + 1] as ResultStatus,
+      status: body[f + 1] as WireResultStatus,
       redelivered: body[f + 2] === true,
       value: values[i],
     });
