@@ -5,6 +5,7 @@
  * @module
  */
 import { AbortError, JobTimeoutError, type ExecutorJobOptions } from '../../index.js';
+import { startJobSpan, type JobSpan } from '../../observe/trace.js';
 import { SettleOnce, type SettleOwner } from '../../util/settle-once.js';
 import {
   checkInteger,
@@ -72,6 +73,8 @@ export class RemoteJob extends SettleOnce<RemoteJob> {
   #state: Exclude<RemoteJobState, 'settled'> = 'queued';
   /** The job message it went out in. */
   #message: OutMessage | undefined;
+  /** Its producer span, when submitted inside a trace (src/observe/trace.ts). */
+  readonly #span: JobSpan | undefined;
 
   constructor(
     id: number,
@@ -89,6 +92,8 @@ export class RemoteJob extends SettleOnce<RemoteJob> {
     this.key = place === undefined ? options.key : place.key;
     this.signal = options.signal;
     this.index = place?.index ?? 0;
+    // A job of its own (pool.do) is traced; a stream's inputs are not, as on a local pool.
+    this.#span = this.owner === undefined ? startJobSpan(this.task, 'nats') : undefined;
   }
 
   get input(): unknown {
@@ -102,6 +107,11 @@ export class RemoteJob extends SettleOnce<RemoteJob> {
   /** The job message it went out in, once sent. */
   get message(): OutMessage | undefined {
     return this.#message;
+  }
+
+  /** The W3C trace context the host runs the task in, when the job is traced. */
+  get traceparent(): string | undefined {
+    return this.#span?.traceparent;
   }
 
   /** Whether `owner` hears this job's outcome. */
@@ -128,6 +138,12 @@ export class RemoteJob extends SettleOnce<RemoteJob> {
   sentIn(message: OutMessage): void {
     this.#state = 'sent';
     this.#message = message;
+  }
+
+  /** Settles the job (see {@link SettleOnce.settle}), ending its producer span first. */
+  override settle(ok: boolean, value: unknown): boolean {
+    if (this.#span !== undefined && !this.settled) this.#span.end(ok, value);
+    return super.settle(ok, value);
   }
 
   protected override released(): void {
