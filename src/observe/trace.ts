@@ -57,3 +57,16 @@ export function startJobSpan(task: string, system: string): JobSpan | undefined 
     },
   };
 }
+
+/**
+ * A span started elsewhere (a work queue's client, whose producer span a host's job
+ * carries): the job runs in its context; it is ended where it was started.
+ */
+export function carriedSpan(traceparent: string): JobSpan {
+  return {
+    traceparent,
+    end() {
+      // Not this process's span to end.
+    },
+  };
+}

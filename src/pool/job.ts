@@ -18,7 +18,7 @@ import type { QueueFullPolicy, ResolvedOptions } from './options.js';
 import { checkKey, type KeyState } from '../keyed/key-table.js';
 import { SettleOnce, type SettleOwner } from '../util/settle-once.js';
 import type { ThreadHandle } from '../threads/thread.js';
-import { startJobSpan, type JobSpan } from '../observe/trace.js';
+import { carriedSpan, startJobSpan, type JobSpan } from '../observe/trace.js';
 
 /** Options for one job (`pool.do`), and the per-job part of `execute`/`wrap`. */
 export interface JobOptions {
@@ -91,6 +91,11 @@ export interface JobExtras {
   indices?: readonly number[];
   /** Overrides `options.priority` (the stream's per-input priority). */
   priority?: number;
+  /**
+   * The trace context of a span started elsewhere (a work queue's client): the job runs in
+   * it, with no producer span of its own.
+   */
+  traceparent?: string | undefined;
 }
 
 /**
@@ -167,8 +172,14 @@ export class Job extends SettleOnce<Job> {
     this.size = this.chunk ? (input as unknown[]).length : 1;
     this.indices = extras.indices;
     this.#tries = extras.tries ?? 0;
-    // A job of its own (pool.do, a proxy call) is traced; a stream's inputs are not.
-    this.#span = this.owner === undefined ? startJobSpan(this.task, 'corral') : undefined;
+    // A job of its own (pool.do, a proxy call) is traced; a stream's inputs are not, unless
+    // they carry a trace from elsewhere.
+    this.#span =
+      extras.traceparent !== undefined
+        ? carriedSpan(extras.traceparent)
+        : this.owner === undefined
+          ? startJobSpan(this.task, 'corral')
+          : undefined;
   }
 
   get input(): unknown {

@@ -25,6 +25,13 @@ export type { Outcome } from './stream-core.js';
  */
 export const TRIES_USED: unique symbol = Symbol('corral.triesUsed');
 
+/**
+ * Internal stream option: the W3C `traceparent` of the input at an index, or undefined
+ * (a cluster host running jobs its clients submitted inside a trace): such an input runs
+ * as a job of its own, in that trace. Not public API.
+ */
+export const TRACEPARENTS: unique symbol = Symbol('corral.traceparents');
+
 /** The job options `execute` and `wrap` take for every job, beside their own. */
 const STREAM_JOB_OPTIONS: ReadonlySet<string> = new Set([
   'task',
@@ -104,6 +111,8 @@ export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
 
   /** Tries each input used before this stream (see {@link TRIES_USED}). */
   readonly #triesUsed: number;
+  /** The trace context of the input at an index (see {@link TRACEPARENTS}). */
+  readonly #traceOf: ((index: number) => string | undefined) | undefined;
 
   /** `bounded`: `wrap` (a window for a stream of unknown length), else `execute`. */
   constructor(
@@ -118,7 +127,9 @@ export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
       throw new InvalidOptionError('options', 'an object', raw);
     }
     const { ordered, window, transfer, signal, key, onProgress, priority, ...rest } = options ?? {};
-    const triesUsed = (options as { [TRIES_USED]?: number } | undefined)?.[TRIES_USED] ?? 0;
+    const internal = options as
+      { [TRIES_USED]?: number; [TRACEPARENTS]?: (index: number) => string | undefined } | undefined;
+    const triesUsed = internal?.[TRIES_USED] ?? 0;
     // The stream, not each job, listens to the signal: jobs carry no signal of their own.
     const perInput = typeof priority === 'function';
     const jobOptions = checkJobOptions(perInput ? rest : { ...rest, priority }, STREAM_JOB_OPTIONS);
@@ -153,6 +164,7 @@ export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
     this.#priority = perInput ? priority : undefined;
     this.#task = jobOptions.task ?? 'default';
     this.#triesUsed = triesUsed;
+    this.#traceOf = internal?.[TRACEPARENTS];
     // A chunk of one key holds one of its key's units and runs its inputs one at a time: a
     // key's target still bounds its inputs running at once.
     this.#chunks =
@@ -187,6 +199,11 @@ export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
   }
 
   protected take(input: I, index: number, key: string | undefined): void {
+    const traceparent = this.#traceOf?.(index);
+    if (traceparent !== undefined) {
+      this.#submit(input, index, key, this.#triesUsed, undefined, traceparent);
+      return;
+    }
     let held = this.#chunks ? this.#held.get(key) : undefined;
     if (held === undefined && this.#chunks) {
       // The size is looked up once per chunk, not per input.
@@ -266,6 +283,7 @@ export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
     key: string | undefined,
     tries: number,
     priority?: number,
+    traceparent?: string,
   ): void {
     const transfer = this.#transfer === undefined ? {} : { transfer: this.#transfer(input) };
     const job = new Job(this.#engine.nextId(), input, this.#jobOptionsFor(index), this.#pool, {
@@ -275,6 +293,7 @@ export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
       key,
       tries,
       ...(priority === undefined ? {} : { priority }),
+      traceparent,
     });
     this.#engine.submit(job);
   }

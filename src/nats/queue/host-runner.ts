@@ -18,7 +18,7 @@
 import { setMaxListeners } from 'node:events';
 import type { JsMsg } from '@nats-io/jetstream';
 import type { Pool } from '../../index.js';
-import { TRIES_USED } from '../../pool/stream.js';
+import { TRACEPARENTS, TRIES_USED } from '../../pool/stream.js';
 import { errorValue, ResultStatus, type WireJob, type WireResult } from './queue-codec.js';
 import { HostLostError } from './errors.js';
 import type { ResultOwner, ResultSink } from './result-sink.js';
@@ -333,6 +333,7 @@ export class JobRunner {
     };
     try {
       const keyed = group.some((job) => job.key !== undefined);
+      const traced = group.some((job) => job.traceparent !== undefined);
       const options = {
         task: first.task,
         timeout: first.timeout,
@@ -340,6 +341,7 @@ export class JobRunner {
         signal: held.controller.signal,
         [TRIES_USED]: charged,
         ...(keyed ? { key: (_: unknown, index: number) => group[index]?.key } : {}),
+        ...(traced ? { [TRACEPARENTS]: (index: number) => group[index]?.traceparent } : {}),
       };
       const outcomes = this.#pool.execute(
         group.map((job) => job.input),

@@ -272,5 +272,6 @@ function wireJob(job: RemoteJob): WireJob {
     maxTries: job.maxTries,
     key: job.key,
     input: job.input,
+    traceparent: job.traceparent,
   };
 }

@@ -11,7 +11,10 @@
  *
  * Layout of both: a 1-byte kind (`J` or `R`), a 1-byte version, then one v8-serialised
  * array:
- * - job message: `[clientId, (id, task, timeout, maxTries, key | null) × n, inputs]`
+ * - job message: `[clientId, (id, task, timeout, maxTries, key | null) × n, traces?, inputs]`,
+ *   where `traces` (present only when some job is traced) holds each job's W3C
+ *   `traceparent` or null. A reader takes the job fields from the front and the inputs from
+ *   the end, so one that predates `traces` ignores it.
  * - result message: `[hostId, runMs, (id, status, redelivered) × n, values]`
  *
  * An error result's value is a {@link WireError}.
@@ -19,6 +22,7 @@
  * @module
  */
 import { deserialize, serialize } from 'node:v8';
+import { ResultStatus } from '../../protocol/codec.js';
 import { toWire, type WireError } from './queue-wire-error.js';
 
 const VERSION = 1;
@@ -33,9 +37,9 @@ const RESULT_FIELDS = 3;
  */
 export const FRAMING_RESERVE = 512;
 
-/** How a result ended. */
-export const ResultStatus = { Ok: 0, Error: 1 } as const;
-export type ResultStatus = (typeof ResultStatus)[keyof typeof ResultStatus];
+/** How a result ended: the thread protocol's two statuses that a host reports. */
+export { ResultStatus };
+export type WireResultStatus = typeof ResultStatus.Ok | typeof ResultStatus.Error;
 
 /** One job as it travels. */
 export interface WireJob {
@@ -47,12 +51,14 @@ export interface WireJob {
   readonly maxTries: number;
   readonly key: string | undefined;
   readonly input: unknown;
+  /** The W3C trace context of the client's producer span, when the job is traced. */
+  readonly traceparent?: string | undefined;
 }
 
 /** One result as it travels: the task's value, or a {@link WireError}. */
 export interface WireResult {
   readonly id: number;
-  readonly status: ResultStatus;
+  readonly status: WireResultStatus;
   /** The job ran again after a host was lost. */
   readonly redelivered: boolean;
   readonly value: unknown;
@@ -93,10 +99,17 @@ function unframe(kind: number, data: Uint8Array): unknown[] {
 export function encodeJobs(clientId: string, jobs: readonly WireJob[]): Uint8Array {
   const body: unknown[] = [clientId];
   const inputs: unknown[] = [];
-  for (const job of jobs) {
+  let traces: (string | null)[] | undefined;
+  for (let i = 0; i < jobs.length; i++) {
+    const job = jobs[i] as WireJob;
     body.push(job.id, job.task, job.timeout, job.maxTries, job.key ?? null);
     inputs.push(job.input);
+    if (job.traceparent !== undefined) {
+      traces ??= new Array<string | null>(jobs.length).fill(null);
+      traces[i] = job.traceparent;
+    }
   }
+  if (traces !== undefined) body.push(traces);
   body.push(inputs);
   return frame(KIND_JOBS, body);
 }
@@ -115,10 +128,12 @@ export function decodeJobs(data: Uint8Array): JobBatch {
   if (typeof clientId !== 'string' || !Array.isArray(inputs)) {
     throw new MalformedMessageError('bad job message');
   }
+  const traces = body.length === 3 + inputs.length * JOB_FIELDS ? body[body.length - 2] : undefined;
   const jobs: WireJob[] = [];
   for (let i = 0; i < inputs.length; i++) {
     const f = 1 + i * JOB_FIELDS;
     const key = body[f + 4] as string | null;
+    const traceparent = Array.isArray(traces) ? (traces[i] as unknown) : undefined;
     jobs.push({
       id: body[f] as number,
       task: body[f + 1] as string,
@@ -126,6 +141,7 @@ export function decodeJobs(data: Uint8Array): JobBatch {
       maxTries: body[f + 3] as number,
       key: key ?? undefined,
       input: inputs[i],
+      traceparent: typeof traceparent === 'string' ? traceparent : undefined,
     });
   }
   return { clientId, jobs };
@@ -170,7 +186,7 @@ export function decodeResults(data: Uint8Array): ResultBatch {
     const f = 2 + i * RESULT_FIELDS;
     results.push({
       id: body[f] as number,
-      status: body[f + 1] as ResultStatus,
+      status: body[f + 1] as WireResultStatus,
       redelivered: body[f + 2] === true,
       value: values[i],
     });

@@ -5,7 +5,8 @@
  * @module
  */
 import { AbortError, JobTimeoutError, type ExecutorJobOptions } from '../../index.js';
-import { onAbort } from '../../util/abort.js';
+import { startJobSpan, type JobSpan } from '../../observe/trace.js';
+import { SettleOnce, type SettleOwner } from '../../util/settle-once.js';
 import {
   checkInteger,
   checkNonEmptyString,
@@ -31,9 +32,7 @@ export class OutMessage {
 }
 
 /** Who hears a job's outcome, when it is not a plain promise (the stream adapter). */
-export interface RemoteJobOwner {
-  settled(job: RemoteJob, ok: boolean, value: unknown): void;
-}
+export type RemoteJobOwner = SettleOwner<RemoteJob>;
 
 /** Where a job is: waiting in the outbox, sent to the queue, or settled. */
 export type RemoteJobState = 'queued' | 'sent' | 'settled';
@@ -56,9 +55,9 @@ export interface RemoteJobPlace {
 /**
  * One job on the client side. Its state is its own: the client watches it
  * ({@link RemoteJob.watch}), the outbox marks it sent ({@link RemoteJob.sentIn}), and
- * whoever has its outcome calls {@link RemoteJob.settle}, which alone ends it.
+ * whoever has its outcome calls {@link SettleOnce.settle}, which alone ends it.
  */
-export class RemoteJob {
+export class RemoteJob extends SettleOnce<RemoteJob> {
   /** Unique per client; results name the job by it. */
   readonly id: number;
   readonly task: string;
@@ -70,16 +69,12 @@ export class RemoteJob {
   readonly index: number;
   /** Kept for the stream's outcome; dropped once settled. */
   #input: unknown;
-  #state: RemoteJobState = 'queued';
+  /** Where it is, until it settles (then {@link SettleOnce.settled} says so). */
+  #state: Exclude<RemoteJobState, 'settled'> = 'queued';
   /** The job message it went out in. */
   #message: OutMessage | undefined;
-  /** The timeout's timer. */
-  #timer: NodeJS.Timeout | undefined;
-  /** Removes the abort listener. */
-  #unlisten: (() => void) | undefined;
-  readonly #owner: RemoteJobOwner | undefined;
-  #resolve: ((value: unknown) => void) | undefined;
-  #reject: ((error: unknown) => void) | undefined;
+  /** Its producer span, when submitted inside a trace (src/observe/trace.ts). */
+  readonly #span: JobSpan | undefined;
 
   constructor(
     id: number,
@@ -88,6 +83,7 @@ export class RemoteJob {
     defaults: JobDefaults,
     place?: RemoteJobPlace,
   ) {
+    super(place?.owner);
     this.id = id;
     this.#input = input;
     this.task = options.task ?? 'default';
@@ -96,7 +92,8 @@ export class RemoteJob {
     this.key = place === undefined ? options.key : place.key;
     this.signal = options.signal;
     this.index = place?.index ?? 0;
-    this.#owner = place?.owner;
+    // A job of its own (pool.do) is traced; a stream's inputs are not, as on a local pool.
+    this.#span = this.owner === undefined ? startJobSpan(this.task, 'nats') : undefined;
   }
 
   get input(): unknown {
@@ -104,7 +101,7 @@ export class RemoteJob {
   }
 
   get state(): RemoteJobState {
-    return this.#state;
+    return this.settled ? 'settled' : this.#state;
   }
 
   /** The job message it went out in, once sent. */
@@ -112,21 +109,14 @@ export class RemoteJob {
     return this.#message;
   }
 
-  get settled(): boolean {
-    return this.#state === 'settled';
+  /** The W3C trace context the host runs the task in, when the job is traced. */
+  get traceparent(): string | undefined {
+    return this.#span?.traceparent;
   }
 
   /** Whether `owner` hears this job's outcome. */
   ownedBy(owner: RemoteJobOwner): boolean {
-    return this.#owner === owner;
-  }
-
-  /** Routes the outcome to a promise. */
-  promise(): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
+    return this.owner === owner;
   }
 
   /**
@@ -134,35 +124,30 @@ export class RemoteJob {
    * `AbortError`. Both stop when the job settles.
    */
   watch(giveUp: (error: Error) => void): void {
-    this.#unlisten = onAbort(this.signal, (reason) => {
+    this.listen(this.signal, (reason) => {
       giveUp(new AbortError(reason));
     });
     if (this.timeout > 0 && !this.settled) {
-      this.#timer = setTimeout(() => {
+      this.startTimer(this.timeout, () => {
         giveUp(new JobTimeoutError(this.timeout));
-      }, this.timeout);
+      });
     }
   }
 
   /** It went out in `message`. */
   sentIn(message: OutMessage): void {
-    if (this.#state === 'queued') this.#state = 'sent';
+    this.#state = 'sent';
     this.#message = message;
   }
 
-  /** Settles the job; returns false (and does nothing) when it was already settled. */
-  settle(ok: boolean, value: unknown): boolean {
-    if (this.#state === 'settled') return false;
-    this.#state = 'settled';
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#unlisten?.();
-    this.#unlisten = undefined;
-    if (this.#owner !== undefined) this.#owner.settled(this, ok, value);
-    else if (ok) this.#resolve?.(value);
-    else this.#reject?.(value);
+  /** Settles the job (see {@link SettleOnce.settle}), ending its producer span first. */
+  override settle(ok: boolean, value: unknown): boolean {
+    if (this.#span !== undefined && !this.settled) this.#span.end(ok, value);
+    return super.settle(ok, value);
+  }
+
+  protected override released(): void {
     this.#input = undefined;
-    return true;
   }
 }
 

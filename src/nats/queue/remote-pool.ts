@@ -110,7 +110,9 @@ export class RemotePool implements Executor<RemotePoolStats>, AsyncDisposable {
   /**
    * Runs one job on some host. Rejects with the same errors as a local pool (`ERR_UNKNOWN_TASK`,
    * `ERR_JOB_TIMEOUT`, `ERR_WORKER_CRASHED`, what the task threw, an `AbortError`, ...), and
-   * `ERR_HOST_LOST`, `ERR_PAYLOAD_TOO_LARGE`, `ERR_QUEUE_CONNECTION_CLOSED`.
+   * `ERR_HOST_LOST`, `ERR_PAYLOAD_TOO_LARGE`, `ERR_QUEUE_CONNECTION_CLOSED`. Called while an
+   * OpenTelemetry span is active, the job is traced from here to the task's thread on the
+   * host (see docs/observability.md).
    *
    * @example
    * ```ts

@@ -3,6 +3,7 @@
  * structured-clone values, a batch too large or unserialisable is split down to the one
  * item at fault, and errors come back as corral's own classes. Uses the built internals.
  */
+import { deserialize } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { JobTimeoutError, UnknownTaskError } from 'corral';
 import { HostLostError } from 'corral/nats';
@@ -45,6 +46,29 @@ describe('job and result messages', () => {
       value: 10n,
     });
     expect(results.results[1]).toMatchObject({ id: 2, redelivered: true });
+  });
+
+  it("carry a traced job's traceparent, which a reader from before it ignores", () => {
+    const traceparent = `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`;
+    const jobs = [
+      { id: 1, task: 'a', timeout: 0, maxTries: 1, key: undefined, input: [1] },
+      { id: 2, task: 'b', timeout: 0, maxTries: 1, key: 'k', input: 'x', traceparent },
+    ];
+    const data = encodeJobs('c', jobs);
+    const read = decodeJobs(data).jobs;
+    expect(read[0]?.traceparent).toBeUndefined();
+    expect(read[1]?.traceparent).toBe(traceparent);
+    // The reader of version 1 before traces: job fields from the front, inputs from the end.
+    const body = deserialize(data.subarray(2)) as unknown[];
+    const inputs = body[body.length - 1] as unknown[];
+    const old = inputs.map((input, i) => ({ id: body[1 + i * 5], key: body[5 + i * 5], input }));
+    expect(old).toEqual([
+      { id: 1, key: null, input: [1] },
+      { id: 2, key: 'k', input: 'x' },
+    ]);
+    // Untraced jobs add nothing to the message.
+    const plain = encodeJobs('c', [jobs[0] as (typeof jobs)[0]]);
+    expect((deserialize(plain.subarray(2)) as unknown[]).length).toBe(1 + 5 + 1);
   });
 
   it('refuses what is not a message of this version', () => {
