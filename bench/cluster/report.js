@@ -34,7 +34,7 @@ function describe(r) {
 }
 
 /** Columns of the CPU per job of each process, in ms (none for a contestant of one process). */
-const CPU_HEADERS = ['client ms/job', 'server ms/job', 'hosts ms/job'];
+const CPU_HEADERS = ['client ms/job', 'server ms/job', 'hosts ms/job', 'host main ms/job'];
 
 /**
  * @param {Record<string, number>} m
@@ -42,7 +42,12 @@ const CPU_HEADERS = ['client ms/job', 'server ms/job', 'hosts ms/job'];
  */
 function cpuColumns(m) {
   const two = (/** @type {number | undefined} */ v) => (v === undefined ? '-' : v.toFixed(2));
-  return [two(m.clientCpuMsPerJob), two(m.serverCpuMsPerJob), two(m.hostCpuMsPerJob)];
+  return [
+    two(m.clientCpuMsPerJob),
+    two(m.serverCpuMsPerJob),
+    two(m.hostCpuMsPerJob),
+    two(m.hostMainCpuMsPerJob),
+  ];
 }
 
 /**
@@ -113,11 +118,11 @@ export function queueTables(res, counts) {
           ...cpuColumns(m),
           fmtSpread(r.spread),
         ],
-        10,
+        11,
       );
     });
     parts.push(
-      `${title}, in one batch; efficiency = one local thread's time / ${QUEUE_HOSTS} / wall time; CPU ms per job outside the task, per process (client, server, hosts or workers together):\n\n` +
+      `${title}, in one batch; efficiency = one local thread's time / ${QUEUE_HOSTS} / wall time; CPU ms per job outside the task, per process (client, server, hosts or workers together, and their main threads alone, task included for BullMQ):\n\n` +
         table(
           [
             'contestant',
@@ -153,7 +158,7 @@ export function queueTables(res, counts) {
           ...cpuColumns(m),
           fmtSpread(r.spread),
         ],
-        10,
+        11,
       );
     });
     parts.push(

@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { Bench } from 'tinybench';
 import { batchByRun } from './contestant.js';
-import { cpuMsOf } from './machine.js';
+import { cpuMsOf, mainThreadCpuMsOf } from './machine.js';
 import {
   FINE_US,
   PAYLOAD_WINDOW,
@@ -195,7 +195,10 @@ async function cpuJobs(c, { count, iters, cores }, submit) {
  * Starts counting the CPU time of a queue contestant's processes. The returned function
  * gives each one's CPU per job since: the client (this process, all its threads), the server
  * (the contestant's first helper process) and its hosts or workers together (the other
- * helpers), the tasks' own time `taskMs` taken out. Nothing for a contestant of one process.
+ * helpers), the tasks' own time `taskMs` (as timed inline here: under load from elsewhere it
+ * runs long and this figure comes out low) taken out; and the hosts' main threads alone
+ * (corral's hosts run tasks on worker threads; a BullMQ worker runs them on its main
+ * thread). Nothing for a contestant of one process.
  * /proc's clock ticks are 10 ms: read figures from runs of a second or more.
  * @param {Contestant} c
  * @returns {(jobs: number, taskMs: number) => Metrics}
@@ -205,6 +208,7 @@ function processCpu(c) {
   const own0 = process.cpuUsage();
   const server0 = server === undefined ? 0 : cpuMsOf([server]);
   const hosts0 = cpuMsOf(hosts);
+  const mains0 = mainThreadCpuMsOf(hosts);
   return (jobs, taskMs) => {
     if (server === undefined) return {};
     const own = process.cpuUsage(own0);
@@ -212,6 +216,7 @@ function processCpu(c) {
       clientCpuMsPerJob: (own.user + own.system) / 1000 / jobs,
       serverCpuMsPerJob: (cpuMsOf([server]) - server0) / jobs,
       hostCpuMsPerJob: (cpuMsOf(hosts) - hosts0 - taskMs) / jobs,
+      hostMainCpuMsPerJob: (mainThreadCpuMsOf(hosts) - mains0) / jobs,
     };
   };
 }
