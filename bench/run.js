@@ -249,6 +249,8 @@ function headline(m, scenario) {
       return `p50 ${fmtOne(v)} µs, p99 ${fmtOne(m.p99Us)} µs`;
     case 'efficiency':
       return `efficiency ${(v ?? NaN).toFixed(3)}, ${fmtOne(m.wallMs)} ms`;
+    case 'vsIdeal':
+      return `${(v ?? NaN).toFixed(2)}x ideal, ${fmtOne(m.wallMs)} ms`;
     default:
       return `${fmtInt(v)} MB/s`;
   }

@@ -18,7 +18,8 @@ async function main() {
   const [server = '', queue = '', threadsArg = '1'] = process.argv.slice(2);
   const threads = Number(threadsArg);
   const { serve } = await loadCorralNats();
-  const nc = await connect({ servers: server });
+  // As `corral serve` connects: no stack captured per request (each confirmed ack).
+  const nc = await connect({ servers: server, noAsyncTraces: true });
   const host = await serve(nc, queue, { module: taskModule, threads });
   process.once('SIGTERM', () => void host.drain());
   process.stdout.write('ready\n');

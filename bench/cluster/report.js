@@ -4,7 +4,7 @@
  * worker) processes, with the local pool on as many threads as the ceiling; and its targets.
  */
 import { fmtInt, fmtOne, fmtRatio, fmtSpread, fmtThree, OTHER, table } from '../lib/format.js';
-import { QUEUE_HOSTS } from '../lib/plan.js';
+import { QUEUE_HOSTS, QUEUE_LONG_MS, QUEUE_MIXED_MS } from '../lib/plan.js';
 import { ratio, row } from '../lib/results.js';
 
 /** @typedef {import('../lib/results.js').Results} Results */
@@ -33,8 +33,25 @@ function describe(r) {
   }
 }
 
+/** Columns of the CPU per job of each process, in ms (none for a contestant of one process). */
+const CPU_HEADERS = ['client ms/job', 'server ms/job', 'hosts ms/job', 'host main ms/job'];
+
 /**
- * The two tables of scenario 8, or undefined if none of its runs was asked for.
+ * @param {Record<string, number>} m
+ * @returns {string[]}
+ */
+function cpuColumns(m) {
+  const two = (/** @type {number | undefined} */ v) => (v === undefined ? '-' : v.toFixed(2));
+  return [
+    two(m.clientCpuMsPerJob),
+    two(m.serverCpuMsPerJob),
+    two(m.hostCpuMsPerJob),
+    two(m.hostMainCpuMsPerJob),
+  ];
+}
+
+/**
+ * The tables of scenario 8, or undefined if none of its runs was asked for.
  * @param {Results} res
  * @param {Record<ScenarioId, number>} counts
  * @returns {string | undefined}
@@ -79,10 +96,14 @@ export function queueTables(res, counts) {
         ),
     );
   }
-  const cpu = res.of('queue-cpu');
-  if (cpu.length > 0) {
-    const ceiling = res.get('corral', 'queue-cpu', 'efficiency');
-    const rows = cpu.map((r) => {
+  for (const [scenario, title] of /** @type {const} */ ([
+    ['queue-cpu', `${fmtInt(counts['queue-cpu'])} CPU jobs of about 5 ms`],
+    ['queue-long', `${fmtInt(counts['queue-long'])} CPU jobs of about ${QUEUE_LONG_MS} ms`],
+  ])) {
+    const runs = res.of(scenario);
+    if (runs.length === 0) continue;
+    const ceiling = res.get('corral', scenario, 'efficiency');
+    const rows = runs.map((r) => {
       const [name, processes] = describe(r);
       return row(
         r,
@@ -94,13 +115,14 @@ export function queueTables(res, counts) {
           fmtOne(m.idealMs),
           fmtThree(m.efficiency),
           fmtRatio(ratio(m.efficiency, ceiling)),
+          ...cpuColumns(m),
           fmtSpread(r.spread),
         ],
-        7,
+        11,
       );
     });
     parts.push(
-      `${fmtInt(counts['queue-cpu'])} CPU jobs of about 5 ms, in one batch; efficiency = one local thread's time / ${QUEUE_HOSTS} / wall time:\n\n` +
+      `${title}, in one batch; efficiency = one local thread's time / ${QUEUE_HOSTS} / wall time; CPU ms per job outside the task, per process (client, server, hosts or workers together, and their main threads alone, task included for BullMQ):\n\n` +
         table(
           [
             'contestant',
@@ -110,6 +132,47 @@ export function queueTables(res, counts) {
             'ideal ms',
             'efficiency',
             'x local Pool',
+            ...CPU_HEADERS,
+            'spread',
+            OTHER,
+          ],
+          rows,
+          2,
+        ),
+    );
+  }
+  const mixed = res.of('queue-mixed');
+  if (mixed.length > 0) {
+    const rows = mixed.map((r) => {
+      const [name, processes] = describe(r);
+      return row(
+        r,
+        name,
+        (m) => [
+          processes,
+          fmtOne(m.wallMs),
+          fmtOne(m.workMs),
+          fmtOne(m.longestMs),
+          fmtOne(m.idealMs),
+          fmtRatio(m.vsIdeal),
+          ...cpuColumns(m),
+          fmtSpread(r.spread),
+        ],
+        11,
+      );
+    });
+    parts.push(
+      `${fmtInt(counts['queue-mixed'])} CPU jobs of ${QUEUE_MIXED_MS[0]}-${QUEUE_MIXED_MS[1]} ms (seeded), in one batch; ideal = the work / ${QUEUE_HOSTS} + the longest job:\n\n` +
+        table(
+          [
+            'contestant',
+            'processes',
+            'wall ms',
+            'work ms',
+            'longest ms',
+            'ideal ms',
+            'x ideal',
+            ...CPU_HEADERS,
             'spread',
             OTHER,
           ],
@@ -138,9 +201,9 @@ export function addQueueTargets(res, add) {
       res.get('corral-nats', 'queue-tiny', 'tasksPerSec'),
       res.get('bullmq', 'queue-tiny', 'tasksPerSec'),
     ),
-    (v) => v >= 5,
+    (v) => v >= 10,
     fmtRatio,
-    '>= 5.00x',
+    '>= 10.00x',
   );
   add(
     8,
@@ -150,5 +213,38 @@ export function addQueueTargets(res, add) {
     (v) => v >= 0.9,
     fmtThree,
     '>= 0.90',
+  );
+  add(
+    8,
+    `corral queue CPU efficiency vs BullMQ, ${QUEUE_HOSTS} hosts × 1 thread`,
+    [
+      { pool: 'corral-nats', scenario: 'queue-cpu' },
+      { pool: 'bullmq', scenario: 'queue-cpu' },
+    ],
+    ratio(
+      res.get('corral-nats', 'queue-cpu', 'efficiency'),
+      res.get('bullmq', 'queue-cpu', 'efficiency'),
+    ),
+    (v) => v >= 1.3,
+    fmtRatio,
+    '>= 1.30x',
+  );
+  add(
+    8,
+    `corral queue efficiency, ${QUEUE_LONG_MS} ms jobs`,
+    [{ pool: 'corral-nats', scenario: 'queue-long' }],
+    res.get('corral-nats', 'queue-long', 'efficiency'),
+    (v) => v >= 0.95,
+    fmtThree,
+    '>= 0.95',
+  );
+  add(
+    8,
+    `corral queue wall vs ideal, ${QUEUE_MIXED_MS[0]}-${QUEUE_MIXED_MS[1]} ms jobs`,
+    [{ pool: 'corral-nats', scenario: 'queue-mixed' }],
+    res.get('corral-nats', 'queue-mixed', 'vsIdeal'),
+    (v) => v <= 1.15,
+    fmtRatio,
+    '<= 1.15x',
   );
 }

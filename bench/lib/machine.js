@@ -72,11 +72,30 @@ const CLOCK_TICKS = 100;
  * @returns {number}
  */
 export function cpuMsOf(pids) {
+  return ticksOf(pids.map((pid) => `/proc/${pid}/stat`));
+}
+
+/**
+ * CPU time (user + system) that the processes' main threads (each the thread whose id is the
+ * process's) have used so far, in ms: a host's main thread, without its worker threads.
+ * @param {readonly number[]} pids
+ * @returns {number}
+ */
+export function mainThreadCpuMsOf(pids) {
+  return ticksOf(pids.map((pid) => `/proc/${pid}/task/${pid}/stat`));
+}
+
+/**
+ * The CPU time in the given /proc stat files, in ms; a file that is gone counts 0.
+ * @param {readonly string[]} files
+ * @returns {number}
+ */
+function ticksOf(files) {
   let ticks = 0;
-  for (const pid of pids) {
+  for (const file of files) {
     try {
       // The command name (field 2) is in parentheses and may hold spaces: count from after it.
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const stat = readFileSync(file, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
       ticks += Number(fields[11] ?? 0) + Number(fields[12] ?? 0);

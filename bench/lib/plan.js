@@ -21,6 +21,8 @@ export const SCENARIO_IDS = /** @type {const} */ ([
   'fine-100',
   'queue-tiny',
   'queue-cpu',
+  'queue-long',
+  'queue-mixed',
 ]);
 
 /** @typedef {(typeof SCENARIO_IDS)[number]} ScenarioId */
@@ -49,6 +51,8 @@ export const COUNTS = {
     'fine-100': 50_000,
     'queue-tiny': 100_000,
     'queue-cpu': 400,
+    'queue-long': 100,
+    'queue-mixed': 2_000,
   },
   quick: {
     'tiny-burst': 20_000,
@@ -64,8 +68,15 @@ export const COUNTS = {
     'fine-100': 5_000,
     'queue-tiny': 10_000,
     'queue-cpu': 40,
+    'queue-long': 10,
+    'queue-mixed': 200,
   },
 };
+
+/** Job sizes of the queue scenarios, in ms of one thread: queue-long's, and queue-mixed's range (seeded). */
+export const QUEUE_LONG_MS = 50;
+export const QUEUE_MIXED_MS = /** @type {const} */ ([1, 50]);
+export const QUEUE_MIXED_SEED = 20;
 
 /** Microseconds of CPU per task in the fine-grained scenarios. */
 export const FINE_US = /** @type {const} */ ({ 'fine-20': 20, 'fine-100': 100 });
@@ -146,6 +157,8 @@ export const GROUPS = [
     runs: [
       { scenario: 'queue-tiny', pools: queued, threads: [QUEUE_HOSTS] },
       { scenario: 'queue-cpu', pools: queued, threads: [QUEUE_HOSTS] },
+      { scenario: 'queue-long', pools: queued, threads: [QUEUE_HOSTS] },
+      { scenario: 'queue-mixed', pools: queued, threads: [QUEUE_HOSTS] },
     ],
   },
 ];

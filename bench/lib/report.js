@@ -32,6 +32,8 @@ export const HEADLINE = {
   'fine-100': 'efficiency',
   'queue-tiny': 'tasksPerSec',
   'queue-cpu': 'efficiency',
+  'queue-long': 'efficiency',
+  'queue-mixed': 'vsIdeal',
 };
 
 /**

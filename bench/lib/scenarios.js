@@ -6,7 +6,14 @@
 import { performance } from 'node:perf_hooks';
 import { Bench } from 'tinybench';
 import { batchByRun } from './contestant.js';
-import { FINE_US, PAYLOAD_WINDOW } from './plan.js';
+import { cpuMsOf, mainThreadCpuMsOf } from './machine.js';
+import {
+  FINE_US,
+  PAYLOAD_WINDOW,
+  QUEUE_LONG_MS,
+  QUEUE_MIXED_MS,
+  QUEUE_MIXED_SEED,
+} from './plan.js';
 import { cpu, expectedPayload, makePayload, PAYLOAD_BYTES } from './tasks.js';
 
 /** @typedef {import('./contestant.js').Contestant} Contestant */
@@ -172,14 +179,127 @@ async function cpuJobs(c, { count, iters, cores }, submit) {
   const perTaskMs = (performance.now() - t0) / inlineRuns;
   const oneThreadMs = perTaskMs * count;
 
+  const cpuUse = processCpu(c);
   const t1 = performance.now();
   const results = await submit(count, iters);
   const wallMs = performance.now() - t1;
+  const perProcess = cpuUse(count, oneThreadMs);
   if (results.length !== count || results.some((r) => r !== expected)) {
     throw new Error('a cpu task returned a wrong value');
   }
   const idealMs = oneThreadMs / Math.min(c.parallelism, cores);
-  return { wallMs, perTaskMs, oneThreadMs, idealMs, efficiency: idealMs / wallMs };
+  return { wallMs, perTaskMs, oneThreadMs, idealMs, efficiency: idealMs / wallMs, ...perProcess };
+}
+
+/**
+ * Starts counting the CPU time of a queue contestant's processes. The returned function
+ * gives each one's CPU per job since: the client (this process, all its threads), the server
+ * (the contestant's first helper process) and its hosts or workers together (the other
+ * helpers), the tasks' own time `taskMs` (as timed inline here: under load from elsewhere it
+ * runs long and this figure comes out low) taken out; and the hosts' main threads alone
+ * (corral's hosts run tasks on worker threads; a BullMQ worker runs them on its main
+ * thread). Nothing for a contestant of one process.
+ * /proc's clock ticks are 10 ms: read figures from runs of a second or more.
+ * @param {Contestant} c
+ * @returns {(jobs: number, taskMs: number) => Metrics}
+ */
+function processCpu(c) {
+  const [server, ...hosts] = c.pids?.() ?? [];
+  const own0 = process.cpuUsage();
+  const server0 = server === undefined ? 0 : cpuMsOf([server]);
+  const hosts0 = cpuMsOf(hosts);
+  const mains0 = mainThreadCpuMsOf(hosts);
+  return (jobs, taskMs) => {
+    if (server === undefined) return {};
+    const own = process.cpuUsage(own0);
+    return {
+      clientCpuMsPerJob: (own.user + own.system) / 1000 / jobs,
+      serverCpuMsPerJob: (cpuMsOf([server]) - server0) / jobs,
+      hostCpuMsPerJob: (cpuMsOf(hosts) - hosts0 - taskMs) / jobs,
+      hostMainCpuMsPerJob: (mainThreadCpuMsOf(hosts) - mains0) / jobs,
+    };
+  };
+}
+
+/**
+ * A seeded generator of numbers in [0, 1) (mulberry32), so that every contestant runs the
+ * same mixed batch.
+ * @param {number} seed
+ * @returns {() => number}
+ */
+function seeded(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * The mixed batch: `count` jobs of whole ms in {@link QUEUE_MIXED_MS}, seeded, as the `cpu`
+ * task's chunk counts (`iters` makes about 5 ms).
+ * @param {number} count
+ * @param {number} iters
+ * @returns {number[]}
+ */
+function mixedInputs(count, iters) {
+  const [low, high] = QUEUE_MIXED_MS;
+  const random = seeded(QUEUE_MIXED_SEED);
+  return Array.from({ length: count }, () => {
+    const ms = low + Math.floor(random() * (high - low + 1));
+    return Math.max(1, Math.round((iters * ms) / 5));
+  });
+}
+
+/**
+ * Jobs of mixed sizes in one batch: the wall time against the ideal, all the work spread
+ * evenly over the threads plus the longest job (the last job cannot be split).
+ * @param {Contestant} c
+ * @param {ScenarioParams} p
+ * @returns {Promise<Metrics>}
+ */
+async function mixedJobs(c, { count, iters, cores }) {
+  const inputs = mixedInputs(count, iters);
+  // Each size's inline time and result, once (the task is deterministic).
+  /** @type {Map<number, { ms: number, value: number }>} */
+  const sizes = new Map();
+  for (const n of inputs) {
+    if (sizes.has(n)) continue;
+    cpu(n);
+    const t0 = performance.now();
+    const value = cpu(n);
+    sizes.set(n, { ms: performance.now() - t0, value });
+  }
+  let workMs = 0;
+  let longestMs = 0;
+  for (const n of inputs) {
+    const { ms } = /** @type {{ ms: number }} */ (sizes.get(n));
+    workMs += ms;
+    longestMs = Math.max(longestMs, ms);
+  }
+  const batch = c.batch ?? batchByRun(c.run);
+  const cpuUse = processCpu(c);
+  const t0 = performance.now();
+  const results = await batch(inputs, 'cpu');
+  const wallMs = performance.now() - t0;
+  const perProcess = cpuUse(count, workMs);
+  if (results.length !== count || results.some((r, i) => r !== sizes.get(inputs[i] ?? 0)?.value)) {
+    throw new Error('a cpu task returned a wrong value');
+  }
+  const threads = Math.min(c.parallelism, cores);
+  const idealMs = workMs / threads + longestMs;
+  return {
+    wallMs,
+    workMs,
+    longestMs,
+    idealMs,
+    vsIdeal: wallMs / idealMs,
+    efficiency: workMs / threads / wallMs,
+    ...perProcess,
+  };
 }
 
 /** @type {Record<ScenarioId, Scenario>} */
@@ -282,6 +402,16 @@ export const scenarios = {
     const batch = c.batch ?? batchByRun(c.run);
     return cpuJobs(c, p, (count, iters) => batch(new Array(count).fill(iters), 'cpu'));
   },
+
+  'queue-long'(c, p) {
+    const batch = c.batch ?? batchByRun(c.run);
+    const long = { ...p, iters: Math.round((p.iters * QUEUE_LONG_MS) / 5) };
+    return cpuJobs(c, long, (count, iters) => batch(new Array(count).fill(iters), 'cpu'));
+  },
+
+  'queue-mixed'(c, p) {
+    return mixedJobs(c, p);
+  },
 };
 
 /**
@@ -302,6 +432,16 @@ export async function warmUp(c, scenario, iters, count) {
     // of job rather than this workload. So this warm-up runs only jobs of the measured kind.
     const batch = c.batch ?? batchByRun(c.run);
     for (let round = 0; round < 3; round++) await batch(new Array(n).fill(iters), 'cpu');
+    return;
+  }
+  if (scenario === 'queue-long') {
+    const batch = c.batch ?? batchByRun(c.run);
+    await batch(new Array(n).fill(Math.round((iters * QUEUE_LONG_MS) / 5)), 'cpu');
+    return;
+  }
+  if (scenario === 'queue-mixed') {
+    const batch = c.batch ?? batchByRun(c.run);
+    await batch(mixedInputs(n * 2, iters).reverse(), 'cpu');
     return;
   }
   for (let round = 0; round < 3; round++) {

@@ -60,10 +60,16 @@ async function runServe(module: string, flags: Flags): Promise<number> {
   let nc: Awaited<ReturnType<typeof connectNats>>;
   try {
     nats = await loadNats();
-    // A host must outlive a server restart: it keeps reconnecting, and quickly.
+    // A host must outlive a server restart: it keeps reconnecting, and quickly. Without
+    // async traces: nats.js would capture a stack for every request (each confirmed ack).
     nc = await connectNats({
       server: flags.server,
-      options: { timeout: 5000, maxReconnectAttempts: -1, reconnectTimeWait: 250 },
+      options: {
+        timeout: 5000,
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 250,
+        noAsyncTraces: true,
+      },
     });
   } catch (error) {
     say(describeError(error));

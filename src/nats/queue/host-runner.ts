@@ -308,6 +308,7 @@ export class JobRunner {
       this.#takenOver(held);
       return;
     }
+    held.times.handed();
     const groups = new Map<string, { jobs: WireJob[]; charged: number }>();
     list.forEach((w, k) => {
       const charged = before[k] as number;

@@ -1,10 +1,11 @@
 /**
  * A client's outgoing jobs: packed into job messages and published durably (a message id
  * per message, retried with the same id after a timeout). A message holds as many jobs as
- * make about {@link TARGET_MS} of a thread's work, from the hosts' own estimate of a job's
- * cost that comes back with every result: tiny jobs travel hundreds to a message, jobs of
- * several ms one by one, so that a message's claim stays short and a host that dies puts
- * little in doubt. Bytes bound a message too.
+ * make its target of a thread's work (see {@link jobsPerMessage}: from 5 ms near a batch's
+ * end up to 50 ms while much waits), from the hosts' own estimate of a job's cost that
+ * comes back with every result: tiny jobs travel hundreds to a message, long ones one by
+ * one, so that a message's claim stays short and a host that dies puts little in doubt.
+ * Bytes bound a message too.
  *
  * Jobs the client gives up (timeout, abort, forced shutdown) are withdrawn as far as the
  * queue allows: one not yet published is never sent; a message all of whose jobs were
@@ -19,12 +20,9 @@ import { DataCloneError } from '../../index.js';
 import { encodeCancel, encodeJobs, pack, type WireJob } from './queue-codec.js';
 import { PayloadTooLargeError } from './errors.js';
 import type { DurablePublisher } from './publisher.js';
+import { jobsPerMessage } from './message-size.js';
 import { OutMessage, type RemoteJob } from './remote-job.js';
 
-/** A thread's work one job message should hold, in ms. */
-const TARGET_MS = 5;
-/** Jobs per message, at most. */
-export const MAX_JOBS = 256;
 /**
  * Until the hosts' first estimate arrives, jobs go one per message, and only this many
  * messages go before it for {@link PROBE_MS}: tiny jobs are answered within that and then
@@ -73,8 +71,11 @@ export class Outbox {
   #unanswered = 0;
   /** Message ids used: each message gets the next. */
   #sent = 0;
-  /** Jobs per message now; undefined while probing (see {@link PROBE_MESSAGES}). */
-  #perMessage: number | undefined;
+  /**
+   * The hosts' latest estimate of a job's cost, in ms; undefined while probing (see
+   * {@link PROBE_MESSAGES}), 0 if the probe ended without one (jobs go one by one).
+   */
+  #perJobMs: number | undefined;
   /** Messages sent while probing. */
   #probes = 0;
   /** Ends the probe if no estimate came. */
@@ -109,8 +110,8 @@ export class Outbox {
   observe(runMs: number): void {
     if (!(runMs > 0)) return;
     clearTimeout(this.#probeTimer);
-    const probing = this.#perMessage === undefined;
-    this.#perMessage = Math.max(1, Math.min(MAX_JOBS, Math.round(TARGET_MS / runMs)));
+    const probing = this.#perJobMs === undefined;
+    this.#perJobMs = runMs;
     if (probing) this.#schedule();
   }
 
@@ -159,15 +160,15 @@ export class Outbox {
       this.#unanswered < MAX_UNANSWERED &&
       this.#head < this.#queue.length
     ) {
-      if (this.#perMessage === undefined && this.#probes >= PROBE_MESSAGES) {
+      if (this.#perJobMs === undefined && this.#probes >= PROBE_MESSAGES) {
         this.#probeTimer ??= setTimeout(() => {
-          this.#perMessage ??= 1;
+          this.#perJobMs ??= 0;
           this.#schedule();
         }, PROBE_MS);
         break;
       }
       const jobs = this.#take();
-      if (this.#perMessage === undefined && jobs.length > 0) this.#probes++;
+      if (this.#perJobMs === undefined && jobs.length > 0) this.#probes++;
       if (jobs.length > 0) this.#send(jobs);
     }
     if (this.#head === this.#queue.length) {
@@ -183,7 +184,7 @@ export class Outbox {
   #take(): RemoteJob[] {
     const jobs: RemoteJob[] = [];
     const byBytes = Math.max(1, Math.floor(this.#init.maxBytes / this.#bytesPerJob));
-    const most = Math.min(this.#perMessage ?? 1, byBytes);
+    const most = Math.min(jobsPerMessage(this.#perJobMs ?? 0, this.queued), byBytes);
     while (this.#head < this.#queue.length && jobs.length < most) {
       const job = this.#queue[this.#head++] as RemoteJob;
       if (!job.settled) jobs.push(job);

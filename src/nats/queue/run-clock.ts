@@ -5,31 +5,44 @@
  * It must measure the jobs, not the messaging around them: with small messages a host
  * spends much of its time waiting for the next one, and a measure that counted the wait
  * (wall time per job, or CPU time while threads poll for work) would make small messages
- * look costly and keep them small. So it measures the spacing of a message's results: `n`
- * jobs on `s` slots finish in `ceil(n / s)` rounds, one job's cost apart, and the time
- * before the first round ends (transit, the pool's queue) does not count. A
- * message of one job is measured by its whole time on the pool. Noise (the host's event loop
- * busy with messaging, other messages' jobs in between) only ever adds to a sample, so the
- * estimate is the least of the recent samples.
+ * look costly and keep them small. So it measures each message from the moment its first
+ * jobs went to the pool (not from its arrival: it may wait behind other messages) to its
+ * last result: `n` jobs on `s` slots take `ceil(n / s)` rounds of one job's cost. The time
+ * before the first round starts (the pool's queue, at most the host's lookahead) only adds
+ * to a sample. The estimate is the mean of the recent samples, not their least: with jobs
+ * of mixed sizes the least is the cost of the smallest jobs (jobs of 1-50 ms would be
+ * packed as if they took 1-3 ms each), and a client packs by the mean.
+ *
+ * It does not measure the spacing between a message's first and last results: the pool
+ * hands outcomes back in chunks, so a message's results often arrive together and that
+ * spacing is near 0 (an estimate near 0 made clients pack 50 to 150 jobs of 1-3 ms in a
+ * message, 100-300 ms of work where about 5 ms was meant).
  *
  * @module
  */
 import { performance } from 'node:perf_hooks';
 
-/** Samples the estimate is the least of. */
+/** Samples the estimate is the mean of. */
 const WINDOW = 16;
 
 /** When a message's jobs were handed to the pool and finished. */
 export class MessageTimes {
-  readonly given = performance.now();
-  first = -1;
+  /** When its first jobs went to the pool (until then, when it arrived). */
+  given = performance.now();
   last = -1;
   jobs = 0;
+  /** {@link MessageTimes.given} is when its first jobs went to the pool. */
+  #handed = false;
+
+  /** Some of the message's jobs go to the pool now (the first call counts). */
+  handed(now = performance.now()): void {
+    if (this.#handed) return;
+    this.#handed = true;
+    this.given = now;
+  }
 
   /** One of the message's jobs finished. */
-  finished(): void {
-    const now = performance.now();
-    if (this.first < 0) this.first = now;
+  finished(now = performance.now()): void {
     this.last = now;
     this.jobs++;
   }
@@ -45,18 +58,18 @@ export class RunClock {
     this.#slots = slots;
   }
 
-  /** The estimate now, in ms: the least of the recent samples; 0 until a message has finished. */
+  /** The estimate now, in ms: the mean of the recent samples; 0 until a message has finished. */
   get estimate(): number {
-    return this.#samples.length === 0 ? 0 : Math.min(...this.#samples);
+    let sum = 0;
+    for (const sample of this.#samples) sum += sample;
+    return this.#samples.length === 0 ? 0 : sum / this.#samples.length;
   }
 
   /** A message's jobs have all finished. */
   observe(times: MessageTimes): void {
     if (times.jobs === 0) return;
     const rounds = Math.ceil(times.jobs / this.#slots);
-    const sample =
-      rounds > 1 ? (times.last - times.first) / (rounds - 1) : times.last - times.given;
-    this.#samples.push(sample);
+    this.#samples.push((times.last - times.given) / rounds);
     if (this.#samples.length > WINDOW) this.#samples.shift();
   }
 }
