@@ -342,7 +342,7 @@ export class Scheduler {
     } else if (job.state === 'sent') {
       this.#inFlight--;
       this.#inputsInFlight -= job.size;
-      if (job.sampled) this.#timed(job);
+      if (job.sampled) this.#stats.timed(job, job.holder?.held.lookedAt ?? 0);
     }
     if (!job.settle(ok, value)) return;
     this.#releaseSlot(job);
@@ -354,17 +354,6 @@ export class Scheduler {
   #settled(job: Job, ok: boolean, value: unknown): void {
     this.#stats.settled(job, ok, value);
     if (this.observers.active) this.observers.report(job, ok, value);
-  }
-
-  /**
-   * Records a sampled job's wait (queued to started) and run (started to settled). A job
-   * whose start was not seen before its result started after the thread's last look.
-   */
-  #timed(job: Job): void {
-    const holder = job.holder;
-    const started = job.startedAt || Math.max(job.sentAt, holder?.held.lookedAt ?? 0);
-    this.#stats.wait(job.queuedAt, started);
-    this.#stats.run(started, performance.now());
   }
 
   /** Inputs a stream's chunk of `task` should carry (1: none; see DispatchPolicy). */

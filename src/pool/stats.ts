@@ -153,6 +153,13 @@ interface ThreadTime {
   busy: number;
 }
 
+/** What {@link StatsRecorder.timed} reads of a job: `performance.now()` readings, 0 for unseen. */
+export interface TimedJob {
+  readonly queuedAt: number;
+  readonly sentAt: number;
+  readonly startedAt: number;
+}
+
 /** The counters the engine keeps; turned into {@link PoolStats} on demand. */
 export class StatsRecorder {
   completed = 0;
@@ -225,6 +232,17 @@ export class StatsRecorder {
       busyTime += Math.min(t.busy, time);
     }
     return { busyTime, threadTime };
+  }
+
+  /**
+   * Records a sampled job's wait (queued to started) and run (started to now, its settling).
+   * A job whose start the pool did not see before its result started after its thread's
+   * last look at the start counter (`lookedAt`), and not before it was sent.
+   */
+  timed(job: TimedJob, lookedAt: number): void {
+    const started = job.startedAt || Math.max(job.sentAt, lookedAt);
+    this.wait(job.queuedAt, started);
+    this.run(started, performance.now());
   }
 
   /** Records a wait, given two `performance.now()` readings. */

@@ -390,15 +390,7 @@ export class Host {
    * first result of each job).
    */
   #letGo(held: HeldMessage): void {
-    const seq = held.message.seq;
-    if (this.#held.get(seq) !== held) return;
-    this.#held.delete(seq);
-    this.#claimer.released(seq);
-    if (this.#held.size === 0) {
-      const emptied = this.#emptied;
-      this.#emptied = undefined;
-      emptied?.();
-    }
+    this.#forget(held.message.seq, held);
   }
 
   /**
@@ -439,13 +431,14 @@ export class Host {
     this.#claimer.finished(seq);
     this.#acks.confirm(held.message).then(
       () => {
-        this.#confirmed(seq, held);
+        this.#forget(seq, held);
       },
       () => undefined, // stopped: the host failed, the message goes back after the ack wait
     );
   }
 
-  #confirmed(seq: number, held: HeldMessage): void {
+  /** `held` is done with here (its ack confirmed, or let go): its room is given back. */
+  #forget(seq: number, held: HeldMessage): void {
     if (this.#held.get(seq) !== held) return;
     this.#held.delete(seq);
     this.#claimer.released(seq);
