@@ -11,13 +11,13 @@ import { hostname } from 'node:os';
 import { Counter, Gauge, Histogram, register as defaultRegistry, type Registry } from 'prom-client';
 import { InvalidOptionError } from '../util/errors.js';
 import { checkFunction, checkObject } from '../util/validate.js';
-import type { JobRecord } from '../observe/job-record.js';
+import { observeTally, type JobTallyListener } from '../observe/job-record.js';
 import type { PoolStats } from '../pool/stats.js';
 import { JOB_SECONDS_BUCKETS, JobTally, type SecondsTally } from './tally.js';
 
 /** What {@link registerMetrics} needs of a local `Pool`. */
 export interface MetricsPool {
-  observe(listener: (record: JobRecord) => void): () => void;
+  [observeTally](listener: JobTallyListener): () => void;
   stats(): PoolStats;
 }
 
@@ -336,7 +336,7 @@ const sets = new WeakMap<Registry, MetricSet>();
  * takes them out again (the metrics themselves leave the registry with its last source).
  *
  * Counters count from registration. With a local pool, each settled job costs a few
- * additions (see `pool.observe`); the rest is read at scrape time.
+ * additions (one call per job message, through the pool's counting listener); the rest is read at scrape time.
  *
  * @example
  * ```ts
@@ -352,7 +352,7 @@ export function registerMetrics(
   checkObject('options', options);
   const registry = options.registry ?? defaultRegistry;
   if (options.queueInfo !== undefined) checkFunction('queueInfo', options.queueInfo);
-  const local = typeof (target as Partial<MetricsPool>).observe === 'function';
+  const local = typeof (target as Partial<MetricsPool>)[observeTally] === 'function';
   const remote = !local && typeof (target as Partial<MetricsRemotePool>).queue === 'string';
   if (!local && !remote) {
     throw new InvalidOptionError('target', 'a Pool or a RemotePool', target);
@@ -395,7 +395,7 @@ export function registerMetrics(
       }),
       queueInfo: options.queueInfo,
     };
-    stop = pool.observe(tally.record);
+    stop = pool[observeTally](tally);
   } else {
     const pool = target as MetricsRemotePool;
     const base = pool.stats();

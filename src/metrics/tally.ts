@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { JobRecord } from '../observe/job-record.js';
+import type { JobTallyListener } from '../observe/job-record.js';
 
 /**
  * The buckets (seconds) of `corral_job_run_seconds` and `corral_job_wait_seconds`: 10 µs to
@@ -24,17 +24,18 @@ export class SecondsTally {
   sum = 0;
   count = 0;
 
-  observe(seconds: number): void {
+  /** Counts `n` jobs (a chunk's inputs share their chunk's times) that took `seconds`. */
+  observe(seconds: number, n = 1): void {
     let i = 0;
     while (i < JOB_SECONDS_BUCKETS.length && seconds > (JOB_SECONDS_BUCKETS[i] as number)) i++;
-    (this.counts[i] as number)++;
-    this.sum += seconds;
-    this.count++;
+    (this.counts[i] as number) += n;
+    this.sum += seconds * n;
+    this.count += n;
   }
 }
 
 /** One pool's outcomes and times, from its job records. */
-export class JobTally {
+export class JobTally implements JobTallyListener {
   completed = 0;
   /** Failures by error code (`'none'` for an error without one). */
   readonly failed = new Map<string, number>();
@@ -42,18 +43,30 @@ export class JobTally {
   readonly run = new Map<string, SecondsTally>();
   readonly wait = new Map<string, SecondsTally>();
 
-  readonly record = (r: JobRecord): void => {
-    if (r.ok) this.completed++;
-    else {
-      const code = r.error === undefined || r.error.code === '' ? 'none' : r.error.code;
-      this.failed.set(code, (this.failed.get(code) ?? 0) + 1);
+  settled(
+    task: string,
+    ok: number,
+    errors: readonly unknown[] | undefined,
+    submittedAt: number,
+    startedAt: number | undefined,
+    settledAt: number,
+  ): void {
+    this.completed += ok;
+    if (errors !== undefined) {
+      for (const error of errors) {
+        // As a job record's code: an Error's string `code`, else none.
+        const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
+        const key = typeof code === 'string' && code !== '' ? code : 'none';
+        this.failed.set(key, (this.failed.get(key) ?? 0) + 1);
+      }
     }
     // A job that never reached a thread (refused, aborted in the queue) neither waited for
     // one nor ran: it is counted, not timed.
-    if (r.startedAt === undefined) return;
-    tallyOf(this.wait, r.task).observe(Math.max(0, r.startedAt - r.submittedAt) / 1000);
-    tallyOf(this.run, r.task).observe(Math.max(0, r.settledAt - r.startedAt) / 1000);
-  };
+    if (startedAt === undefined) return;
+    const n = ok + (errors?.length ?? 0);
+    tallyOf(this.wait, task).observe(Math.max(0, startedAt - submittedAt) / 1000, n);
+    tallyOf(this.run, task).observe(Math.max(0, settledAt - startedAt) / 1000, n);
+  }
 }
 
 function tallyOf(map: Map<string, SecondsTally>, task: string): SecondsTally {

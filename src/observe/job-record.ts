@@ -67,9 +67,30 @@ export function recordError(value: unknown): JobRecordError {
 }
 
 /** The listeners of one pool. */
+/** The pool's method for a {@link JobTallyListener} (internal: corral's metrics use it). */
+export const observeTally: unique symbol = Symbol('corral.observeTally');
+
+/**
+ * A listener that counts rather than looks at each job (the pool's metrics): called once per
+ * settled job, a chunk as its inputs, with the inputs that succeeded, the errors of those that
+ * failed and the job's times (`performance.now()` readings; `startedAt` undefined when it
+ * never reached a thread). No record is made per input, so a chunk of tiny inputs costs one call.
+ */
+export interface JobTallyListener {
+  settled(
+    task: string,
+    ok: number,
+    errors: readonly unknown[] | undefined,
+    submittedAt: number,
+    startedAt: number | undefined,
+    settledAt: number,
+  ): void;
+}
+
 export class JobObservers {
   /** Copied on change, so a listener that unsubscribes while called does not skip another. */
   #listeners: readonly JobListener[] = [];
+  #tallies: readonly JobTallyListener[] = [];
   /** Whether anyone listens: the one test the hot path makes. */
   active = false;
 
@@ -79,7 +100,7 @@ export class JobObservers {
     this.active = true;
     return () => {
       this.#listeners = this.#listeners.filter((l) => l !== listener);
-      this.active = this.#listeners.length > 0;
+      this.#update();
     };
   }
 
@@ -87,11 +108,27 @@ export class JobObservers {
    * Reports a settled job: a chunk as one record per input that settled (inputs that run
    * again on their own are reported when they settle).
    */
+  /** Adds a counting listener (see {@link JobTallyListener}); returns its removal. */
+  addTally(listener: JobTallyListener): () => void {
+    this.#tallies = [...this.#tallies, listener];
+    this.active = true;
+    return () => {
+      this.#tallies = this.#tallies.filter((l) => l !== listener);
+      this.#update();
+    };
+  }
+
+  #update(): void {
+    this.active = this.#listeners.length > 0 || this.#tallies.length > 0;
+  }
+
   report(job: SettledJob, ok: boolean, value: unknown): void {
     const settledAt = performance.now();
     const threadId = (job.holder as { threadId?: number } | undefined)?.threadId ?? -1;
     const submittedAt = job.queuedAt > 0 ? job.queuedAt : settledAt;
     const startedAt = job.sentAt > 0 ? job.sentAt : undefined;
+    if (this.#tallies.length > 0) this.#tally(job, ok, value, submittedAt, startedAt, settledAt);
+    if (this.#listeners.length === 0) return;
     const base = { task: job.task, threadId, submittedAt, startedAt, settledAt, tries: job.tries };
     if (!job.chunk) {
       this.#emit(ok ? { ...base, ok } : { ...base, ok, error: recordError(value) });
@@ -108,6 +145,40 @@ export class JobObservers {
       if (fate === Fate.Ok) this.#emit({ ...base, ok: true });
       else if (fate === Fate.Failed) {
         this.#emit({ ...base, ok: false, error: recordError(fates[i + 1]) });
+      }
+    }
+  }
+
+  #tally(
+    job: SettledJob,
+    ok: boolean,
+    value: unknown,
+    submittedAt: number,
+    startedAt: number | undefined,
+    settledAt: number,
+  ): void {
+    let okCount = 0;
+    let errors: unknown[] | undefined;
+    if (!job.chunk) {
+      if (ok) okCount = 1;
+      else errors = [value];
+    } else if (!ok) {
+      errors = new Array<unknown>(job.size).fill(value);
+    } else {
+      const fates = value as Fates;
+      for (let i = 0; i < fates.length; i += ANSWER_STRIDE) {
+        const fate = fates[i];
+        if (fate === Fate.Ok) okCount++;
+        else if (fate === Fate.Failed) (errors ??= []).push(fates[i + 1]);
+      }
+    }
+    for (const t of this.#tallies) {
+      try {
+        t.settled(job.task, okCount, errors, submittedAt, startedAt, settledAt);
+      } catch (error) {
+        queueMicrotask(() => {
+          throw error;
+        });
       }
     }
   }

@@ -25,7 +25,7 @@ import type { Emit } from './events.js';
 import { elasticFor, type Elastic } from '../threads/elastic.js';
 import { Broadcaster } from './broadcast.js';
 import { startError } from './modules.js';
-import type { JobListener } from '../observe/job-record.js';
+import type { JobListener, JobTallyListener } from '../observe/job-record.js';
 
 export type { Emit, PoolEvents } from './events.js';
 
@@ -146,6 +146,9 @@ export class Engine {
   /** Adds a listener of settled jobs; returns its unsubscribe. */
   observe(listener: JobListener): () => void {
     return this.#scheduler.observers.add(listener);
+  }
+  observeTally(listener: JobTallyListener): () => void {
+    return this.#scheduler.observers.addTally(listener);
   }
 
   snapshot(): PoolStats {

@@ -30,7 +30,7 @@ import {
 } from './stream.js';
 import type { Executor } from './executor.js';
 import type { BroadcastOptions, BroadcastOutcome } from './broadcast.js';
-import type { JobRecord } from '../observe/job-record.js';
+import { observeTally, type JobRecord, type JobTallyListener } from '../observe/job-record.js';
 import { checkFunction } from '../util/validate.js';
 
 /** Options for {@link Pool.shutdown}. */
@@ -307,6 +307,14 @@ export class Pool<M = unknown>
    */
   observe(listener: (record: JobRecord) => void): () => void {
     return this.#engine.observe(checkFunction('listener', listener));
+  }
+  /**
+   * Internal: adds a listener that counts settled jobs, one call per job message (a chunk as
+   * its inputs), for corral's metrics. Not part of the public API.
+   * @internal
+   */
+  [observeTally](listener: JobTallyListener): () => void {
+    return this.#engine.observeTally(listener);
   }
 
   /**
