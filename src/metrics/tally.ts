@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { JobTallyListener } from '../observe/job-record.js';
+import { errorCode, type JobTallyListener } from '../observe/job-record.js';
 
 /**
  * The buckets (seconds) of `corral_job_run_seconds` and `corral_job_wait_seconds`: 10 µs to
@@ -54,9 +54,7 @@ export class JobTally implements JobTallyListener {
     this.completed += ok;
     if (errors !== undefined) {
       for (const error of errors) {
-        // As a job record's code: an Error's string `code`, else none.
-        const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
-        const key = typeof code === 'string' && code !== '' ? code : 'none';
+        const key = errorCode(error) || 'none';
         this.failed.set(key, (this.failed.get(key) ?? 0) + 1);
       }
     }

@@ -57,11 +57,16 @@ export interface SettledJob {
   readonly holder: object | undefined;
 }
 
+/** An error's string `code` as a job record gives it: `''` for one without (or a non-Error). */
+export function errorCode(value: unknown): string {
+  const code = value instanceof Error ? (value as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : '';
+}
+
 /** An error as {@link JobRecordError}. */
 export function recordError(value: unknown): JobRecordError {
   if (value instanceof Error) {
-    const code = (value as { code?: unknown }).code;
-    return { code: typeof code === 'string' ? code : '', name: value.name, message: value.message };
+    return { code: errorCode(value), name: value.name, message: value.message };
   }
   return { code: '', name: 'Error', message: String(value) };
 }
