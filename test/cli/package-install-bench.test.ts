@@ -3,37 +3,15 @@
  * test/cli/package-install.test.ts installs it), on a user's own `.js` task module and on a
  * `.ts` one with tsx installed in that project. Needs the build.
  */
-import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { BenchmarkReport } from 'corral';
 import { requireBuild } from '../helpers/cli-map.js';
-import { tempDir } from '../helpers/index.js';
+import { installPacked, sh, type Outcome } from '../helpers/sh.js';
 
-const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-/** The environment without the variables of an enclosing `npm run`, which would steer npm. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
-}
-
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command to its end, resolving (never rejecting) with its exit code and output. */
-async function sh(file: string, args: string[], cwd: string): Promise<Outcome> {
-  return run(file, args, { cwd, env: cleanEnv(), timeout: 120_000 }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (e: unknown) => e as Outcome,
-  );
-}
 
 const SPIN =
   "import { performance } from 'node:perf_hooks';\n" +
@@ -44,22 +22,9 @@ describe('npx corral bench from the installed package', () => {
 
   beforeAll(async () => {
     requireBuild();
-    const dir = tempDir();
-    const pack = await sh('npm', ['pack', '--ignore-scripts', '--pack-destination', dir], ROOT);
-    expect(pack.code).toBe(0);
-    const tarball = join(dir, pack.stdout.trim().split('\n').at(-1) ?? '');
-    project = join(dir, 'project');
-    await run('mkdir', [project]);
-    writeFileSync(
-      join(project, 'package.json'),
-      '{ "name": "user", "private": true, "type": "module" }\n',
-    );
     // tsx as the README tells users of .ts task modules: a devDependency of their project.
-    const install = await sh(
-      'npm',
-      ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball, 'tsx'],
-      project,
-    );
+    let install: Outcome;
+    ({ project, install } = await installPacked(ROOT, ['tsx']));
     expect(install.code, install.stderr).toBe(0);
   }, 180_000);
 

@@ -5,42 +5,17 @@
  * its version, runs the demo and says that `bench` needs a checkout; `corral/nats` names
  * the packages it lacks; the source maps point at shipped sources. Needs the build.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { requireBuild } from '../helpers/cli-map.js';
-import { tempDir } from '../helpers/index.js';
+import { installPacked, sh, type Outcome } from '../helpers/sh.js';
 
-const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
   version: string;
 };
-
-/** The environment without the variables of an enclosing `npm run`, which would steer npm. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
-}
-
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command to its end, resolving (never rejecting) with its exit code and output. */
-async function sh(file: string, args: string[], cwd: string): Promise<Outcome> {
-  return run(file, args, { cwd, env: cleanEnv(), timeout: 120_000 }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (e: unknown) => {
-      const failure = e as { code: number; stdout: string; stderr: string };
-      return { code: failure.code, stdout: failure.stdout, stderr: failure.stderr };
-    },
-  );
-}
 
 describe('the packed package, installed in a fresh project', () => {
   let project = '';
@@ -52,22 +27,8 @@ describe('the packed package, installed in a fresh project', () => {
 
   beforeAll(async () => {
     requireBuild();
-    const dir = tempDir();
     // dist/ is built already, and rebuilding it here would pull it from under other tests.
-    const pack = await sh('npm', ['pack', '--ignore-scripts', '--pack-destination', dir], ROOT);
-    expect(pack.code).toBe(0);
-    const tarball = join(dir, pack.stdout.trim().split('\n').at(-1) ?? '');
-    project = join(dir, 'project');
-    await run('mkdir', [project]);
-    writeFileSync(
-      join(project, 'package.json'),
-      '{ "name": "user", "private": true, "type": "module" }\n',
-    );
-    install = await sh(
-      'npm',
-      ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball],
-      project,
-    );
+    ({ project, install } = await installPacked(ROOT));
   }, 120_000);
 
   it('installs without running a script or warning about one', () => {
