@@ -11,28 +11,13 @@ import { decodeJobs } from '#internal/nats/queue/queue-codec.js';
 import { queueLayout } from '#internal/nats/queue/layout.js';
 import { MAX_TARGET_MS } from '#internal/nats/queue/message-size.js';
 import { useQueueCluster } from '../../helpers/queue.js';
+import { mixedMs } from '../../../bench/lib/mixed.js';
 
 const cluster = useQueueCluster();
 
-/** A seeded generator of numbers in [0, 1) (mulberry32): the same batch every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** `count` jobs of whole ms in [low, high], seeded. */
+/** `count` jobs of whole ms in [low, high], seeded (the bench's generator). */
 function mixed(count: number, low: number, high: number, seed: number) {
-  const random = seeded(seed);
-  return Array.from({ length: count }, (_, n) => ({
-    n,
-    ms: low + Math.floor(random() * (high - low + 1)),
-  }));
+  return mixedMs(count, low, high, seed).map((ms, n) => ({ n, ms }));
 }
 
 interface Span {
