@@ -130,3 +130,32 @@ describe('jobs of mixed sizes', () => {
     for (const ms of idle.values()) expect(ms).toBeLessThan(1000);
   }, 120_000);
 });
+
+describe('messages sized by the thread slots serving the queue', () => {
+  it('pack 5 ms jobs into messages of up to the largest target on 2 hosts, single jobs at the end', async () => {
+    const log = join(cluster.scratch.dir, 'slots.log');
+    const { queue, pool } = await cluster.serveQueue(2, { log, threads: 1 });
+    // A first batch brings the hosts' estimate of a job (and the client reads the hosts).
+    const warm = Array.from({ length: 24 }, (_, n) => ({ n: 10_000 + n, ms: 5 }));
+    for await (const o of pool.execute(warm, { task: 'timed' })) expect(o.ok).toBe(true);
+    const messages: number[] = [];
+    const watcher = cluster.nc.subscribe(queueLayout(queue).jobsSubject, {
+      callback: (error, msg) => {
+        if (error === null) messages.push(decodeJobs(msg.data).jobs.length);
+      },
+    });
+    const inputs = Array.from({ length: 400 }, (_, n) => ({ n, ms: 5 }));
+    let done = 0;
+    for await (const o of pool.execute(inputs, { task: 'timed' })) if (o.ok) done++;
+    watcher.unsubscribe();
+    console.log(`400 x 5 ms on 2 hosts: ${messages.length} messages of ${messages.join(' ')} jobs`);
+    expect(done).toBe(inputs.length);
+    // With the slots unknown (a spread of 64) these went in about 200 messages, most of
+    // one or two jobs; on 2 slots the spread is 8: messages of up to 100 ms while much waits.
+    expect(messages.length).toBeLessThan(100);
+    expect(Math.max(...messages)).toBeGreaterThanOrEqual(10);
+    for (const jobs of messages) expect(jobs * 5).toBeLessThanOrEqual(2 * MAX_TARGET_MS);
+    // The batch's end still goes one job a message.
+    expect(messages.at(-1)).toBe(1);
+  }, 120_000);
+});
