@@ -150,10 +150,13 @@ describe('messages sized by the thread slots serving the queue', () => {
     watcher.unsubscribe();
     console.log(`400 x 5 ms on 2 hosts: ${messages.length} messages of ${messages.join(' ')} jobs`);
     expect(done).toBe(inputs.length);
-    // With the slots unknown (a spread of 64) these went in about 200 messages, most of
-    // one or two jobs; on 2 slots the spread is 8: messages of up to 100 ms while much waits.
-    expect(messages.length).toBeLessThan(100);
-    expect(Math.max(...messages)).toBeGreaterThanOrEqual(10);
+    // The spread decides how soon messages shrink, whatever the hosts' estimate of a job (on
+    // a loaded machine it runs long): a message holds about 1/spread of the jobs left, so
+    // with the slots unknown (64) the last 96 or so went one a message, in about 190
+    // messages; on 2 slots (8), the last 12 or so.
+    const singles = messages.filter((jobs) => jobs === 1).length;
+    expect(singles).toBeLessThanOrEqual(24);
+    expect(messages.length).toBeLessThan(150);
     for (const jobs of messages) expect(jobs * 5).toBeLessThanOrEqual(2 * MAX_TARGET_MS);
     // The batch's end still goes one job a message.
     expect(messages.at(-1)).toBe(1);
