@@ -13,6 +13,15 @@
  * of mixed sizes the least is the cost of the smallest jobs (jobs of 1-50 ms would be
  * packed as if they took 1-3 ms each), and a client packs by the mean.
  *
+ * A host measures by its local pool's busy time when it can (the threads' own time per job,
+ * over the jobs of the recent messages): a message's span from hand-over to last result also
+ * counts the time its jobs queue on the pool behind jobs handed over earlier and, when a
+ * message is handed over in parts, the started marks' round trips in between. With tiny
+ * jobs that made the span-based estimate 30 to 80 times a job's cost (0.02-6 ms for jobs of
+ * a few µs), which fed on itself: a higher estimate shortened the host's lookahead (more
+ * hand-overs, more marks, longer spans) and made the clients' messages smaller (66 tiny
+ * jobs where 256 were meant). The span-based estimate remains for a clock given no pool.
+ *
  * It does not measure the spacing between a message's first and last results: the pool
  * hands outcomes back in chunks, so a message's results often arrive together and that
  * spacing is near 0 (an estimate near 0 made clients pack 50 to 150 jobs of 1-3 ms in a
@@ -48,18 +57,37 @@ export class MessageTimes {
   }
 }
 
+/** A reading of a pool's lifetime counters: its threads' busy time and its settled jobs. */
+export interface BusyReading {
+  /** Milliseconds the threads spent running jobs (the pool's `stats().busyTime`). */
+  readonly busyTime: number;
+  /** Jobs settled (`completed + failed`). */
+  readonly jobs: number;
+}
+
 export class RunClock {
   /** Thread slots (threads × concurrency). */
   readonly #slots: number;
-  /** The latest samples, oldest first. */
+  /** The pool's busy time and jobs now, if the clock measures by them. */
+  readonly #busy: (() => BusyReading) | undefined;
+  /** Span-based: the latest samples, oldest first. Busy-based: readings, oldest first. */
   readonly #samples: number[] = [];
+  readonly #readings: BusyReading[] = [];
 
-  constructor(slots: number) {
+  constructor(slots: number, busy?: () => BusyReading) {
     this.#slots = slots;
+    this.#busy = busy;
+    if (busy !== undefined) this.#readings.push(busy());
   }
 
   /** The estimate now, in ms: the mean of the recent samples; 0 until a message has finished. */
   get estimate(): number {
+    if (this.#busy !== undefined) {
+      const first = this.#readings[0];
+      const last = this.#readings[this.#readings.length - 1];
+      if (first === undefined || last === undefined || last.jobs <= first.jobs) return 0;
+      return (last.busyTime - first.busyTime) / (last.jobs - first.jobs);
+    }
     let sum = 0;
     for (const sample of this.#samples) sum += sample;
     return this.#samples.length === 0 ? 0 : sum / this.#samples.length;
@@ -68,6 +96,12 @@ export class RunClock {
   /** A message's jobs have all finished. */
   observe(times: MessageTimes): void {
     if (times.jobs === 0) return;
+    if (this.#busy !== undefined) {
+      // The estimate covers the jobs settled over the last WINDOW messages' ends.
+      this.#readings.push(this.#busy());
+      if (this.#readings.length > WINDOW + 1) this.#readings.shift();
+      return;
+    }
     const rounds = Math.ceil(times.jobs / this.#slots);
     this.#samples.push((times.last - times.given) / rounds);
     if (this.#samples.length > WINDOW) this.#samples.shift();
