@@ -20,7 +20,8 @@
  * jobs that made the span-based estimate 30 to 80 times a job's cost (0.02-6 ms for jobs of
  * a few µs), which fed on itself: a higher estimate shortened the host's lookahead (more
  * hand-overs, more marks, longer spans) and made the clients' messages smaller (66 tiny
- * jobs where 256 were meant). The span-based estimate remains for a clock given no pool.
+ * jobs where 256 were meant). The span-based estimate stands until the busy time covers a
+ * few jobs, and for a clock given no pool.
  *
  * It does not measure the spacing between a message's first and last results: the pool
  * hands outcomes back in chunks, so a message's results often arrive together and that
@@ -33,6 +34,13 @@ import { performance } from 'node:perf_hooks';
 
 /** Samples the estimate is the mean of. */
 const WINDOW = 16;
+/**
+ * Jobs the busy time must cover before it is the estimate: the first messages hold single
+ * jobs, and the busy time of one short job of a mixed batch (1 ms of jobs of 1-3 ms) would
+ * pack messages of twice their target; until then the span-based estimate, which errs high,
+ * stands.
+ */
+const MIN_BUSY_JOBS = 16;
 
 /** When a message's jobs were handed to the pool and finished. */
 export class MessageTimes {
@@ -70,8 +78,9 @@ export class RunClock {
   readonly #slots: number;
   /** The pool's busy time and jobs now, if the clock measures by them. */
   readonly #busy: (() => BusyReading) | undefined;
-  /** Span-based: the latest samples, oldest first. Busy-based: readings, oldest first. */
+  /** Span-based: the latest samples, oldest first. */
   readonly #samples: number[] = [];
+  /** Busy-based: the pool's readings at the ends of the latest messages, oldest first. */
   readonly #readings: BusyReading[] = [];
 
   constructor(slots: number, busy?: () => BusyReading) {
@@ -80,12 +89,14 @@ export class RunClock {
     if (busy !== undefined) this.#readings.push(busy());
   }
 
-  /** The estimate now, in ms: the mean of the recent samples; 0 until a message has finished. */
+  /**
+   * The estimate now, in ms: the pool's busy time per job over the recent messages, or the
+   * mean of the recent span samples; 0 until a message has finished.
+   */
   get estimate(): number {
-    if (this.#busy !== undefined) {
-      const first = this.#readings[0];
-      const last = this.#readings[this.#readings.length - 1];
-      if (first === undefined || last === undefined || last.jobs <= first.jobs) return 0;
+    const first = this.#readings[0];
+    const last = this.#readings[this.#readings.length - 1];
+    if (first !== undefined && last !== undefined && last.jobs - first.jobs >= MIN_BUSY_JOBS) {
       return (last.busyTime - first.busyTime) / (last.jobs - first.jobs);
     }
     let sum = 0;
@@ -100,7 +111,6 @@ export class RunClock {
       // The estimate covers the jobs settled over the last WINDOW messages' ends.
       this.#readings.push(this.#busy());
       if (this.#readings.length > WINDOW + 1) this.#readings.shift();
-      return;
     }
     const rounds = Math.ceil(times.jobs / this.#slots);
     this.#samples.push((times.last - times.given) / rounds);

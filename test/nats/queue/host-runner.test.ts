@@ -62,7 +62,7 @@ describe('JobRunner', () => {
     // The host's jobs cost 6 ms each (its pool's busy time): jobs of about 5 ms on a busy machine.
     let reading = { busyTime: 0, jobs: 0 };
     const clock = new RunClock(1, () => reading);
-    reading = { busyTime: 60, jobs: 10 };
+    reading = { busyTime: 120, jobs: 20 };
     const times = new MessageTimes();
     times.finished();
     clock.observe(times);
@@ -127,5 +127,18 @@ describe('RunClock with a pool', () => {
     reading = { busyTime: 256 * 0.004, jobs: 256 };
     clock.observe(times);
     expect(clock.estimate).toBeCloseTo(0.004, 6);
+  });
+
+  it('keeps the span-based estimate until the busy time covers a few jobs', () => {
+    // The first message of a batch of 1-3 ms jobs holds one job of 1 ms: packing by it would
+    // make messages of twice their target.
+    let reading = { busyTime: 0, jobs: 0 };
+    const clock = new RunClock(1, () => reading);
+    const times = new MessageTimes();
+    times.handed(0);
+    times.finished(3);
+    reading = { busyTime: 1, jobs: 1 };
+    clock.observe(times);
+    expect(clock.estimate).toBe(3);
   });
 });
