@@ -14,11 +14,11 @@
  * packed as if they took 1-3 ms each), and a client packs by the mean.
  *
  * A host measures by its local pool's busy time when it can (the threads' own time per job,
- * over the jobs of the recent messages): a message's span from hand-over to last result also
+ * between the ends of the recent messages): a message's span from hand-over to last result also
  * counts the time its jobs queue on the pool behind jobs handed over earlier and, when a
  * message is handed over in parts, the started marks' round trips in between. With tiny
- * jobs that made the span-based estimate 30 to 80 times a job's cost (0.02-6 ms for jobs of
- * a few µs), which fed on itself: a higher estimate shortened the host's lookahead (more
+ * jobs that made the span-based estimate 0.02-6 ms (median 0.08 ms) for jobs whose busy
+ * time is about 0.1 µs, and it fed on itself: a higher estimate shortened the host's lookahead (more
  * hand-overs, more marks, longer spans) and made the clients' messages smaller (66 tiny
  * jobs where 256 were meant). The span-based estimate stands until the busy time covers a
  * few jobs, and for a clock given no pool.
@@ -90,18 +90,28 @@ export class RunClock {
   }
 
   /**
-   * The estimate now, in ms: the pool's busy time per job over the recent messages, or the
-   * mean of the recent span samples; 0 until a message has finished.
+   * The estimate now, in ms: the mean of the pool's busy time per job between the recent
+   * messages' ends, or of the recent span samples; 0 until a message has finished.
    */
   get estimate(): number {
     const first = this.#readings[0];
     const last = this.#readings[this.#readings.length - 1];
     if (first !== undefined && last !== undefined && last.jobs - first.jobs >= MIN_BUSY_JOBS) {
-      return (last.busyTime - first.busyTime) / (last.jobs - first.jobs);
+      // Each interval between two messages' ends weighs the same, as each span sample does:
+      // weighed by jobs, a few hundred tiny jobs would outweigh the first slow ones for 16
+      // messages after a client switches from tiny jobs to slow ones.
+      let sum = 0;
+      let intervals = 0;
+      for (let i = 1; i < this.#readings.length; i++) {
+        const a = this.#readings[i - 1] as BusyReading;
+        const b = this.#readings[i] as BusyReading;
+        if (b.jobs <= a.jobs) continue;
+        sum += (b.busyTime - a.busyTime) / (b.jobs - a.jobs);
+        intervals++;
+      }
+      return sum / intervals;
     }
-    let sum = 0;
-    for (const sample of this.#samples) sum += sample;
-    return this.#samples.length === 0 ? 0 : sum / this.#samples.length;
+    return mean(this.#samples);
   }
 
   /** A message's jobs have all finished. */
@@ -116,4 +126,11 @@ export class RunClock {
     this.#samples.push((times.last - times.given) / rounds);
     if (this.#samples.length > WINDOW) this.#samples.shift();
   }
+}
+
+/** The mean of `values`; 0 for none. */
+function mean(values: readonly number[]): number {
+  let sum = 0;
+  for (const value of values) sum += value;
+  return values.length === 0 ? 0 : sum / values.length;
 }

@@ -141,4 +141,23 @@ describe('RunClock with a pool', () => {
     clock.observe(times);
     expect(clock.estimate).toBe(3);
   });
+
+  it('follows a switch from tiny jobs to slow ones as fast as the span samples did', () => {
+    // 16 messages of 256 jobs of 0.003 ms, then 3 of 16 jobs of 5 ms (a client's next batch).
+    let reading = { busyTime: 0, jobs: 0 };
+    const clock = new RunClock(1, () => reading);
+    const message = (jobs: number, ms: number) => {
+      const times = new MessageTimes();
+      for (let j = 0; j < jobs; j++) times.finished();
+      reading = { busyTime: reading.busyTime + jobs * ms, jobs: reading.jobs + jobs };
+      clock.observe(times);
+    };
+    for (let m = 0; m < 16; m++) message(256, 0.003);
+    expect(clock.estimate).toBeCloseTo(0.003, 6);
+    for (let m = 0; m < 3; m++) message(16, 5);
+    // Each message's interval weighs the same: (13 x 0.003 + 3 x 5) / 16 ms. Weighed by
+    // jobs, the 3,328 tiny jobs would keep it at 0.07 ms, and the next 5 ms jobs would
+    // travel 256 to a message.
+    expect(clock.estimate).toBeCloseTo((13 * 0.003 + 3 * 5) / 16, 6);
+  });
 });
