@@ -239,6 +239,11 @@ export class JobRunner {
     }
   }
 
+  /** Jobs queued on the pool ahead of its slots, at most (for the claimer's limit). */
+  get lookahead(): number {
+    return this.#ahead();
+  }
+
   /** Jobs queued on the pool ahead of its slots, at most. */
   #ahead(): number {
     const perJob = this.#clock.estimate;

@@ -181,6 +181,7 @@ export class Host {
         if (isMissing(error))
           void ensureQueue(init.jsm, init.layout, init.config).catch(() => undefined);
       },
+      () => this.#runner.lookahead,
     );
   }
 
