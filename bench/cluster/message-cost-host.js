@@ -1,7 +1,7 @@
 // @ts-check
 /**
- * A host of `message-cost.js`: `corral-host.js` plus an answer on `bench.host-stats` with its
- * local pool's busy and thread time (how long its threads idled) and the host's counters.
+ * A host of `message-cost.js`: `corral-host.js` with its connection named `host <pid>`, so
+ * that the server's `/connz` tells the messages it sent.
  *
  *   node bench/cluster/message-cost-host.js <nats url> <queue> <threads>
  */
@@ -17,23 +17,9 @@ async function main() {
   const { serve } = await loadCorralNats();
   const nc = await connect({ servers: server, noAsyncTraces: true, name: `host ${process.pid}` });
   const host = await serve(nc, queue, { module: taskModule, threads: Number(threadsArg) });
-  const { pool } = /** @type {{ pool: { stats(): { busyTime: number, threadTime: number } } }} */ (
-    /** @type {unknown} */ (host)
-  );
-  // A connection of its own, so that the answers do not count in the host's messages.
-  const side = await connect({ servers: server });
-  side.subscribe('bench.host-stats', {
-    callback: (_error, message) => {
-      const s = pool.stats();
-      message.respond(
-        JSON.stringify({ pid: process.pid, busyTime: s.busyTime, threadTime: s.threadTime }),
-      );
-    },
-  });
   process.once('SIGTERM', () => void host.drain());
   process.stdout.write('ready\n');
   await host.closed();
-  await side.close();
   await nc.close();
   process.exit(0);
 }

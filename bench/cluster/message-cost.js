@@ -8,7 +8,6 @@
  *   out for 5 ms jobs), the figure to trust on a shared machine;
  * - JetStream operations: job messages, started marks and result messages stored (stream
  *   sequences), and the messages each connection sent the server (`/connz`), per job message;
- * - how much of the time the hosts' threads idled (their pools' busy vs thread time).
  *
  *   node bench/cluster/message-cost.js [--runs N] [--only tiny|cpu]
  */
@@ -78,21 +77,6 @@ async function main() {
   await pool.ready();
   const { iters, perTaskMs } = calibrateCpu(5);
 
-  /** @returns {Promise<{ busy: number, thread: number }>} */
-  const utilization = async () => {
-    let busy = 0;
-    let thread = 0;
-    const replies = await nc.requestMany('bench.host-stats', '', {
-      maxMessages: HOSTS,
-      maxWait: 2000,
-    });
-    for await (const r of replies) {
-      const s = /** @type {{ busyTime: number, threadTime: number }} */ (r.json());
-      busy += s.busyTime;
-      thread += s.threadTime;
-    }
-    return { busy, thread };
-  };
   const lastSeq = async (/** @type {string} */ stream) =>
     (await jsm.streams.info(stream)).state.last_seq;
 
@@ -107,7 +91,6 @@ async function main() {
       ['CORRAL_QUEUE_', 'CORRAL_STARTED_', 'CORRAL_RESULTS_'].map((s) => lastSeq(s + QUEUE)),
     );
     const conn0 = await connz(mport);
-    const u0 = await utilization();
     const own0 = process.cpuUsage();
     const server0 = cpuMsOf([server.pid]);
     const hosts0 = cpuMsOf(hosts.map((h) => h.pid));
@@ -117,7 +100,6 @@ async function main() {
     const own = process.cpuUsage(own0);
     const serverMs = cpuMsOf([server.pid]) - server0;
     const hostsMs = cpuMsOf(hosts.map((h) => h.pid)) - hosts0 - taskMs;
-    const u1 = await utilization();
     const conn1 = await connz(mport);
     const seq1 = await Promise.all(
       ['CORRAL_QUEUE_', 'CORRAL_STARTED_', 'CORRAL_RESULTS_'].map((s) => lastSeq(s + QUEUE)),
@@ -135,11 +117,10 @@ async function main() {
       task === 'tiny'
         ? `${Math.round((n / wall) * 1000)} jobs/s`
         : `efficiency ${(taskMs / HOSTS / wall).toFixed(3)}`;
-    const idle = 1 - (u1.busy - u0.busy) / Math.max(1, u1.thread - u0.thread);
     console.log(
       `${label}: ${rate}, wall ${Math.round(wall)} ms | CPU ms/job client ${((own.user + own.system) / 1000 / n).toFixed(3)} server ${(serverMs / n).toFixed(3)} hosts ${(hostsMs / n).toFixed(3)}` +
         ` | ${msgs} job msgs (${(n / m).toFixed(1)} jobs each); per job msg: ${(marks / m).toFixed(2)} marks, ${(results / m).toFixed(2)} result msgs,` +
-        ` hosts sent ${(hostSent / m).toFixed(2)} msgs, client sent ${(sent('client') / m).toFixed(2)} | hosts' threads idle ${(idle * 100).toFixed(1)}%`,
+        ` hosts sent ${(hostSent / m).toFixed(2)} msgs, client sent ${(sent('client') / m).toFixed(2)}`,
     );
   };
 
