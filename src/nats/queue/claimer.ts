@@ -6,7 +6,8 @@
  * once and takes its share. A message whose jobs are done but whose results are still
  * being stored (or its ack confirmed) no longer takes room (its threads are free), but the
  * host holds at most twice its limit in all. The limit follows the messages' sizes: enough
- * messages to fill every thread slot, plus {@link SPARE_MESSAGES}.
+ * messages to fill every thread slot and the jobs the host queues on its pool ahead of them
+ * (its lookahead), plus {@link SPARE_MESSAGES}.
  *
  * A pull request is never cut short: messages the server sends to a request the host no
  * longer listened to would come back only after the ack wait, as redeliveries that count
@@ -37,6 +38,8 @@ export class Claimer {
   readonly #slots: number;
   readonly #take: (message: JsMsg) => void;
   readonly #onError: (error: unknown) => void;
+  /** Jobs the host queues on its pool ahead of its slots now (see the host's runner). */
+  readonly #ahead: () => number;
   /**
    * Jobs per message lately (a moving average): a message of many small jobs keeps every
    * slot busy by itself, one of a single job only one slot; the limit is sized by it.
@@ -62,11 +65,13 @@ export class Claimer {
     slots: number,
     take: (message: JsMsg) => void,
     onError: (error: unknown) => void,
+    ahead: () => number = () => 0,
   ) {
     this.#consumer = consumer;
     this.#slots = slots;
     this.#take = take;
     this.#onError = onError;
+    this.#ahead = ahead;
     this.#done = new Promise((resolve) => (this.#resolveDone = resolve));
     void this.#loop();
   }
@@ -114,7 +119,10 @@ export class Claimer {
 
   async #loop(): Promise<void> {
     while (!this.#stopped) {
-      const limit = Math.ceil(this.#slots / this.#jobsPerMessage) + SPARE_MESSAGES;
+      // With tiny jobs the lookahead is two messages: without them counted, the next message
+      // was pulled only once one ran out, and a thread waited for its pull and its mark.
+      const limit =
+        Math.ceil((this.#slots + this.#ahead()) / this.#jobsPerMessage) + SPARE_MESSAGES;
       const running = this.#running.size;
       const want = Math.min(
         limit - running - this.#requested,

@@ -4,9 +4,9 @@
  * once each of its results is stored in the results stream.
  *
  * What a redelivery costs: only jobs that had started are charged. Jobs go to the pool
- * only as its thread slots have room (plus a lookahead of up to 5 ms of work per slot, so
- * that a thread does not wait on a round trip between short jobs), and before any goes, the host stores a "started"
- * mark for its message: the tries charged to each of its jobs so far (see
+ * only as its thread slots have room (plus a lookahead of up to 15 ms of work per slot, so
+ * that a thread goes from job to job while the mark of the next ones is written), and
+ * before any goes, the host stores a "started" mark for its message: the tries charged to each of its jobs so far (see
  * {@link StartedMarks}). A host that takes a redelivered message reads the mark: a job
  * charged fewer tries than its `maxTries` runs, its `ctx.tries` counting on from the
  * charged ones; one charged them all is reported `ERR_HOST_LOST` without running; one
@@ -113,14 +113,20 @@ export class HeldMessage implements ResultOwner {
 export type StartedMarks = (held: HeldMessage) => Promise<boolean>;
 
 /**
- * Work queued ahead of each free slot of the pool, in ms of a thread's work: enough that a
- * thread does not wait on the started mark's round trip between jobs of a few ms, or tiny
- * jobs on one round trip each; small enough that a lost host is charged for little more
- * than what its threads ran. Jobs longer than this go one per free slot.
+ * Work queued on the pool ahead of each slot, in ms of a thread's work: a thread goes from
+ * one job straight to the next while the started mark of the jobs after them is being
+ * stored (the mark is written ahead, never waited for between jobs), and tiny jobs are
+ * handed over (and marked) many at a time. Small enough that a lost host is charged for
+ * little more than what its threads ran. Jobs of up to this long have at least one queued
+ * per slot; longer jobs go one per free slot, and wait for their mark.
  */
-const LOOKAHEAD_MS = 5;
-/** Jobs queued ahead of the pool's free slots, at most (tiny jobs: a few ms of work). */
-const MAX_LOOKAHEAD = 256;
+const LOOKAHEAD_MS = 15;
+/**
+ * Jobs queued ahead of the pool's slots, at most: two messages of tiny jobs (the clients
+ * pack up to 256), so that the next message goes to the pool whole while the one before
+ * runs, with one mark.
+ */
+const MAX_LOOKAHEAD = 512;
 
 /** A job waiting for room on the pool. */
 interface Waiting {
@@ -233,12 +239,16 @@ export class JobRunner {
     }
   }
 
-  /** Jobs the pool has room for now, the lookahead included. */
+  /** Jobs queued on the pool ahead of its slots, at most (for the claimer's limit). */
+  get lookahead(): number {
+    return this.#ahead();
+  }
+
+  /** Jobs queued on the pool ahead of its slots, at most. */
   #ahead(): number {
     const perJob = this.#clock.estimate;
-    return perJob > 0
-      ? Math.min(MAX_LOOKAHEAD, this.#slots * Math.floor(LOOKAHEAD_MS / perJob))
-      : 0;
+    if (!(perJob > 0) || perJob > LOOKAHEAD_MS) return 0;
+    return Math.min(MAX_LOOKAHEAD, this.#slots * Math.floor(LOOKAHEAD_MS / perJob));
   }
 
   /** Pumps once the current turn's settlements are all in: one hand-over (and mark) for them. */
@@ -256,9 +266,9 @@ export class JobRunner {
     const ahead = this.#ahead();
     let room = this.#slots + ahead - this.#busy;
     if (room <= 0 || this.#head === this.#waiting.length) return;
-    // Every thread busy: wait until half the lookahead is free, so that one mark covers
-    // many tiny jobs rather than one each.
-    if (this.#busy >= this.#slots && room < Math.max(1, ahead / 2)) return;
+    // Every thread busy: wait until less than half the lookahead is queued, so that one mark
+    // covers several jobs (many tiny ones, two or three of 5 ms) while the queued ones run.
+    if (this.#busy - this.#slots >= Math.ceil(ahead / 2)) return;
     const byMessage = new Map<HeldMessage, Waiting[]>();
     while (room > 0 && this.#head < this.#waiting.length) {
       const w = this.#waiting[this.#head++] as Waiting;

@@ -111,7 +111,10 @@ export class Host {
     this.#closed.catch(() => undefined);
     const js = jetstream(init.nc);
     this.#publisher = new DurablePublisher(js, init.nc);
-    this.#clock = new RunClock(init.slots);
+    this.#clock = new RunClock(init.slots, () => {
+      const s = init.pool.stats();
+      return { busyTime: s.busyTime, jobs: s.completed + s.failed };
+    });
     this.#acks = new AckConfirmer(init.nc, Math.max(1000, Math.floor(init.ackWait / 3)));
     const limit = init.nc.info?.max_payload ?? 1024 * 1024;
     this.#sink = new ResultSink({
@@ -178,6 +181,7 @@ export class Host {
         if (isMissing(error))
           void ensureQueue(init.jsm, init.layout, init.config).catch(() => undefined);
       },
+      () => this.#runner.lookahead,
     );
   }
 
