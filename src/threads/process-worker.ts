@@ -36,6 +36,31 @@ function track(child: ChildProcess): void {
   });
 }
 
+/** Flags of this process's that would run something else than the entry in a child. */
+const NOT_INHERITED = new Set(['-e', '--eval', '-p', '--print', '-i', '--interactive', '--test']);
+
+/**
+ * This process's flags for a child, as a thread takes them, less those that name what to
+ * run (`node -e script` would run the script again in the child, not the entry).
+ */
+function inheritedFlags(): string[] {
+  const flags: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i] as string;
+    const name = flag.split('=')[0] as string;
+    if (name === '--input-type') continue;
+    if (NOT_INHERITED.has(name)) {
+      // `-e script` / `--eval script`: the script is the next argument.
+      if (!flag.includes('=') && name !== '-i' && name !== '--interactive' && name !== '--test')
+        i++;
+      continue;
+    }
+    flags.push(flag);
+  }
+  return flags;
+}
+
 /** The Node flags that give a child process the heap limits `resourceLimits` sets for a thread. */
 function limitFlags(options: ResolvedOptions): string[] {
   const limits = options.resourceLimits;
@@ -93,7 +118,7 @@ export class ProcessWorker extends EventEmitter {
     this.#keys = boot.keySlots.length;
     const progress = boot.progress;
     const child = fork(entry, [], {
-      execArgv: [...(options.execArgv ?? process.execArgv), ...limitFlags(options)],
+      execArgv: [...(options.execArgv ?? inheritedFlags()), ...limitFlags(options)],
       serialization: 'advanced',
       stdio: ['inherit', 'inherit', 'inherit', 'pipe', 'ipc'],
     });
