@@ -6,14 +6,17 @@
  * do the crash counters each time they move: a signal that kills this process loses none
  * of it, and the pool triages its jobs as it would a thread's.
  */
-import { writeSync } from 'node:fs';
-import { MessageChannel } from 'node:worker_threads';
+import { readSync, writeSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { CANCELS, FINISHED, PROGRESS_BYTES, STARTED } from '../src/protocol/messages.js';
 import type { FromWorker, Outlet } from '../src/protocol/messages.js';
 import {
+  FrameReader,
   MARK_BYTES,
   markFrame,
   messageFrame,
+  type ControlFrame,
   type FromChild,
   type ToChild,
 } from '../src/protocol/process-frames.js';
@@ -24,6 +27,17 @@ import { WorkerRuntime } from './worker-runtime.js';
 
 /** The pipe the pool reads this process's frames from. */
 const PIPE = 3;
+/** The pipe the pool writes cancels and steals to (see `ControlFrame`). */
+const CONTROL = 4;
+/**
+ * Opened as a socket only so that libuv makes it non-blocking (it never reads it): then
+ * `readSync` returns what has come, or EAGAIN, and never waits. Kept referenced here, as
+ * its collection would close the pipe.
+ */
+const control = new Socket({ fd: CONTROL, readable: false, writable: false });
+control.unref();
+control.on('error', () => undefined); // the pool's end closed: it is gone
+const controlBytes = Buffer.allocUnsafe(64 * 1024);
 
 /** Writes all of `frame` to the pipe before returning (the pipe is blocking). */
 function write(frame: Buffer): void {
@@ -56,11 +70,47 @@ const mark = Buffer.alloc(MARK_BYTES);
 let sentStarted = 0;
 let sentFinished = 0;
 
-/** Sends the crash counters if they moved since they were last sent. */
+/** The channel's end the runtime does not hold: what the pool sends is put in here. */
+let inbox: MessagePort | undefined;
+/** The last cancel or steal applied (see `ControlFrame`). */
+let controls = 0;
+
+/** Applies a cancel or a steal, once, whichever way it came first. */
+function applyControl(frame: ControlFrame): void {
+  if (frame.seq <= controls || inbox === undefined) return;
+  controls = frame.seq;
+  inbox.postMessage(frame.message);
+  // Posted, then counted, as the pool does for a thread (see `BootData.progress`).
+  Atomics.add(progress, CANCELS, 1);
+}
+
+const controlReader = new FrameReader<ControlFrame>(applyControl);
+
+/** Takes every cancel and steal the pool has written to fd 4, without waiting. */
+function takeControls(): void {
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(CONTROL, controlBytes);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EAGAIN') return;
+      throw error;
+    }
+    if (n === 0) return; // the pool closed it
+    controlReader.push(controlBytes.subarray(0, n));
+  }
+}
+
+/**
+ * Sends the crash counters if they moved since they were last sent; a job about to start
+ * (STARTED moved) first takes the cancels and steals waiting on fd 4, as a thread would see
+ * them in shared memory.
+ */
 function sendMarks(): void {
   const started = Atomics.load(progress, STARTED);
   const finished = Atomics.load(progress, FINISHED);
   if (started === sentStarted && finished === sentFinished) return;
+  if (started !== sentStarted) takeControls();
   sentStarted = started;
   sentFinished = finished;
   write(markFrame(mark, started, finished));
@@ -73,6 +123,7 @@ let counters: Int32Array | undefined;
 async function boot(message: ToChild): Promise<void> {
   if (message.type !== 'boot') return;
   const { port1, port2 } = new MessageChannel();
+  inbox = port2;
   const data = message.boot;
   counters = data.keyCounters;
   runtime = new WorkerRuntime({ ...data, port: port1, progress, out, mark: sendMarks });
@@ -85,6 +136,10 @@ async function boot(message: ToChild): Promise<void> {
         return;
       case 'boot':
         return;
+      case 'control':
+        takeControls(); // those before it, and it (fd 4 stays drained)
+        applyControl(m);
+        return;
       case 'key':
         // Not through the channel, which would copy the counters the `counts` frames update.
         if (m.counters !== undefined) counters = m.counters;
@@ -94,8 +149,6 @@ async function boot(message: ToChild): Promise<void> {
         break;
     }
     port2.postMessage(m);
-    // Posted, then counted, as the pool does for a thread (see `BootData.progress`).
-    if (m.type === 'cancel' || m.type === 'steal') Atomics.add(progress, CANCELS, 1);
   });
   const loaded = await loadTasks({ ...data, port: port1, progress });
   if (isFailure(loaded)) {

@@ -8,13 +8,18 @@
  * length, a kind byte, then either a `v8.serialize`d message or the two crash counters.
  *
  * Pool to child: messages on Node's IPC channel (`serialization: 'advanced'`), where a loss
- * at a crash does not matter: the pool triages what the child had not started anyway.
+ * at a crash does not matter: the pool triages what the child had not started anyway. But a
+ * child running synchronous jobs back to back reads IPC only between them, too late for a
+ * cancel or a steal of a job it holds, which a thread sees before its next job through
+ * shared memory. So those ({@link ControlFrame}) also go as frames on the child's fd 4, which
+ * the child reads without waiting right before each job starts; each carries a number, so
+ * the child applies it once, by whichever way it came first.
  *
  * @module
  */
 import { deserialize, serialize } from 'node:v8';
 import { InternalError } from '../util/errors.js';
-import type { BootData, FromWorker, ToWorker } from './messages.js';
+import type { BootData, CancelMessage, FromWorker, StealMessage, ToWorker } from './messages.js';
 import type { WireError } from './wire-error.js';
 
 /** Kinds of frame. */
@@ -50,11 +55,19 @@ export interface CountsFrame {
   values: Int32Array;
 }
 
-/** Everything that travels pool to child. */
-export type ToChild = ToWorker | BootFrame | CountsFrame;
+/** A cancel or a steal, numbered from 1 in the order sent (see the module's notes). */
+export interface ControlFrame {
+  type: 'control';
+  seq: number;
+  message: CancelMessage | StealMessage;
+}
+
+/** Everything that travels pool to child by IPC. */
+export type ToChild =
+  Exclude<ToWorker, CancelMessage | StealMessage> | BootFrame | CountsFrame | ControlFrame;
 
 /** A message as one frame. Throws (a clone error) if the message cannot be serialised. */
-export function messageFrame(message: FromChild): Buffer {
+export function messageFrame(message: FromChild | ControlFrame): Buffer {
   const body = serialize(message);
   const frame = Buffer.allocUnsafe(HEADER + body.length);
   frame.writeUInt32LE(body.length + 1, 0);
@@ -75,16 +88,16 @@ export function markFrame(frame: Buffer, started: number, finished: number): Buf
 /** Bytes of a {@link markFrame}. */
 export const MARK_BYTES = HEADER + 8;
 
-/** Reads frames from the bytes of the pipe as they come, in any cuts. */
-export class FrameReader {
+/** Reads frames of messages `M` from the bytes of a pipe as they come, in any cuts. */
+export class FrameReader<M> {
   /** Bytes received and not yet read as whole frames. */
   #buffered: Buffer = Buffer.alloc(0);
-  readonly #onMessage: (message: FromChild) => void;
+  readonly #onMessage: (message: M) => void;
   readonly #onMark: (started: number, finished: number) => void;
 
   constructor(
-    onMessage: (message: FromChild) => void,
-    onMark: (started: number, finished: number) => void,
+    onMessage: (message: M) => void,
+    onMark: (started: number, finished: number) => void = () => undefined,
   ) {
     this.#onMessage = onMessage;
     this.#onMark = onMark;
@@ -101,7 +114,7 @@ export class FrameReader {
       if (kind === MARK) {
         this.#onMark(data.readInt32LE(at + HEADER), data.readInt32LE(at + HEADER + 4));
       } else if (kind === MESSAGE) {
-        this.#onMessage(deserialize(data.subarray(at + HEADER, at + 4 + length)) as FromChild);
+        this.#onMessage(deserialize(data.subarray(at + HEADER, at + 4 + length)) as M);
       } else {
         throw new InternalError(`unknown frame kind ${String(kind)} from a worker process`);
       }

@@ -8,12 +8,14 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import type { MessagePort } from 'node:worker_threads';
 import { FINISHED, STARTED, type BootData, type ToWorker } from '../protocol/messages.js';
 import {
   FrameReader,
+  messageFrame,
   type ChildBoot,
+  type ControlFrame,
   type FromChild,
   type ToChild,
 } from '../protocol/process-frames.js';
@@ -100,6 +102,8 @@ export class ProcessWorker extends EventEmitter {
   /** Keys the child knows: while none, no counters are sent. */
   #keys: number;
   #killed = false;
+  /** Cancels and steals sent so far (see `ControlFrame`). */
+  #controls = 0;
   /** The child's uncaught error, when it said. */
   #error: unknown;
   #code: number | null = null;
@@ -120,12 +124,12 @@ export class ProcessWorker extends EventEmitter {
     const child = fork(entry, [], {
       execArgv: [...(options.execArgv ?? inheritedFlags()), ...limitFlags(options)],
       serialization: 'advanced',
-      stdio: ['inherit', 'inherit', 'inherit', 'pipe', 'ipc'],
+      stdio: ['inherit', 'inherit', 'inherit', 'pipe', 'pipe', 'ipc'],
     });
     this.#child = child;
     this.threadId = child.pid ?? -1;
     track(child);
-    const reader = new FrameReader(
+    const reader = new FrameReader<FromChild>(
       (message) => {
         this.#fromChild(message);
       },
@@ -134,6 +138,8 @@ export class ProcessWorker extends EventEmitter {
         Atomics.store(progress, FINISHED, finished);
       },
     );
+    // A pipe reset as the child dies (a cancel it never read) says nothing 'close' will not.
+    for (const fd of [3, 4]) (child.stdio[fd] as Readable | null)?.on('error', () => undefined);
     const pipe = child.stdio[3] as Readable;
     pipe.on('data', (chunk: Buffer) => {
       reader.push(chunk);
@@ -158,13 +164,19 @@ export class ProcessWorker extends EventEmitter {
   ref(): void {
     this.#child.ref();
     this.#child.channel?.ref();
-    (this.#child.stdio[3] as unknown as { ref?: () => void } | null)?.ref?.();
+    for (const pipe of this.#pipes()) pipe.ref();
   }
 
   unref(): void {
     this.#child.unref();
     this.#child.channel?.unref();
-    (this.#child.stdio[3] as unknown as { unref?: () => void } | null)?.unref?.();
+    for (const pipe of this.#pipes()) pipe.unref();
+  }
+
+  /** The frame pipes (fd 3 and 4), which keep this process alive like the child. */
+  #pipes(): { ref(): void; unref(): void }[] {
+    const stdio = this.#child.stdio as unknown as ({ ref(): void; unref(): void } | null)[];
+    return [stdio[3], stdio[4]].filter((p) => p !== null && p !== undefined);
   }
 
   /** Kills the child (SIGKILL), where a thread would be terminated; `'exit'` follows. */
@@ -175,6 +187,13 @@ export class ProcessWorker extends EventEmitter {
   }
 
   #toChild(message: ToWorker): void {
+    if (message.type === 'cancel' || message.type === 'steal') {
+      // Both ways: fd 4 is read right before each job, IPC when the child is idle.
+      const control: ControlFrame = { type: 'control', seq: ++this.#controls, message };
+      (this.#child.stdio[4] as Writable | null)?.write(messageFrame(control));
+      this.#send(control);
+      return;
+    }
     if (message.type === 'key') {
       this.#keys++;
       if (message.counters !== undefined) this.#counters = message.counters;
