@@ -68,7 +68,6 @@ const out: Outlet = {
 const progress = new Int32Array(new SharedArrayBuffer(PROGRESS_BYTES));
 const mark = Buffer.alloc(MARK_BYTES);
 let sentStarted = 0;
-let sentFinished = 0;
 
 /** The channel's end the runtime does not hold: what the pool sends is put in here. */
 let inbox: MessagePort | undefined;
@@ -102,17 +101,17 @@ function takeControls(): void {
 }
 
 /**
- * Sends the crash counters if they moved since they were last sent; a job about to start
- * (STARTED moved) first takes the cancels and steals waiting on fd 4, as a thread would see
- * them in shared memory.
+ * Sends the crash counters when a job is about to start (STARTED moved), having first taken
+ * the cancels and steals waiting on fd 4, as a thread would see them in shared memory.
+ * FINISHED alone is not worth a write: here each outcome is written before FINISHED moves
+ * past its job, so the pool has the result of any job FINISHED could tell it finished.
  */
 function sendMarks(): void {
   const started = Atomics.load(progress, STARTED);
+  if (started === sentStarted) return;
   const finished = Atomics.load(progress, FINISHED);
-  if (started === sentStarted && finished === sentFinished) return;
-  if (started !== sentStarted) takeControls();
+  takeControls();
   sentStarted = started;
-  sentFinished = finished;
   write(markFrame(mark, started, finished));
 }
 
@@ -171,7 +170,6 @@ process.on('uncaughtException', (error) => {
 });
 process.on('exit', () => {
   runtime?.sendFinished();
-  sendMarks();
 });
 process.on('beforeExit', () => {
   const unsettled = unsettledStart();

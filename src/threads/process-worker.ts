@@ -10,7 +10,13 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { Readable, type Writable } from 'node:stream';
 import type { MessagePort } from 'node:worker_threads';
-import { FINISHED, STARTED, type BootData, type ToWorker } from '../protocol/messages.js';
+import {
+  FINISHED,
+  STARTED,
+  type BootData,
+  type ResultsMessage,
+  type ToWorker,
+} from '../protocol/messages.js';
 import {
   FrameReader,
   messageFrame,
@@ -102,6 +108,8 @@ export class ProcessWorker extends EventEmitter {
   /** Keys the child knows: while none, no counters are sent. */
   #keys: number;
   #killed = false;
+  /** Results read and not yet passed on (see {@link #fromChild}). */
+  #results: ResultsMessage | undefined;
   /** Cancels and steals sent so far (see `ControlFrame`). */
   #controls = 0;
   /** The child's uncaught error, when it said. */
@@ -143,6 +151,7 @@ export class ProcessWorker extends EventEmitter {
     const pipe = child.stdio[3] as Readable;
     pipe.on('data', (chunk: Buffer) => {
       reader.push(chunk);
+      this.#flushResults();
     });
     child.on('error', (error) => {
       this.#error ??= error;
@@ -212,11 +221,30 @@ export class ProcessWorker extends EventEmitter {
   }
 
   #fromChild(message: FromChild): void {
+    if (message.type === 'results') {
+      // The child writes each outcome alone; what came in one read goes on as one batch.
+      const held = this.#results;
+      if (held === undefined) this.#results = message;
+      else {
+        held.batch = held.batch.concat(message.batch);
+        held.busy += message.busy;
+      }
+      return;
+    }
+    this.#flushResults();
     if (message.type === 'uncaught') {
       this.#error = fromWire(message.error);
       return;
     }
     this.#port.postMessage(message);
+  }
+
+  /** Passes on the results gathered from the frames read so far. */
+  #flushResults(): void {
+    const results = this.#results;
+    if (results === undefined) return;
+    this.#results = undefined;
+    this.#port.postMessage(results);
   }
 
   #closed(): void {
