@@ -41,6 +41,19 @@ function mostAtOnce(spans: readonly Span[], slack = 0.5): number {
 }
 
 describe('worker processes', () => {
+  it('isolation takes only thread or process, the message naming the value received', () => {
+    let error: (Error & { code?: string }) | undefined;
+    try {
+      new Pool({ module, isolation: 'vm' as 'thread' });
+    } catch (e) {
+      error = e as Error & { code?: string };
+    }
+    expect(error?.code).toBe('ERR_INVALID_OPTION');
+    expect(error?.message).toContain('isolation');
+    expect(error?.message).toContain("'thread' or 'process'");
+    expect(error?.message).toContain('vm');
+  });
+
   it('run init once each before jobs, and cleanup once each at shutdown', async () => {
     const log = join(tempDir(), 'log');
     const p = start({ module: fixture('lifecycle.mjs'), threads: 2, workerData: { log } });
@@ -129,6 +142,17 @@ describe('worker processes', () => {
       ),
     );
     expect(seen.every((s) => s.config === 'blue')).toBe(true);
+  });
+
+  it('grow and shrink with an elastic pool', async () => {
+    const p = start({ minThreads: 1, maxThreads: 2, idleTimeout: 200 });
+    await p.ready();
+    const jobs = Array.from({ length: 40 }, () => p.do<number>(20, { task: 'busy' }));
+    await until(() => p.stats().threads === 2);
+    const pids = new Set(await Promise.all(jobs));
+    expect(pids.size).toBe(2);
+    await until(() => p.stats().threads === 1);
+    expect(p.stats().crashes).toBe(0);
   });
 
   it('never run more of a key than its target, for keyed jobs and leases taken inside tasks', async () => {
