@@ -144,6 +144,23 @@ describe('worker processes', () => {
     expect(seen.every((s) => s.config === 'blue')).toBe(true);
   });
 
+  it('crash as a thread would on an uncaught error, a result that cannot be copied, and a heap past resourceLimits', async () => {
+    const p = start({
+      module: fixture('tasks.mjs'),
+      threads: 1,
+      resourceLimits: { maxOldGenerationSizeMb: 32 },
+    });
+    const uncaught = await rejection(p.do({ how: 'throw' }, { task: 'crash' }));
+    expect(uncaught.code).toBe('ERR_WORKER_CRASHED');
+    expect((uncaught.cause as Error).message).toBe('uncaught in the worker');
+    const clone = await rejection(p.do(null, { task: 'notCloneable' }));
+    expect(clone.code).toBe('ERR_DATA_CLONE');
+    const oom = await rejection(p.do({ how: 'oom' }, { task: 'crash' }));
+    expect(oom.code).toBe('ERR_WORKER_CRASHED');
+    expect(await p.do(1)).toBe(2);
+    expect(p.stats()).toMatchObject({ threads: 1, crashes: 2 });
+  });
+
   it('grow and shrink with an elastic pool', async () => {
     const p = start({ minThreads: 1, maxThreads: 2, idleTimeout: 200 });
     await p.ready();
