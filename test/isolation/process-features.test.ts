@@ -161,6 +161,14 @@ describe('worker processes', () => {
     expect(p.stats()).toMatchObject({ threads: 1, crashes: 2 });
   });
 
+  it('fail the pool as threads do when the module cannot load or init throws', async () => {
+    const broken = start({ module: fixture('load-error.mjs'), threads: 1 });
+    expect((await rejection(broken.tasks())).code).toBe('ERR_MODULE_LOAD');
+    await broken.shutdown({ force: true });
+    const p = start({ module: fixture('init-throws.mjs'), threads: 1 });
+    expect((await rejection(p.ready())).code).toBe('ERR_WORKER_INIT');
+  });
+
   it('grow and shrink with an elastic pool', async () => {
     const p = start({ minThreads: 1, maxThreads: 2, idleTimeout: 200 });
     await p.ready();
