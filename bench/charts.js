@@ -73,7 +73,7 @@ export function scenarioCharts(results) {
       charts.push({
         scenario,
         svg: barChart({
-          title: `${group.id}. ${scenario}: ${group.title}`.slice(0, 95),
+          title: `${group.id}. ${scenario}: ${group.title}`,
           unit: UNITS[metric] ?? metric,
           bars: runs
             .filter((r) => r.pool !== 'bare')

@@ -15,6 +15,7 @@ import {
   QUEUE_MIXED_SEED,
 } from './plan.js';
 import { cpu, expectedPayload, makePayload, PAYLOAD_BYTES } from './tasks.js';
+import { mixedMs } from './mixed.js';
 
 /** @typedef {import('./contestant.js').Contestant} Contestant */
 /** @typedef {import('./contestant.js').Outcome} Outcome */
@@ -222,23 +223,6 @@ function processCpu(c) {
 }
 
 /**
- * A seeded generator of numbers in [0, 1) (mulberry32), so that every contestant runs the
- * same mixed batch.
- * @param {number} seed
- * @returns {() => number}
- */
-function seeded(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/**
  * The mixed batch: `count` jobs of whole ms in {@link QUEUE_MIXED_MS}, seeded, as the `cpu`
  * task's chunk counts (`iters` makes about 5 ms).
  * @param {number} count
@@ -247,11 +231,9 @@ function seeded(seed) {
  */
 function mixedInputs(count, iters) {
   const [low, high] = QUEUE_MIXED_MS;
-  const random = seeded(QUEUE_MIXED_SEED);
-  return Array.from({ length: count }, () => {
-    const ms = low + Math.floor(random() * (high - low + 1));
-    return Math.max(1, Math.round((iters * ms) / 5));
-  });
+  return mixedMs(count, low, high, QUEUE_MIXED_SEED).map((ms) =>
+    Math.max(1, Math.round((iters * ms) / 5)),
+  );
 }
 
 /**

@@ -77,6 +77,39 @@ export function short(v: number): string {
   return n(v);
 }
 
+/** Characters of a bold 15 px title that fit on one line of the chart's width. */
+const TITLE_CHARS = 80;
+/** The height a title line takes. */
+const TITLE_LINE = 18;
+
+/**
+ * The title wrapped at word boundaries to the chart's width, as one `<text>` of `<tspan>`
+ * lines; `extra` is the height taken beyond the one line the layout reserves.
+ */
+function heading(title: string): { svg: string; extra: number } {
+  const lines: string[] = [];
+  // A word longer than a line (a long task name) is cut into line-sized pieces.
+  const words = title
+    .split(/\s+/)
+    .flatMap((w) => w.match(new RegExp(`.{1,${TITLE_CHARS}}`, 'g')) ?? []);
+  for (const word of words) {
+    const last = lines.at(-1);
+    if (last !== undefined && last.length + 1 + word.length <= TITLE_CHARS) {
+      lines[lines.length - 1] = `${last} ${word}`;
+    } else {
+      lines.push(word);
+    }
+  }
+  if (lines.length === 0) lines.push('');
+  const spans = lines
+    .map((line, i) => `<tspan x="${W / 2}" dy="${i === 0 ? 0 : TITLE_LINE}">${xml(line)}</tspan>`)
+    .join('');
+  return {
+    svg: `<text x="${W / 2}" y="24" text-anchor="middle" font-size="15" font-weight="bold">${spans}</text>`,
+    extra: (lines.length - 1) * TITLE_LINE,
+  };
+}
+
 /** The top of an axis: its max, or the largest value on it rounded up to a tick. */
 function axisTop(axis: Axis, values: number[]): number {
   if (axis.max !== undefined) return axis.max;
@@ -89,6 +122,10 @@ function axisTop(axis: Axis, values: number[]): number {
 /** The chart as an SVG document. */
 export function lineChart(spec: LineChartSpec): string {
   const pw = W - M.left - M.right;
+  // A title of several lines pushes the plot down rather than over it.
+  const title = heading(spec.title);
+  const top = M.top + title.extra;
+  const height = H + title.extra;
   const ph = H - M.top - M.bottom;
   const count = spec.categories.length;
   const x = (i: number): number => M.left + (count === 1 ? pw / 2 : (i * pw) / (count - 1));
@@ -101,13 +138,13 @@ export function lineChart(spec: LineChartSpec): string {
     left: axisTop(spec.left, on('left')),
     right: spec.right === undefined ? 1 : axisTop(spec.right, on('right')),
   };
-  const y = (v: number, side: 'left' | 'right'): number => M.top + ph - (v / tops[side]) * ph;
+  const y = (v: number, side: 'left' | 'right'): number => top + ph - (v / tops[side]) * ph;
   const out: string[] = [];
   out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" ${FONT} font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${height}" viewBox="0 0 ${W} ${height}" ${FONT} font-size="12">`,
     `<title>${xml(spec.title)}</title>`,
-    `<rect width="${W}" height="${H}" fill="#ffffff"/>`,
-    `<text x="${W / 2}" y="24" text-anchor="middle" font-size="15" font-weight="bold">${xml(spec.title)}</text>`,
+    `<rect width="${W}" height="${height}" fill="#ffffff"/>`,
+    title.svg,
   );
   // Grid and ticks of the left axis; the right axis gets ticks only.
   const sides: ['left' | 'right', Axis][] = [['left', spec.left]];
@@ -132,18 +169,18 @@ export function lineChart(spec: LineChartSpec): string {
     }
     const lx = side === 'left' ? 20 : W - 14;
     out.push(
-      `<text transform="translate(${lx} ${M.top + ph / 2}) rotate(-90)" text-anchor="middle">${xml(axis.label)}</text>`,
+      `<text transform="translate(${lx} ${top + ph / 2}) rotate(-90)" text-anchor="middle">${xml(axis.label)}</text>`,
     );
   }
   out.push(
-    `<line x1="${M.left}" x2="${M.left + pw}" y1="${M.top + ph}" y2="${M.top + ph}" stroke="#333"/>`,
-    `<line x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${M.top + ph}" stroke="#333"/>`,
+    `<line x1="${M.left}" x2="${M.left + pw}" y1="${top + ph}" y2="${top + ph}" stroke="#333"/>`,
+    `<line x1="${M.left}" x2="${M.left}" y1="${top}" y2="${top + ph}" stroke="#333"/>`,
   );
   spec.categories.forEach((c, i) => {
-    out.push(`<text x="${n(x(i))}" y="${M.top + ph + 18}" text-anchor="middle">${xml(c)}</text>`);
+    out.push(`<text x="${n(x(i))}" y="${top + ph + 18}" text-anchor="middle">${xml(c)}</text>`);
   });
   out.push(
-    `<text x="${M.left + pw / 2}" y="${M.top + ph + 38}" text-anchor="middle">${xml(spec.xLabel)}</text>`,
+    `<text x="${M.left + pw / 2}" y="${top + ph + 38}" text-anchor="middle">${xml(spec.xLabel)}</text>`,
   );
   for (const line of spec.lines) {
     const points = line.values.flatMap((v, i) =>
@@ -177,7 +214,7 @@ export function lineChart(spec: LineChartSpec): string {
   }
   // The legend, in one row under the x axis label.
   let lx = M.left;
-  const ly = H - 18;
+  const ly = height - 18;
   for (const line of spec.lines) {
     out.push(
       `<line x1="${lx}" x2="${lx + 24}" y1="${ly}" y2="${ly}" stroke="${line.color}" stroke-width="2"${line.reference === true ? ' stroke-dasharray="6 4"' : ''}/>`,
@@ -213,7 +250,8 @@ export function barChart(spec: BarChartSpec): string {
   const left = 150;
   const right = 40;
   const rowH = 26;
-  const top = 48;
+  const title = heading(spec.title);
+  const top = 48 + title.extra;
   const notes = spec.notes ?? [];
   const refs = spec.references ?? [];
   const ph = spec.bars.length * rowH;
@@ -228,7 +266,7 @@ export function barChart(spec: BarChartSpec): string {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${height}" viewBox="0 0 ${W} ${height}" ${FONT} font-size="12">`,
     `<title>${xml(spec.title)}</title>`,
     `<rect width="${W}" height="${height}" fill="#ffffff"/>`,
-    `<text x="${W / 2}" y="24" text-anchor="middle" font-size="15" font-weight="bold">${xml(spec.title)}</text>`,
+    title.svg,
   ];
   const step = niceStep(max);
   for (let v = 0; v <= max + step / 1000; v += step) {

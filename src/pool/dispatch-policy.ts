@@ -46,7 +46,11 @@ export class DispatchPolicy {
   #meanMs: number | undefined;
   /** The same as {@link #jobMs}, by task, from batches of results of one task (a thread sends a slow job's alone). */
   readonly #taskMs = new Map<string, number>();
-
+  /**
+   * Moving average of the same by task: it sizes chunks, which should not shrink to a few
+   * inputs because one batch met a pause (a chunk's target is a fraction of a ms anyway).
+   */
+  readonly #taskMeanMs = new Map<string, number>();
   /** Whether streams may send chunks (not to worker processes: see {@link chunkSize}). */
   readonly #chunks: boolean;
 
@@ -60,8 +64,11 @@ export class DispatchPolicy {
     if (count === 0) return;
     const perJob = busy / count;
     this.#jobMs = estimate(this.#jobMs, perJob);
-    this.#meanMs = this.#meanMs === undefined ? perJob : this.#meanMs * 0.75 + perJob * 0.25;
-    if (task !== undefined) this.#taskMs.set(task, estimate(this.#taskMs.get(task), perJob));
+    this.#meanMs = mean(this.#meanMs, perJob);
+    if (task !== undefined) {
+      this.#taskMs.set(task, estimate(this.#taskMs.get(task), perJob));
+      this.#taskMeanMs.set(task, mean(this.#taskMeanMs.get(task), perJob));
+    }
   }
 
   /**
@@ -73,7 +80,7 @@ export class DispatchPolicy {
    */
   chunkSize(task: string, governed: boolean): number {
     if (this.#concurrency !== 1 || governed || !this.#chunks) return 1;
-    return chunkSize(this.#taskMs.get(task));
+    return chunkSize(this.#taskMeanMs.get(task));
   }
 
   /**
@@ -130,6 +137,11 @@ export class DispatchPolicy {
  */
 function estimate(was: number | undefined, now: number): number {
   return was === undefined || now >= was ? now : was * 0.75 + now * 0.25;
+}
+
+/** The next figure of a moving average. */
+function mean(was: number | undefined, now: number): number {
+  return was === undefined ? now : was * 0.75 + now * 0.25;
 }
 
 /**

@@ -99,6 +99,27 @@ describe('scalingChart', () => {
   });
 });
 
+describe('scalingChart titles', () => {
+  /** The title's lines (its tspans) and the y of the plot's top (the left axis line). */
+  function layout(text: string): { lines: string[]; plotTop: number } {
+    const lines = [...text.matchAll(/<tspan[^>]*>([^<]*)<\/tspan>/g)].map((m) => m[1] ?? '');
+    const axis = /<line x1="84" x2="84" y1="([\d.]+)"/.exec(text);
+    return { lines, plotTop: Number(axis?.[1]) };
+  }
+
+  it('wraps a title wider than the chart and moves the plot below it', () => {
+    const short = layout(svg);
+    expect(short.lines).toHaveLength(1);
+    const long = layout(
+      scalingChart({ ...report, task: 'normaliseAndHashEveryRecordOfTheCustomerLedger'.repeat(2) }),
+    );
+    expect(long.lines.length).toBeGreaterThan(1);
+    for (const line of long.lines) expect(line.length).toBeLessThanOrEqual(80);
+    expect(long.lines.join(' ')).toContain('corral bench: normaliseAndHash');
+    expect(long.plotTop).toBe(short.plotTop + 18 * (long.lines.length - 1));
+  });
+});
+
 describe('scalingChart in headless Chromium', () => {
   let browser: Browser;
   beforeAll(async () => {

@@ -45,6 +45,14 @@ describe('the packed package, installed in a fresh project', () => {
     expect(existsSync(join(project, 'node_modules', '@nats-io'))).toBe(false);
   });
 
+  it("ships what the README's relative links point at (docs/ and its pictures)", () => {
+    const readme = readFileSync(installed('README.md'), 'utf8');
+    const targets = [...readme.matchAll(/\]\((?!https?:|#)([^)#\s]+)/g)].map((m) => m[1] ?? '');
+    expect(targets.filter((t) => t.startsWith('docs/')).length).toBeGreaterThan(5);
+    const missing = targets.filter((t) => !existsSync(installed(decodeURIComponent(t))));
+    expect(missing).toEqual([]);
+  });
+
   it('runs a job on a pool', async () => {
     writeFileSync(join(project, 'worker.js'), 'export const triple = (n) => n * 3;\n');
     writeFileSync(

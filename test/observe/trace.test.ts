@@ -1,41 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { context, SpanKind, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import { describe, expect, it } from 'vitest';
+import { trace } from '@opentelemetry/api';
 import { Pool } from 'corral';
 import { fixture, rejection } from '../helpers/index.js';
+import { expectOneTrace, useTracing, type Ids, type ThreadSpan } from '../helpers/trace.js';
 import { formatTraceParent, parseTraceParent } from '#internal/protocol/traceparent.js';
 
-const exporter = new InMemorySpanExporter();
-const contextManager = new AsyncLocalStorageContextManager();
+const exporter = useTracing();
 const tracer = (): ReturnType<typeof trace.getTracer> => trace.getTracer('test');
-
-beforeAll(() => {
-  context.setGlobalContextManager(contextManager.enable());
-  trace.setGlobalTracerProvider(
-    new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
-  );
-});
-afterAll(() => {
-  trace.disable();
-  context.disable();
-});
-
-interface ThreadSpan {
-  name: string;
-  kind: number;
-  traceId: string;
-  spanId: string;
-  parentSpanId: string | null;
-}
-interface Ids {
-  traceId: string;
-  spanId: string;
-}
 
 describe('traceparent', () => {
   it('round-trips and refuses what is not one', () => {
@@ -54,33 +25,9 @@ describe('trace context from the caller to the task', () => {
     const pool = new Pool({ module: fixture('trace-tasks.mjs'), threads: 1 });
     try {
       await pool.ready();
-      let callerIds: Ids | undefined;
-      const result = await tracer().startActiveSpan('caller', async (span) => {
-        callerIds = span.spanContext();
-        const r = await pool.do<{ active: Ids | null; child: Ids }>(null, { task: 'child' });
-        span.end();
-        return r;
-      });
-      const caller = callerIds as Ids;
-      // Main thread: the caller's span and the job's producer span, its child.
-      const main = exporter.getFinishedSpans();
-      const producer = main.find((s) => s.name === 'child send');
-      expect(producer).toBeDefined();
-      expect(producer?.kind).toBe(SpanKind.PRODUCER);
-      expect(producer?.spanContext().traceId).toBe(caller.traceId);
-      expect(producer?.parentSpanContext?.spanId).toBe(caller.spanId);
-      // The thread: the task ran in the trace, its own span a child of the consumer span.
-      expect(result.active?.traceId).toBe(caller.traceId);
-      expect(result.child.traceId).toBe(caller.traceId);
-      const threadSpans = await pool.do<ThreadSpan[]>(null, { task: 'spans' });
-      const consumer = threadSpans.find((s) => s.name === 'child process');
-      const own = threadSpans.find((s) => s.name === 'task-child');
-      expect(consumer).toMatchObject({
-        kind: SpanKind.CONSUMER,
-        traceId: caller.traceId,
-        parentSpanId: producer?.spanContext().spanId,
-      });
-      expect(own).toMatchObject({ traceId: caller.traceId, parentSpanId: consumer?.spanId });
+      const { result, consumer } = await expectOneTrace(exporter, (task) =>
+        pool.do(null, { task }),
+      );
       expect(result.active?.spanId).toBe(consumer?.spanId);
     } finally {
       await pool.shutdown();

@@ -87,4 +87,15 @@ describe('DispatchPolicy', () => {
     expect(policy.room(0, 0, 'spin')).toBe(2);
     expect(policy.room(0, 0)).toBe(2);
   });
+
+  it('sizes chunks by the moving average: one slow batch (a pause) does not cut them to a few inputs', () => {
+    const policy = new DispatchPolicy(resolveOptions({ module, threads: 2, concurrency: 1 }));
+    for (let i = 0; i < 20; i++) policy.observe(1, 200, 'tiny'); // 5 µs a job: full chunks
+    const full = policy.chunkSize('tiny', false);
+    const room = policy.room(0, 0, 'tiny');
+    policy.observe(4, 200, 'tiny'); // one batch at 20 µs a job
+    expect(policy.chunkSize('tiny', false)).toBeGreaterThanOrEqual(full / 2);
+    // ...while what a thread may hold follows the slow figure at once.
+    expect(policy.room(0, 0, 'tiny')).toBeLessThan(room / 2);
+  });
 });

@@ -28,6 +28,7 @@ import {
   type QueueLayout,
   type ResolvedQueueConfig,
 } from './layout.js';
+import { HostSlots } from './host-slots.js';
 import { Outbox } from './job-outbox.js';
 import { DurablePublisher } from './publisher.js';
 import type { RemoteJob, RemoteJobOwner } from './remote-job.js';
@@ -66,6 +67,8 @@ export class QueueClient {
   #jsm: Promise<JetStreamManager> | undefined;
   readonly #publisher: DurablePublisher;
   readonly #outbox: Outbox;
+  /** The thread slots serving the queue, for the outbox's message sizes. */
+  readonly #slots: HostSlots;
   /** Jobs not yet settled, by id. */
   readonly #pending = new Map<number, RemoteJob>();
   #nextId = 1;
@@ -87,6 +90,7 @@ export class QueueClient {
     this.#publisher = new DurablePublisher(this.#js, nc);
     const maxPayload = nc.info?.max_payload ?? 1024 * 1024;
     const limit = maxPayload - FRAMING_RESERVE;
+    this.#slots = new HostSlots(() => this.#manager(), layout);
     this.#outbox = new Outbox({
       nc,
       publisher: this.#publisher,
@@ -100,6 +104,7 @@ export class QueueClient {
       reject: (job, error) => {
         this.#settle(job, false, this.#failure ?? error);
       },
+      slots: () => this.#slots.value,
     });
     this.#ready = this.#setup(config);
     this.#ready.catch(() => undefined);
@@ -218,6 +223,8 @@ export class QueueClient {
       this.#fail(error instanceof Error ? error : new Error(String(error)));
       throw error;
     }
+    // Read while the first jobs are answered: their messages are sized by it from the estimate on.
+    this.#slots.refresh();
     this.#outbox.open();
     void this.#read(config.resultTtl);
   }

@@ -2,7 +2,7 @@
  * A client's outgoing jobs: packed into job messages and published durably (a message id
  * per message, retried with the same id after a timeout). A message holds as many jobs as
  * make its target of a thread's work (see {@link jobsPerMessage}: from 5 ms near a batch's
- * end up to 50 ms while much waits), from the hosts' own estimate of a job's cost that
+ * end up to 100 ms while much waits, by the thread slots serving the queue), from the hosts' own estimate of a job's cost that
  * comes back with every result: tiny jobs travel hundreds to a message, long ones one by
  * one, so that a message's claim stays short and a host that dies puts little in doubt.
  * Bytes bound a message too.
@@ -55,6 +55,8 @@ export interface OutboxInit {
   readonly limit: number;
   /** Fails a job that cannot be sent (too large, not serialisable, publish failed for good). */
   readonly reject: (job: RemoteJob, error: unknown) => void;
+  /** Thread slots serving the queue, as last read (undefined: not known yet). */
+  readonly slots: () => number | undefined;
 }
 
 export class Outbox {
@@ -184,7 +186,10 @@ export class Outbox {
   #take(): RemoteJob[] {
     const jobs: RemoteJob[] = [];
     const byBytes = Math.max(1, Math.floor(this.#init.maxBytes / this.#bytesPerJob));
-    const most = Math.min(jobsPerMessage(this.#perJobMs ?? 0, this.queued), byBytes);
+    const perJob = this.#perJobMs ?? 0;
+    // The slots are read only once there is an estimate: before it, jobs go one a message.
+    const slots = perJob > 0 ? this.#init.slots() : undefined;
+    const most = Math.min(jobsPerMessage(perJob, this.queued, slots), byBytes);
     while (this.#head < this.#queue.length && jobs.length < most) {
       const job = this.#queue[this.#head++] as RemoteJob;
       if (!job.settled) jobs.push(job);

@@ -5,41 +5,15 @@
  * join the caller's trace. The host runs in this process, so this exporter sees the
  * client's spans and the `spans` task reports the thread's.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { context, SpanKind, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import { describe, expect, it } from 'vitest';
+import { context, trace } from '@opentelemetry/api';
 import { serve, type Host } from 'corral/nats';
 import { fixture, rejection } from '../../helpers/index.js';
 import { remotePool, uniqueQueue, useQueueCluster } from '../../helpers/queue.js';
+import { expectOneTrace, useTracing, type Ids } from '../../helpers/trace.js';
 
 const cluster = useQueueCluster();
-const exporter = new InMemorySpanExporter();
-
-beforeAll(() => {
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  trace.setGlobalTracerProvider(
-    new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
-  );
-});
-afterAll(() => {
-  trace.disable();
-  context.disable();
-});
-
-interface Ids {
-  traceId: string;
-  spanId: string;
-}
-interface ThreadSpan extends Ids {
-  name: string;
-  kind: number;
-  parentSpanId: string | null;
-}
+const exporter = useTracing();
 
 async function hostOn(queue: string): Promise<Host> {
   return serve(cluster.nc, queue, { module: fixture('trace-tasks.mjs'), threads: 1 });
@@ -52,29 +26,7 @@ describe('trace context through the work queue', () => {
     const pool = await remotePool(cluster.nc, queue);
     const host = await hostOn(queue);
     try {
-      const { caller, result } = await trace
-        .getTracer('test')
-        .startActiveSpan('caller', async (span) => {
-          const r = await pool.do<{ active: Ids | null; child: Ids }>(null, { task: 'child' });
-          span.end();
-          return { caller: span.spanContext(), result: r };
-        });
-      const producer = exporter.getFinishedSpans().find((s) => s.name === 'child send');
-      expect(producer?.kind).toBe(SpanKind.PRODUCER);
-      expect(producer?.spanContext().traceId).toBe(caller.traceId);
-      expect(producer?.parentSpanContext?.spanId).toBe(caller.spanId);
-      expect(result.active?.traceId).toBe(caller.traceId);
-      expect(result.child.traceId).toBe(caller.traceId);
-      // Asked with no span active: this job is not traced, and reports the thread's spans.
-      const threadSpans = await pool.do<ThreadSpan[]>(null, { task: 'spans' });
-      const consumer = threadSpans.find((s) => s.name === 'child process');
-      const own = threadSpans.find((s) => s.name === 'task-child');
-      expect(consumer).toMatchObject({
-        kind: SpanKind.CONSUMER,
-        traceId: caller.traceId,
-        parentSpanId: producer?.spanContext().spanId,
-      });
-      expect(own).toMatchObject({ traceId: caller.traceId, parentSpanId: consumer?.spanId });
+      const { threadSpans } = await expectOneTrace(exporter, (task) => pool.do(null, { task }));
       expect(threadSpans.filter((s) => s.name === 'spans process')).toHaveLength(0);
     } finally {
       await pool.shutdown();
