@@ -32,7 +32,7 @@ const UNITS = {
 };
 
 /** The pools drawn as corral's own. */
-const OURS = new Set(['corral', 'corral-nats']);
+const OURS = new Set(['corral', 'corral-process', 'corral-nats']);
 
 /**
  * One chart per scenario that has figures.

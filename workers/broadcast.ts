@@ -7,8 +7,8 @@
  *
  * @module
  */
-import type { MessagePort, Transferable } from 'node:worker_threads';
-import type { BroadcastMessage, FromWorker } from '../src/protocol/messages.js';
+import type { Transferable } from 'node:worker_threads';
+import type { BroadcastMessage, FromWorker, Outlet } from '../src/protocol/messages.js';
 import { cloneFailure, toWire } from '../src/protocol/wire-error.js';
 import { isTransfer } from '../src/protocol/codec.js';
 import { JobContext } from './context.js';
@@ -29,7 +29,7 @@ export interface Pending {
 
 /** One thread's broadcasts: how many it holds, whether one runs, who waits for them. */
 export class Broadcasts {
-  readonly #port: MessagePort;
+  readonly #port: Outlet;
   /** The pool's `workerData`, for the broadcast's context. */
   readonly #workerData: unknown;
   /** Broadcasts received and not yet settled (queued or running). */
@@ -39,7 +39,7 @@ export class Broadcasts {
   /** Called once {@link #held} drops to 0. */
   #onSettled: (() => void)[] = [];
 
-  constructor(port: MessagePort, workerData: unknown) {
+  constructor(port: Outlet, workerData: unknown) {
     this.#port = port;
     this.#workerData = workerData;
   }

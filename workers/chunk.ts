@@ -20,6 +20,8 @@ import type { ResultOutbox } from './result-outbox.js';
 export interface ChunkHost {
   /** The thread's crash counters (`BootData.progress`): each input moves them. */
   readonly progress: Int32Array;
+  /** Called after each move of those counters in a child process (see `RuntimeBoot.mark`). */
+  readonly mark: (() => void) | undefined;
   /** Where the chunk's answer goes. */
   readonly outbox: ResultOutbox;
   /** Chunks running now: a thread about to die sends what they finished ({@link Chunk.sendPart}). */
@@ -93,6 +95,7 @@ export class Chunk {
       const ctx = (this.#ctx = this.#host.context(this));
       // Claimed, then cancels looked for (the order that makes a counted cancel visible).
       Atomics.store(progress, STARTED, seq);
+      this.#host.mark?.();
       this.#host.checkCancels();
       if (ctx.cancelled) break; // the pool settled the chunk already: the rest never runs
       let result: unknown;
@@ -136,6 +139,7 @@ export class Chunk {
     this.#answer.push(ok ? ResultStatus.Ok : ResultStatus.Error, ok ? value : toWire(value));
     this.#next++;
     Atomics.store(this.#progress, FINISHED, seq);
+    this.#host.mark?.();
   }
 
   #send(status: ResultStatus): void {

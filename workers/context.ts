@@ -2,9 +2,8 @@
  * The `ctx` a task receives. One per job, kept cheap: the AbortController is made
  * only when the task reads `ctx.signal`.
  */
-import type { MessagePort } from 'node:worker_threads';
 import { AbortError } from '../src/util/errors.js';
-import type { FromWorker } from '../src/protocol/messages.js';
+import type { FromWorker, Outlet } from '../src/protocol/messages.js';
 import type { TaskContext } from './index.js';
 
 export class JobContext implements TaskContext {
@@ -14,13 +13,13 @@ export class JobContext implements TaskContext {
   /** Order of receipt, set while the job runs asynchronously. */
   seq = 0;
   /** Where progress goes: the thread's port, or undefined when the caller does not listen. */
-  readonly #progress: MessagePort | undefined;
+  readonly #progress: Outlet | undefined;
   /** Made on first read of `signal`. */
   #controller: AbortController | undefined;
   /** Set when the pool cancelled the job before anyone read `signal`. */
   #reason: unknown;
 
-  constructor(id: number, tries: number, progress: MessagePort | undefined, data: unknown) {
+  constructor(id: number, tries: number, progress: Outlet | undefined, data: unknown) {
     this.id = id;
     this.tries = tries;
     this.#progress = progress;

@@ -31,7 +31,7 @@ export interface TaskContext<WorkerData = unknown> {
 export interface InitContext<WorkerData = unknown> {
   /** The pool's `workerData` option. */
   readonly workerData: WorkerData;
-  /** This thread's id. */
+  /** This thread's id (with `isolation: 'process'`, the worker process's pid). */
   readonly threadId: number;
 }
 

@@ -4,17 +4,16 @@
  * runtime, which hands it the pool's answers; `acquire()` and `counts()`, the functions a
  * task imports from `corral/worker`, reach it through {@link serveLeases}.
  */
-import type { MessagePort } from 'node:worker_threads';
 import { OutsidePoolError } from '../src/util/errors.js';
 import { abortable } from '../src/util/abort.js';
 import { readCounters } from '../src/protocol/key-counters.js';
 import { Lease } from '../src/protocol/lease.js';
-import type { FromWorker, KeyMessage, LeaseMessage } from '../src/protocol/messages.js';
+import type { FromWorker, KeyMessage, LeaseMessage, Outlet } from '../src/protocol/messages.js';
 import { fromWire } from '../src/protocol/wire-error.js';
 
 /** One thread's leases: its requests waiting for the pool, and the keys' shared counters. */
 export class Leases {
-  readonly #port: MessagePort;
+  readonly #port: Outlet;
   /** The pool's shared counters (replaced when the table grows). */
   #counters: Int32Array | undefined;
   /** Key -> slot in `#counters`. */
@@ -28,7 +27,7 @@ export class Leases {
 
   /** `counters` and `slots` as the pool knew them when it started the thread. */
   constructor(
-    port: MessagePort,
+    port: Outlet,
     counters: Int32Array | undefined,
     slots: Iterable<[string, number]> | undefined,
   ) {

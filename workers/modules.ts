@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { threadId } from 'node:worker_threads';
+import { isMainThread, threadId } from 'node:worker_threads';
 import type { BootData, StartFailedMessage } from '../src/protocol/messages.js';
 import { toWire } from '../src/protocol/wire-error.js';
 import type { JobContext } from './context.js';
@@ -64,7 +64,9 @@ export async function loadTasks(boot: BootData): Promise<LoadedTasks | LoadFailu
     if (typeof mod.init !== 'function') continue;
     try {
       awaiting = { stage: 'init', module: name };
-      await (mod.init as (ctx: unknown) => unknown)({ workerData: boot.workerData, threadId });
+      // A worker process's id is its pid, as the pool names it.
+      const id = isMainThread ? process.pid : threadId;
+      await (mod.init as (ctx: unknown) => unknown)({ workerData: boot.workerData, threadId: id });
     } catch (error) {
       return { stage: 'init', module: name, error };
     } finally {

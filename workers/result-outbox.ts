@@ -4,8 +4,8 @@
  * took and the thread's stdio count. (Not the NATS client's job outbox,
  * `src/nats/queue/outbox.ts`: this one carries results from a thread to its pool.)
  */
-import type { MessagePort, Transferable } from 'node:worker_threads';
-import type { FromWorker } from '../src/protocol/messages.js';
+import type { Transferable } from 'node:worker_threads';
+import type { FromWorker, Outlet } from '../src/protocol/messages.js';
 import {
   ANSWER_STRIDE,
   ResultStatus,
@@ -18,7 +18,9 @@ import { cloneFailure, toWire } from '../src/protocol/wire-error.js';
 import { stdioWritten } from './stdio.js';
 
 export class ResultOutbox {
-  readonly #port: MessagePort;
+  readonly #port: Outlet;
+  /** Whether each outcome is sent as it is added (see the constructor). */
+  readonly #eager: boolean;
   #out: unknown[] = [];
   /** Jobs whose results are held (a chunk counts as its inputs). */
   #jobs = 0;
@@ -26,9 +28,13 @@ export class ResultOutbox {
   /** Milliseconds of work the results held took. */
   #busy = 0;
 
-  /** Sends over `port`, the thread's port to its pool. */
-  constructor(port: MessagePort) {
+  /**
+   * Sends over `port`, the thread's port to its pool. `eager`: each job's outcome goes out
+   * as it is added (a child process, where a signal would lose what waits here).
+   */
+  constructor(port: Outlet, eager = false) {
     this.#port = port;
+    this.#eager = eager;
   }
 
   /** Jobs whose results are held (a chunk counts as its inputs). */
@@ -60,6 +66,7 @@ export class ResultOutbox {
       ok ? value : toWire(value),
     );
     this.#jobs++;
+    if (this.#eager) this.flush();
   }
 
   /** Adds a result of another status (Dropped, Chunk, Part), for `count` jobs. */

@@ -18,6 +18,7 @@ import {
   unknownMessage,
   type BootData,
   type FromWorker,
+  type Outlet,
   type ToWorker,
 } from '../src/protocol/messages.js';
 import { JobFlag, ResultStatus, readJobs } from '../src/protocol/codec.js';
@@ -50,7 +51,16 @@ const FLUSH_AFTER_RESULTS = 256;
 export type RuntimeBoot = Pick<
   BootData,
   'port' | 'progress' | 'concurrency' | 'workerData' | 'keyCounters' | 'keySlots' | 'recycle'
->;
+> & {
+  /** Where messages to the pool go when not back over `port` (a child process's frame pipe). */
+  out?: Outlet;
+  /**
+   * Called after each move of the STARTED or FINISHED counter, in a child process, whose
+   * pool cannot read them: it writes them where the pool can (`workers/process-entry.ts`).
+   * Given, it also makes each job's outcome go out as the job settles, not in batches.
+   */
+  mark?: () => void;
+};
 
 /**
  * One thread's runtime, handed its end of the port as comlink's `expose(obj, endpoint)` is:
@@ -66,6 +76,10 @@ export type RuntimeBoot = Pick<
  */
 export class WorkerRuntime {
   readonly #port: MessagePort;
+  /** Where messages to the pool go: `#port`, or a child process's frame pipe. */
+  readonly #out: Outlet;
+  /** See {@link RuntimeBoot.mark}; undefined in a thread. */
+  readonly #mark: (() => void) | undefined;
   /** The crash counters shared with the pool (`BootData.progress`). */
   readonly #progress: Int32Array;
   /** Jobs this thread runs at once. */
@@ -113,12 +127,14 @@ export class WorkerRuntime {
 
   constructor(boot: RuntimeBoot) {
     this.#port = boot.port;
+    this.#out = boot.out ?? boot.port;
+    this.#mark = boot.mark;
     this.#progress = boot.progress;
     this.#concurrency = boot.concurrency;
     this.#workerData = boot.workerData;
-    this.#outbox = new ResultOutbox(boot.port);
-    this.#broadcasts = new Broadcasts(boot.port, boot.workerData);
-    this.leases = new Leases(boot.port, boot.keyCounters, boot.keySlots);
+    this.#outbox = new ResultOutbox(this.#out, boot.mark !== undefined);
+    this.#broadcasts = new Broadcasts(this.#out, boot.workerData);
+    this.leases = new Leases(this.#out, boot.keyCounters, boot.keySlots);
     this.#chunks = this.#chunkHost();
     this.#recycle = boot.recycle === undefined ? undefined : new RecycleWatch(boot.recycle);
   }
@@ -209,6 +225,7 @@ export class WorkerRuntime {
   #finished(seq: number): void {
     if (this.#running.size === 0) {
       Atomics.store(this.#progress, FINISHED, Math.max(seq, this.#lastStartedSeq()));
+      if (this.#mark !== undefined) this.#mark();
     }
   }
 
@@ -252,6 +269,8 @@ export class WorkerRuntime {
       // Claim the job, then look for cancels the pool counted (in this order: see
       // BootData.progress). A cancel that is counted is already in the port.
       Atomics.store(progress, STARTED, job.seq);
+      // A child process: the pool must know before the job runs (a crash may follow).
+      if (this.#mark !== undefined) this.#mark();
       if (Atomics.load(progress, CANCELS) !== this.#cancels) {
         this.#takeMessages();
         if (pending[this.#pendingHead] !== job) {
@@ -314,7 +333,7 @@ export class WorkerRuntime {
     const ctx = new JobContext(
       job.id,
       tries,
-      (flags & JobFlag.Progress) !== 0 ? this.#port : undefined,
+      (flags & JobFlag.Progress) !== 0 ? this.#out : undefined,
       this.#workerData,
     );
     if ((flags & JobFlag.Timed) !== 0) {
@@ -361,6 +380,7 @@ export class WorkerRuntime {
   #chunkHost(): ChunkHost {
     return {
       progress: this.#progress,
+      mark: this.#mark,
       outbox: this.#outbox,
       live: this.#liveChunks,
       context: (chunk) => {

@@ -13,9 +13,10 @@
  * @property {(inputs: Iterable<unknown>, options: { task: string, key?: (input: unknown, index: number) => string }) => AsyncIterable<Outcome & { index: number }>} execute
  * @property {(inputs: AsyncIterable<unknown>, options: { task: string }) => AsyncIterable<Outcome>} wrap
  * @property {() => Promise<void>} shutdown
+ * @property {(event: 'threadStart' | 'threadExit', listener: (info: { threadId: number }) => void) => void} on
  */
 
-/** @typedef {new (options: { module: URL, threads: number }) => CorralPool} CorralPoolClass */
+/** @typedef {new (options: { module: URL, threads: number, isolation?: 'thread' | 'process' }) => CorralPool} CorralPoolClass */
 
 import { URL } from 'node:url';
 import { batchByExecute } from '../lib/contestant.js';
@@ -56,14 +57,32 @@ async function withMetrics(pool) {
 let benchPools = 0;
 
 /** @type {import('../lib/contestant.js').CreateContestant} */
-export async function create(threads) {
+export function create(threads) {
+  return createCorral(threads, 'thread');
+}
+
+/**
+ * A corral pool whose workers run as threads or as child processes (`corral-process`).
+ * @param {number} threads
+ * @param {'thread' | 'process'} isolation
+ * @returns {Promise<import('../lib/contestant.js').Contestant>}
+ */
+export async function createCorral(threads, isolation) {
   const Pool = await loadPool();
-  const pool = new Pool({ module: taskModule, threads });
+  const pool = new Pool({ module: taskModule, threads, isolation });
+  // A worker process's thread id is its pid: its CPU time is this contestant's, not other load.
+  /** @type {Set<number>} */
+  const children = new Set();
+  if (isolation === 'process') {
+    pool.on('threadStart', ({ threadId }) => children.add(threadId));
+    pool.on('threadExit', ({ threadId }) => children.delete(threadId));
+  }
   await pool.ready();
   const unregister = await withMetrics(pool);
   return {
     parallelism: threads,
     transfers: true,
+    pids: isolation === 'process' ? () => [...children] : undefined,
     run: (task, arg, transfer) =>
       pool.do(arg, transfer === undefined ? { task } : { task, transfer }),
     execute: (inputs, task) => pool.execute(inputs, { task }),

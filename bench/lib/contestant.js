@@ -34,6 +34,7 @@
 /** The pools in one process, in report order. */
 export const LOCAL_CONTESTANTS = /** @type {const} */ ([
   'corral',
+  'corral-process',
   'piscina',
   'poolifier',
   'tinypool',
@@ -56,6 +57,7 @@ export const CONTESTANTS = /** @type {const} */ ([...LOCAL_CONTESTANTS, ...QUEUE
 /** @type {Record<ContestantName, () => Promise<{ create: CreateContestant }>>} */
 const loaders = {
   corral: () => import('../contestants/corral.js'),
+  'corral-process': () => import('../contestants/corral-process.js'),
   piscina: () => import('../contestants/piscina.js'),
   poolifier: () => import('../contestants/poolifier.js'),
   tinypool: () => import('../contestants/tinypool.js'),

@@ -10,7 +10,7 @@ import { Runner, RunnerInterruptedError, RunnerTaskError } from '../inflight/ind
 import { UnknownTaskError } from '../pool/errors.js';
 import { CorralError } from '../util/errors.js';
 import { InputError, type OutputError } from './errors.js';
-import type { PoolOptions, RecycleOptions } from '../pool/options.js';
+import type { Isolation, PoolOptions, RecycleOptions } from '../pool/options.js';
 import { Pool } from '../pool/pool.js';
 import type { StreamOptions } from '../pool/stream.js';
 import { InflightGate } from './map-gate.js';
@@ -57,6 +57,8 @@ export interface MapOptions {
   readonly timeout: number | undefined;
   /** The pool's `recycle` limits (`--recycle-*`); none when undefined. */
   readonly recycle?: RecycleOptions | undefined;
+  /** Where the pool's workers run (`--isolation`); threads when undefined. */
+  readonly isolation?: Isolation | undefined;
   /** Results file; stdout when undefined. */
   readonly output: string | undefined;
   /** Failures file; stderr when undefined. */
@@ -113,6 +115,7 @@ async function startPool(options: MapOptions, threads: number): Promise<Pool> {
   if (options.maxTries !== undefined) poolOptions.maxTries = options.maxTries;
   if (options.timeout !== undefined) poolOptions.timeout = options.timeout;
   if (options.recycle !== undefined) poolOptions.recycle = options.recycle;
+  if (options.isolation !== undefined) poolOptions.isolation = options.isolation;
   const pool = new Pool(poolOptions);
   try {
     await pool.ready();

@@ -15,15 +15,18 @@ import { EXIT, runMap, type MapOptions, type MapResult } from './map-run.js';
 import {
   describeError,
   integer,
+  isolationFlag,
+  isolationOption,
   recycleFlags,
   recycleOption,
+  type IsolationFlags,
   type RecycleFlags,
 } from './options.js';
 import { DASHBOARD_PORT } from './map-dashboard.js';
 import type { RecordFormat } from './records.js';
 
 /** The flags as commander hands them over. */
-interface Flags extends RecycleFlags {
+interface Flags extends RecycleFlags, IsolationFlags {
   task: string;
   threads?: number;
   key?: string;
@@ -150,6 +153,7 @@ export function registerMapCommand(program: Command): void {
       integer('--timeout', 0),
     );
   recycleFlags(map);
+  isolationFlag(map);
   map
     .option('--output <file>', 'write results to this file instead of stdout')
     .option('--errors <file>', 'write failed records to this file instead of stderr')
@@ -201,6 +205,7 @@ export function registerMapCommand(program: Command): void {
         maxTries: flags.maxTries,
         timeout: flags.timeout,
         ...recycleOption(flags),
+        ...isolationOption(flags),
         output: flags.output,
         errors: flags.errors,
         format: flags.format,

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { InvalidArgumentError, type Command } from 'commander';
-import type { RecycleOptions } from '../pool/options.js';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import type { Isolation, RecycleOptions } from '../pool/options.js';
 import { CorralError } from '../util/errors.js';
 import { parseDuration } from '../nats/shared/duration.js';
 import { isNatsClientMissing, NatsClientMissingError } from '../nats/shared/errors.js';
@@ -68,6 +68,26 @@ export function recycleFlags(command: Command): Command {
       "replace a worker once its used V8 heap is above MB megabytes (a leak's cure)",
       integer('--recycle-heap-above', 1),
     );
+}
+
+/** The `--isolation` flag as commander hands it over. */
+export interface IsolationFlags {
+  isolation?: Isolation;
+}
+
+/** Adds `--isolation thread|process` (the `isolation` pool option) to a command that runs a pool. */
+export function isolationFlag(command: Command): Command {
+  return command.addOption(
+    new Option(
+      '--isolation <where>',
+      'run each worker in a thread, or in a child process so that a native crash kills only it (default: thread)',
+    ).choices(['thread', 'process']),
+  );
+}
+
+/** The pool's `isolation` option from `--isolation`, if it was given. */
+export function isolationOption(flags: IsolationFlags): { isolation?: Isolation } {
+  return flags.isolation === undefined ? {} : { isolation: flags.isolation };
 }
 
 /** The pool's `recycle` option from the `--recycle-*` flags, if any was given. */

@@ -18,8 +18,11 @@ import {
   duration,
   integer,
   loadNats,
+  isolationFlag,
+  isolationOption,
   recycleFlags,
   recycleOption,
+  type IsolationFlags,
   type Nats,
   type RecycleFlags,
 } from './options.js';
@@ -27,7 +30,7 @@ import { serveCommandMetrics, type CommandMetrics, type MetricsFlags } from './m
 
 const EXIT = { drained: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 
-interface Flags extends MetricsFlags, RecycleFlags {
+interface Flags extends MetricsFlags, RecycleFlags, IsolationFlags {
   queue: string;
   threads?: number;
   concurrency?: number;
@@ -88,6 +91,7 @@ async function runServe(module: string, flags: Flags): Promise<number> {
       ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency }),
       ...(flags.name === undefined ? {} : { name: flags.name }),
       ...recycleOption(flags),
+      ...isolationOption(flags),
       queue: {
         ...(flags.ackWait === undefined ? {} : { ackWait: flags.ackWait }),
         ...(flags.replicas === undefined ? {} : { replicas: flags.replicas }),
@@ -225,7 +229,7 @@ export function registerServeCommand(program: Command): void {
       '--metrics-host <address>',
       'with --metrics-port: the address to listen on (default: 127.0.0.1)',
     );
-  recycleFlags(serve)
+  isolationFlag(recycleFlags(serve))
     .addHelpText('after', HELP)
     .exitOverride((error) => {
       process.exit(error.exitCode === 0 ? 0 : EXIT.usage);

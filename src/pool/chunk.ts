@@ -106,7 +106,9 @@ export function crashError(verdict: Verdict, error: unknown): WorkerCrashedError
     verdict === 'lost'
       ? 'the thread died before sending the result of this job (it had finished; maxTries is 1, so it is not run again)'
       : 'the thread running the job died';
-  return new WorkerCrashedError(message, { cause: error });
+  // A worker process's end (its signal or exit code) is worth saying in the job's own error.
+  const how = error instanceof WorkerCrashedError ? ` (${error.message})` : '';
+  return new WorkerCrashedError(message + how, { cause: error });
 }
 
 /** Counts a chunk's fates: inputs that succeeded, failed, and run again as retries. */

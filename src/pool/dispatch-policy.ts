@@ -51,9 +51,12 @@ export class DispatchPolicy {
    * inputs because one batch met a pause (a chunk's target is a fraction of a ms anyway).
    */
   readonly #taskMeanMs = new Map<string, number>();
+  /** Whether streams may send chunks (not to worker processes: see {@link chunkSize}). */
+  readonly #chunks: boolean;
 
   constructor(options: ResolvedOptions) {
     this.#concurrency = options.concurrency;
+    this.#chunks = options.isolation === 'thread';
   }
 
   /** A thread reported `count` jobs run in `busy` ms, all of `task` if it is given. */
@@ -72,9 +75,11 @@ export class DispatchPolicy {
    * Inputs a stream's chunk of `task` should carry (1: none), from what a job of the task
    * costs (known once a batch of its results came back alone). Chunks run their inputs one
    * after another and hold one governor slot: none with several jobs per thread or a governor.
+   * None in worker processes either: there each result goes out as its job settles, so a
+   * signal that kills the process loses none, and a chunk's answer would go out only whole.
    */
   chunkSize(task: string, governed: boolean): number {
-    if (this.#concurrency !== 1 || governed) return 1;
+    if (this.#concurrency !== 1 || governed || !this.#chunks) return 1;
     return chunkSize(this.#taskMeanMs.get(task));
   }
 

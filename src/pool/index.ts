@@ -4,7 +4,7 @@
  * @module
  */
 export { Pool, type ShutdownOptions } from './pool.js';
-export type { PoolOptions, QueueFullPolicy, RecycleOptions } from './options.js';
+export type { Isolation, PoolOptions, QueueFullPolicy, RecycleOptions } from './options.js';
 export type { JobOptions } from './job.js';
 export type { Outcome, StreamOptions, TaskStreamOptions } from './stream.js';
 export type { PoolStats, RecentStats, Latency } from './stats.js';

@@ -152,7 +152,20 @@ export interface PoolSettings {
    * @default undefined (threads are never recycled)
    */
   recycle?: RecycleOptions;
+  /**
+   * Where each worker runs: `'thread'`, a worker thread; `'process'`, a child process
+   * running the same runtime and task modules, so that a native crash (a segfault, an
+   * `abort()`) in a task kills only that process: it is replaced and its jobs are triaged
+   * as a crashed thread's. In a process, inputs and results are copied (transfer lists
+   * copy too), `resourceLimits` applies to the child's V8 heap through its `execArgv`, and
+   * each process costs its own memory and start-up (see docs/long-runs.md).
+   * @default 'thread'
+   */
+  isolation?: Isolation;
 }
+
+/** Where a pool's workers run (see {@link PoolSettings.isolation}). */
+export type Isolation = 'thread' | 'process';
 
 /** When a thread is recycled (see {@link PoolSettings.recycle}); either limit may be left out. */
 export interface RecycleOptions {
@@ -209,6 +222,7 @@ export interface ResolvedOptions {
   defaultTarget: number;
   governor: GovernorFor | undefined;
   recycle: ResolvedRecycle | undefined;
+  isolation: Isolation;
 }
 
 /** The longest delay `setTimeout` honours (a longer one fires at once). */
@@ -331,6 +345,7 @@ const known = new Set(
     defaultTarget: true,
     governor: true,
     recycle: true,
+    isolation: true,
   } satisfies Record<keyof PoolSettings, true>),
 );
 
@@ -412,5 +427,6 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     defaultTarget: checkTarget(or(o.defaultTarget, Infinity), 'defaultTarget'),
     governor: o.governor as GovernorFor | undefined,
     recycle: checkRecycle(o.recycle),
+    isolation: checkOneOf('isolation', or(o.isolation, 'thread'), ['thread', 'process']),
   };
 }

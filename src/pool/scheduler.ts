@@ -402,7 +402,8 @@ export class Scheduler {
     // Read after the cancel was counted: a job not started by now never starts (the thread
     // checks the count before each job), so it leaves its thread at once, key unit and all.
     const phase = holder.held.phase(job);
-    if (phase === 'unstarted') {
+    // A process's counters may lag: there the job leaves when the child answers it (Dropped).
+    if (phase === 'unstarted' && holder.sharedProgress) {
       holder.held.forget(job);
       this.leave(holder, job);
       return;

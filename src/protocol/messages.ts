@@ -5,7 +5,7 @@
  *
  * Jobs and results travel in batches as flat arrays: their layout is in `codec.ts`.
  */
-import type { MessagePort } from 'node:worker_threads';
+import type { MessagePort, Transferable } from 'node:worker_threads';
 import { InternalError } from '../util/errors.js';
 import type { WireError } from './wire-error.js';
 
@@ -195,6 +195,14 @@ export type FromWorker =
   | StartedMessage
   | ProgressMessage
   | ClosedMessage;
+
+/**
+ * Where a worker's messages to the pool go: its port in a thread; in a child process, the
+ * frame pipe (`process-frames.ts`), which copies what a transfer list would move.
+ */
+export interface Outlet {
+  postMessage(message: FromWorker, transfer?: readonly Transferable[]): void;
+}
 
 // ---------------------------------------------------------------- boot
 

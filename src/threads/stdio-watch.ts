@@ -9,7 +9,6 @@
  * with that output still in flight; and a thread that closed is terminated only after.
  */
 import type { Readable } from 'node:stream';
-import type { Worker } from 'node:worker_threads';
 
 export class StdioWatch {
   /** Bytes received from the thread's stdout and stderr. */
@@ -23,7 +22,10 @@ export class StdioWatch {
   /** Callers of {@link StdioWatch.whenCaughtUp} waiting. */
   #waiters: (() => void)[] = [];
 
-  constructor(worker: Worker, onCaughtUp: () => void) {
+  constructor(
+    worker: { readonly stdout: Readable; readonly stderr: Readable },
+    onCaughtUp: () => void,
+  ) {
     this.#onCaughtUp = onCaughtUp;
     this.#watch(worker.stdout);
     this.#watch(worker.stderr);

@@ -19,6 +19,7 @@ import { encodeRun } from '../protocol/codec.js';
 import type { ResolvedOptions } from '../pool/options.js';
 import type { WireError } from '../protocol/wire-error.js';
 import { StdioWatch } from './stdio-watch.js';
+import { ProcessWorker } from './process-worker.js';
 import { pollPort } from '../util/poll-port.js';
 
 const runtime = new URL('../../workers/runtime.js', import.meta.url);
@@ -47,6 +48,16 @@ export interface KeySource {
   entries(): [string, number][];
 }
 
+/**
+ * What runs a handle's runtime: a worker thread (Node's `Worker`), or a child process
+ * standing in for one ({@link ProcessWorker}, with `isolation: 'process'`).
+ */
+type WorkerHost = Pick<Worker, 'threadId' | 'stdout' | 'stderr' | 'ref' | 'unref'> & {
+  terminate(): unknown;
+  on(event: 'error', listener: (error: unknown) => void): unknown;
+  on(event: 'exit', listener: (code: number) => void): unknown;
+};
+
 /** `J`: the jobs it carries (the pool's `Job`). */
 export class ThreadHandle<J extends ThreadJob> {
   readonly threadId: number;
@@ -63,7 +74,12 @@ export class ThreadHandle<J extends ThreadJob> {
   #startTimer: NodeJS.Timeout | undefined;
   /** The thread's progress counters (see {@link BootData.progress}). */
   readonly #progress: Int32Array;
-  readonly #worker: Worker;
+  readonly #worker: WorkerHost;
+  /**
+   * Whether the thread's progress counters are its own shared memory, read as it writes
+   * them (a thread), or a copy that follows the child's frames (a process).
+   */
+  readonly sharedProgress: boolean;
   readonly #port: MessagePort;
   readonly #events: ThreadEvents<J>;
   /** The last 'error' event, reported with the exit that follows it. */
@@ -94,12 +110,17 @@ export class ThreadHandle<J extends ThreadJob> {
       keySlots: keys.entries(),
       ...(options.recycle === undefined ? {} : { recycle: options.recycle }),
     };
-    this.#worker = new Worker(runtime, {
-      workerData: boot,
-      transferList: [port2],
-      ...(options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits }),
-      ...(options.execArgv === undefined ? {} : { execArgv: options.execArgv }),
-    });
+    this.sharedProgress = options.isolation === 'thread';
+    this.#worker = this.sharedProgress
+      ? new Worker(runtime, {
+          workerData: boot,
+          transferList: [port2],
+          ...(options.resourceLimits === undefined
+            ? {}
+            : { resourceLimits: options.resourceLimits }),
+          ...(options.execArgv === undefined ? {} : { execArgv: options.execArgv }),
+        })
+      : new ProcessWorker(boot, port2, options);
     this.threadId = this.#worker.threadId;
     this.#stdio = new StdioWatch(this.#worker, () => {
       this.#updateRef();
@@ -199,6 +220,8 @@ export class ThreadHandle<J extends ThreadJob> {
 
   /** Takes one message from the thread if one arrives within `ms`; true if it did. */
   poll(ms: number): boolean {
+    // A process's messages come through this thread's event loop: none can arrive meanwhile.
+    if (!this.sharedProgress) return false;
     const next = pollPort(this.#port, ms);
     if (next === undefined) return false;
     this.#onMessage(next.message as FromWorker);

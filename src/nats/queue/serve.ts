@@ -30,6 +30,7 @@ export interface ServeOptions extends Pick<
   | 'execArgv'
   | 'abortGrace'
   | 'recycle'
+  | 'isolation'
 > {
   /** Per-key targets of the local pool (see `pool.setTarget`): limits on this host only. */
   readonly targets?: Readonly<Record<string, number>>;
