@@ -110,7 +110,11 @@ describe("answers matched on the confirmer's own inbox", () => {
     const late = confirmer.confirm(message('acks.reply.late'));
     await sleep(300);
     expect(confirmer.retries).toBeGreaterThan(1);
-    nc.subscribe('acks.reply.late', { callback: (_error, m) => m.respond() });
+    nc.subscribe('acks.reply.late', {
+      callback: (_error, m) => {
+        m.respond();
+      },
+    });
     await late;
     expect(requests.count).toBe(0);
 
