@@ -120,24 +120,34 @@ export class AckConfirmer {
     });
   }
 
-  /** Removes a pending ack; stops the sweep once none is left. */
+  /** Removes a pending ack. */
   #take(token: string): Pending | undefined {
     const pending = this.#pending.get(token);
     if (pending === undefined) return undefined;
     this.#pending.delete(token);
-    if (this.#pending.size === 0 && this.#sweeper !== undefined) {
-      clearInterval(this.#sweeper);
-      this.#sweeper = undefined;
-    }
     return pending;
   }
 
-  /** Acks unanswered for their timeout are sent again. */
+  /**
+   * Acks unanswered for their timeout are sent again. The sweep stops on finding none
+   * pending, not as the last is answered: while messages keep coming (one ack each, rarely
+   * two at once) that would start and stop a timer per ack.
+   */
   #sweep(): void {
+    if (this.#pending.size === 0) {
+      this.#stopSweep();
+      return;
+    }
     const now = performance.now();
     for (const [token, pending] of this.#pending) {
       if (now - pending.sentAt >= this.#timeout) this.#take(token)?.settle(false);
     }
+  }
+
+  #stopSweep(): void {
+    if (this.#sweeper === undefined) return;
+    clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
   }
 
   /** The connection came back: acks waiting to be sent again go now. */
@@ -151,6 +161,7 @@ export class AckConfirmer {
   stop(reason: Error): void {
     this.#stop.abort(reason);
     for (const token of [...this.#pending.keys()]) this.#take(token)?.settle(false);
+    this.#stopSweep();
     this.#subscription?.unsubscribe();
     this.#subscription = undefined;
   }
