@@ -54,6 +54,8 @@ export class AckConfirmer {
   #next = 0;
   /** Sweeps unanswered acks out after their timeout; runs only while some are pending. */
   #sweeper: NodeJS.Timeout | undefined;
+  /** Sweeps in a row that found no ack pending, none sent since. */
+  #emptySweeps = 0;
   /** Acks sent again because the first was not answered. */
   retries = 0;
 
@@ -97,6 +99,7 @@ export class AckConfirmer {
         return;
       }
       this.#pending.set(token, { sentAt: performance.now(), settle: resolve });
+      this.#emptySweeps = 0;
       this.#sweeper ??= setInterval(
         () => {
           this.#sweep();
@@ -129,15 +132,16 @@ export class AckConfirmer {
   }
 
   /**
-   * Acks unanswered for their timeout are sent again. The sweep stops on finding none
-   * pending, not as the last is answered: while messages keep coming (one ack each, rarely
-   * two at once) that would start and stop a timer per ack.
+   * Acks unanswered for their timeout are sent again. The sweep stops once no ack was sent
+   * nor pending for a whole timeout (4 sweeps), not as the last is answered: while messages keep
+   * coming (one ack each, rarely two at once) that would start and stop a timer per ack.
    */
   #sweep(): void {
     if (this.#pending.size === 0) {
-      this.#stopSweep();
+      if (++this.#emptySweeps >= 4) this.#stopSweep();
       return;
     }
+    this.#emptySweeps = 0;
     const now = performance.now();
     for (const [token, pending] of this.#pending) {
       if (now - pending.sentAt >= this.#timeout) this.#take(token)?.settle(false);
@@ -145,6 +149,7 @@ export class AckConfirmer {
   }
 
   #stopSweep(): void {
+    this.#emptySweeps = 0;
     if (this.#sweeper === undefined) return;
     clearInterval(this.#sweeper);
     this.#sweeper = undefined;
