@@ -17,8 +17,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { JsMsg } from '@nats-io/jetstream';
-import type { NatsConnection } from '../shared/connection.js';
 import { performance } from 'node:perf_hooks';
+import type { NatsConnection } from '../shared/connection.js';
 import { retryDelay, sleep } from '../shared/backoff.js';
 
 /** The ack payload JetStream reads on a message's reply subject. */
@@ -52,7 +52,7 @@ export class AckConfirmer {
   readonly #pending = new Map<string, Pending>();
   /** The reply token of the next ack sent. */
   #next = 0;
-  /** Sweeps unanswered acks out after their timeout; runs only while some are pending. */
+  /** Sweeps unanswered acks out after their timeout; stops a timeout after the last ack. */
   #sweeper: NodeJS.Timeout | undefined;
   /** Sweeps in a row that found no ack pending, none sent since. */
   #emptySweeps = 0;
