@@ -71,7 +71,11 @@ function threadsOf(pid) {
         stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) +
         (tid === String(pid) ? ' [main]' : process.env.TIDS ? ` ${tid}` : '');
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) * 10);
+      if (process.env.SPLIT) {
+        // User and system time apart (SPLIT=1): what the kernel does for a thread's syscalls.
+        out.set(`${name} user`, (out.get(`${name} user`) ?? 0) + Number(f[11]) * 10);
+        out.set(`${name} sys`, (out.get(`${name} sys`) ?? 0) + Number(f[12]) * 10);
+      } else out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) * 10);
     } catch {
       // gone
     }
@@ -112,7 +116,11 @@ async function main() {
       const flags =
         profDir === undefined
           ? []
-          : ['--cpu-prof', '--cpu-prof-interval=250', `--cpu-prof-dir=${profDir}`];
+          : [
+              '--cpu-prof',
+              `--cpu-prof-interval=${process.env.PROF_US ?? 250}`,
+              `--cpu-prof-dir=${profDir}`,
+            ];
       hosts.push(
         await startHelper(
           `host ${i}`,

@@ -6,7 +6,7 @@ import { Engine, type PoolEvents } from './engine.js';
 import { Job, checkJobOptions, type JobOptions } from './job.js';
 import type { PoolState } from './lifecycle.js';
 import { checkInteger, resolveOptions, type PoolOptions, type ResolvedOptions } from './options.js';
-import type { PoolStats } from './stats.js';
+import { readBusy, type PoolStats } from './stats.js';
 import { checkTarget } from '../keyed/key-table.js';
 import type { KeyCounts } from '../keyed/keyed.js';
 import type { Lease } from '../keyed/leases.js';
@@ -315,6 +315,15 @@ export class Pool<M = unknown>
    */
   [observeTally](listener: JobTallyListener): () => void {
     return this.#engine.observeTally(listener);
+  }
+
+  /**
+   * Internal: the lifetime busy time and settled jobs, cheaply (a queue host reads them per
+   * job message). Not part of the public API.
+   * @internal
+   */
+  [readBusy](): { busyTime: number; jobs: number } {
+    return this.#engine.stats.busy();
   }
 
   /**

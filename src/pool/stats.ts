@@ -5,6 +5,13 @@ import { createHistogram, performance, type RecordableHistogram } from 'node:per
 import { tally, type Fates } from './chunk.js';
 import { RecentWindow, type Counters } from './stats-window.js';
 
+/**
+ * Internal: `pool[readBusy]()` reads the pool's lifetime busy time and settled jobs (see
+ * {@link StatsRecorder.busy}) without a whole `stats()` snapshot. Not part of the public API.
+ * @internal
+ */
+export const readBusy: unique symbol = Symbol('corral.readBusy');
+
 /** Percentiles of a latency, in milliseconds. */
 export interface Latency {
   /** Jobs timed: all of the first 1,024, then one in 8 (see {@link PoolStats}). */
@@ -288,6 +295,18 @@ export class StatsRecorder {
     const time = now - t.since;
     this.#pastTime += time;
     this.#pastBusy += Math.min(t.busy, time);
+  }
+
+  /**
+   * The lifetime busy time and settled jobs now, as in {@link snapshot} (`busyTime`,
+   * `completed + failed`), without its percentiles and recent window: a host reads it at
+   * the end of every job message, and a snapshot there cost more than the message's hand-over.
+   */
+  busy(): { busyTime: number; jobs: number } {
+    return {
+      busyTime: this.#times(performance.now()).busyTime,
+      jobs: this.completed + this.failed,
+    };
   }
 
   snapshot(live: Pick<PoolStats, 'threads' | 'queued' | 'waiting' | 'running'>): PoolStats {

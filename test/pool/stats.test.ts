@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Pool, type PoolStats } from 'corral';
+import { readBusy } from '#internal/pool/stats.js';
 import { tasks, until } from '../helpers/index.js';
 
 let pool: Pool | undefined;
@@ -138,5 +139,24 @@ describe('stats(): utilization', () => {
     expect(s.busyTime).toBeGreaterThanOrEqual(250);
     expect(s.utilization).toBeGreaterThan(0);
     expect(s.utilization).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('the internal busy reading (a queue host reads it per job message)', () => {
+  it('gives the busy time and settled jobs of stats(), a thread that exited included', async () => {
+    const p = new Pool({ module: tasks, threads: 2 });
+    pool = p;
+    expect(p[readBusy]()).toEqual({ busyTime: 0, jobs: 0 });
+    await Promise.all([p.do(60, { task: 'spin' }), p.do(60, { task: 'spin' })]);
+    await p.do({ message: 'no' }, { task: 'fail' }).catch(() => undefined);
+    p.resize(1);
+    await until(() => p.stats().threads === 1);
+    const reading = p[readBusy]();
+    const s = p.stats();
+    expect(reading.jobs).toBe(3);
+    expect(reading.jobs).toBe(s.completed + s.failed);
+    // Both are lifetime sums of the threads' reported busy time: equal, whenever read.
+    expect(reading.busyTime).toBeGreaterThanOrEqual(100);
+    expect(reading.busyTime).toBe(s.busyTime);
   });
 });

@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { jetstream, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { Pool } from '../../index.js';
+import { readBusy } from '../../pool/stats.js';
 import type { NatsConnection } from '../shared/connection.js';
 import { AckConfirmer } from './ack-confirmer.js';
 import { Claimer } from './claimer.js';
@@ -111,10 +112,7 @@ export class Host {
     this.#closed.catch(() => undefined);
     const js = jetstream(init.nc);
     this.#publisher = new DurablePublisher(js, init.nc);
-    this.#clock = new RunClock(init.slots, () => {
-      const s = init.pool.stats();
-      return { busyTime: s.busyTime, jobs: s.completed + s.failed };
-    });
+    this.#clock = new RunClock(init.slots, () => init.pool[readBusy]());
     this.#acks = new AckConfirmer(init.nc, Math.max(1000, Math.floor(init.ackWait / 3)));
     const limit = init.nc.info?.max_payload ?? 1024 * 1024;
     this.#sink = new ResultSink({

@@ -81,3 +81,46 @@ describe('acks confirmed across a graceful server restart', () => {
     confirmer.stop(new Error('done'));
   }, 60_000);
 });
+
+describe("answers matched on the confirmer's own inbox", () => {
+  it('sends no request per ack, and sends again an ack left unanswered or refused', async () => {
+    const nc = await nats.connect();
+    const requests = { count: 0 };
+    const request = nc.request.bind(nc);
+    nc.request = (...args) => {
+      requests.count++;
+      return request(...args);
+    };
+    // A stand-in for a message's reply subject: the first ack is swallowed, the rest answered.
+    const seen = { acks: 0 };
+    nc.subscribe('acks.reply.swallow', {
+      callback: (_error, m) => {
+        if (seen.acks++ > 0) m.respond();
+      },
+    });
+    await nc.flush();
+    const confirmer = new AckConfirmer(nc, 200);
+    const message = (reply: string): JsMsg => ({ reply }) as unknown as JsMsg;
+    await confirmer.confirm(message('acks.reply.swallow'));
+    expect(seen.acks).toBe(2);
+    expect(confirmer.retries).toBe(1);
+
+    // Nobody on the subject: the server answers "no responders", and the ack goes again
+    // until someone answers it.
+    const late = confirmer.confirm(message('acks.reply.late'));
+    await sleep(300);
+    expect(confirmer.retries).toBeGreaterThan(1);
+    nc.subscribe('acks.reply.late', {
+      callback: (_error, m) => {
+        m.respond();
+      },
+    });
+    await late;
+    expect(requests.count).toBe(0);
+
+    // Stopped: an ack still unanswered rejects with the reason.
+    const never = confirmer.confirm(message('acks.reply.nobody'));
+    confirmer.stop(new Error('stopped'));
+    await expect(never).rejects.toThrow('stopped');
+  }, 30_000);
+});
