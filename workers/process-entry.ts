@@ -22,6 +22,7 @@ import {
 } from '../src/protocol/process-frames.js';
 import { toWire } from '../src/protocol/wire-error.js';
 import { serveLeases } from './leases.js';
+import { watchParent } from './parent-watch.js';
 import { isFailure, loadTasks, startFailed, unsettledStart } from './modules.js';
 import { WorkerRuntime } from './worker-runtime.js';
 
@@ -179,3 +180,4 @@ process.on('beforeExit', () => {
 process.on('disconnect', () => {
   process.exit(0);
 });
+watchParent();
