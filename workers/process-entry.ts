@@ -22,6 +22,7 @@ import {
 } from '../src/protocol/process-frames.js';
 import { toWire } from '../src/protocol/wire-error.js';
 import { serveLeases } from './leases.js';
+import { countStdio } from './stdio.js';
 import { watchParent } from './parent-watch.js';
 import { isFailure, loadTasks, startFailed, unsettledStart } from './modules.js';
 import { WorkerRuntime } from './worker-runtime.js';
@@ -150,6 +151,7 @@ async function boot(message: ToChild): Promise<void> {
     }
     port2.postMessage(m);
   });
+  countStdio();
   const loaded = await loadTasks({ ...data, port: port1, progress });
   if (isFailure(loaded)) {
     runtime.post(startFailed(loaded));
