@@ -152,7 +152,11 @@ async function boot(message: ToChild): Promise<void> {
     port2.postMessage(m);
   });
   countStdio();
+  // As in a thread, whose port is unreferenced while it starts: an init() that leaves nothing
+  // to wait on must empty the event loop ('beforeExit' below), not wait on the pool forever.
+  process.channel?.unref();
   const loaded = await loadTasks({ ...data, port: port1, progress });
+  process.channel?.ref();
   if (isFailure(loaded)) {
     runtime.post(startFailed(loaded));
     return;
