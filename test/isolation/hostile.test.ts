@@ -22,7 +22,7 @@ let pool: Pool | undefined;
 /** Every worker pid the current pool started. */
 let pids = new Set<number>();
 function start(options: Omit<PoolOptions, 'module'> & { module?: string }): Pool {
-  const p = new Pool({ module, isolation: 'process', ...options } as PoolOptions);
+  const p = new Pool({ module, isolation: 'process', ...options });
   p.on('threadStart', ({ threadId }) => pids.add(threadId));
   pool = p;
   return p;
@@ -72,9 +72,9 @@ describe('a crash storm: every job kills its process', () => {
               settled[i] = (settled[i] ?? 0) + 1;
               return 'resolved';
             },
-            (error: { code?: string }) => {
+            (error: unknown) => {
               settled[i] = (settled[i] ?? 0) + 1;
-              return error.code;
+              return (error as { code?: string }).code;
             },
           ),
         ),
@@ -122,8 +122,9 @@ describe('an outside kill -9 of a worker process mid-batch', () => {
       expect(c, `job ${String(i)} ran ${String(c)} times`).toBeGreaterThanOrEqual(1);
       expect(c).toBeLessThanOrEqual(2);
     }
+    // The last kill may land after the last result: its exit is seen a moment later.
+    await until(() => p.stats().crashes === kills);
     const s = p.stats();
-    expect(s.crashes).toBe(kills);
     // Each run beyond the first is a retry of a job lost with a killed process.
     let reruns = 0;
     for (let i = 0; i < n; i++) reruns += (counts.get(String(i)) ?? 1) - 1;
@@ -153,9 +154,10 @@ describe('an abort storm', () => {
           settles[i] = (settles[i] ?? 0) + 1;
           outcome[i] = r.n === i * 2 ? 'ok' : 'wrong';
         },
-        (error: { code?: string; name?: string }) => {
+        (error: unknown) => {
           settles[i] = (settles[i] ?? 0) + 1;
-          outcome[i] = error.code ?? error.name ?? 'error';
+          const { code, name } = error as { code?: string; name?: string };
+          outcome[i] = code ?? name ?? 'error';
         },
       ),
     );
@@ -325,7 +327,7 @@ describe('shutdown races', () => {
     const jobs = Array.from({ length: 200 }, (_, i) =>
       p.do<Doubled>({ n: i, ms: 5 }, { task: 'work' }).then(
         (r) => (r.n === i * 2 ? 'ok' : 'wrong'),
-        (error: { code?: string }) => error.code,
+        (error: unknown) => (error as { code?: string }).code,
       ),
     );
     await until(() => p.stats().completed >= 10);
