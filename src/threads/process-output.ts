@@ -13,11 +13,14 @@ import type { Readable, Writable } from 'node:stream';
 export function relayLines(from: Readable, to: Writable): void {
   let tail: Buffer | undefined;
   let flushing = false;
+  const resume = (): void => {
+    from.resume();
+  };
   // As `pipe()` does: a child that outwrites this process's reader waits, not this heap.
   const write = (bytes: Buffer): void => {
-    if (to.write(bytes) || from.isPaused()) return;
+    if (to.destroyed || to.write(bytes) || from.isPaused()) return;
     from.pause();
-    to.once('drain', () => from.resume());
+    to.once('drain', resume);
   };
   const flush = (): void => {
     flushing = false;
@@ -25,7 +28,7 @@ export function relayLines(from: Readable, to: Writable): void {
     write(tail);
     tail = undefined;
   };
-  from.on('data', (chunk: Buffer) => {
+  const onData = (chunk: Buffer): void => {
     const data = tail === undefined ? chunk : Buffer.concat([tail, chunk]);
     const end = data.lastIndexOf(0x0a) + 1;
     if (end > 0) write(data.subarray(0, end));
@@ -34,6 +37,20 @@ export function relayLines(from: Readable, to: Writable): void {
       flushing = true;
       setImmediate(flush);
     }
+  };
+  // The destination closed (its reader went away: EPIPE): as `pipe()` does, stop relaying,
+  // which tells the handle's `StdioWatch` that nothing more will arrive.
+  const stop = (): void => {
+    from.off('data', onData);
+    to.off('drain', resume);
+    tail = undefined;
+    from.resume();
+  };
+  from.on('data', onData);
+  from.once('end', flush);
+  to.once('close', stop);
+  from.once('close', () => {
+    to.off('close', stop);
+    to.off('drain', resume);
   });
-  from.on('end', flush);
 }

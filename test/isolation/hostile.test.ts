@@ -3,10 +3,12 @@
  * start-ups, big payloads, a killed parent, loud children and shutdown races. Each asserts
  * behaviour (what settles, how often, what is left running), never speed.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Pool, type PoolOptions } from 'corral';
 import { fixture, rejection, tempDir, until } from '../helpers/index.js';
@@ -301,6 +303,40 @@ describe('a loud child', () => {
     const errLines = err.split('\n');
     expect(errLines.filter((l) => /^err \d+ \d+ x{90}$/.test(l)).length).toBe(40 * 500);
   }, 60_000);
+});
+
+describe("a task's output and the process's exit, as for threads (test/pool/exit-output)", () => {
+  const run = promisify(execFile);
+  for (const mode of ['none', 'shutdown']) {
+    it(`no line lost when the process ends after the result (${mode === 'none' ? 'no shutdown' : 'shutdown'})`, async () => {
+      for (let i = 0; i < 3; i++) {
+        const { stdout, stderr } = await run(
+          process.execPath,
+          [fixture('exit-after-output.mjs'), '2000', mode, 'process'],
+          { timeout: 30_000, maxBuffer: 64 * 1024 * 1024 },
+        );
+        expect(stdout).toContain('done 2000');
+        expect(stdout.split('\n').filter((l) => /^out \d+$/.test(l)).length).toBe(2000);
+        expect(stderr.split('\n').filter((l) => /^err \d+$/.test(l)).length).toBe(2000);
+      }
+    }, 60_000);
+  }
+
+  it('exits on its own when the reader of its stdout goes away (EPIPE) with output in flight', async () => {
+    const child = spawn(
+      process.execPath,
+      [fixture('exit-after-output.mjs'), '20000', 'epipe-ok', 'process'],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    await once(child.stdout, 'data');
+    child.stdout.destroy();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const [code, signal] = await exited;
+    clearTimeout(timer);
+    expect(signal).toBe(null);
+    expect(code).toBe(0);
+  }, 30_000);
 });
 
 describe('shutdown races', () => {
