@@ -10,7 +10,38 @@
  */
 import type { Readable, Writable } from 'node:stream';
 
+/**
+ * One destination's listeners, shared by every relay into it: a pool of many processes
+ * would otherwise put one `'drain'` and one `'close'` listener each on `process.stdout`.
+ */
+interface Destination {
+  /** Relays paused until the destination drains. */
+  readonly waiting: Set<() => void>;
+  /** Relays to stop when the destination closes. */
+  readonly relays: Set<() => void>;
+}
+
+const destinations = new WeakMap<Writable, Destination>();
+
+function destination(to: Writable): Destination {
+  let d = destinations.get(to);
+  if (d !== undefined) return d;
+  const made: Destination = { waiting: new Set(), relays: new Set() };
+  to.on('drain', () => {
+    const waiting = [...made.waiting];
+    made.waiting.clear();
+    for (const resume of waiting) resume();
+  });
+  to.once('close', () => {
+    for (const stop of [...made.relays]) stop();
+  });
+  destinations.set(to, made);
+  d = made;
+  return d;
+}
+
 export function relayLines(from: Readable, to: Writable): void {
+  const dest = destination(to);
   let tail: Buffer | undefined;
   let flushing = false;
   const resume = (): void => {
@@ -20,7 +51,7 @@ export function relayLines(from: Readable, to: Writable): void {
   const write = (bytes: Buffer): void => {
     if (to.destroyed || to.write(bytes) || from.isPaused()) return;
     from.pause();
-    to.once('drain', resume);
+    dest.waiting.add(resume);
   };
   const flush = (): void => {
     flushing = false;
@@ -42,15 +73,16 @@ export function relayLines(from: Readable, to: Writable): void {
   // which tells the handle's `StdioWatch` that nothing more will arrive.
   const stop = (): void => {
     from.off('data', onData);
-    to.off('drain', resume);
+    dest.waiting.delete(resume);
+    dest.relays.delete(stop);
     tail = undefined;
     from.resume();
   };
   from.on('data', onData);
   from.once('end', flush);
-  to.once('close', stop);
+  dest.relays.add(stop);
   from.once('close', () => {
-    to.off('close', stop);
-    to.off('drain', resume);
+    dest.relays.delete(stop);
+    dest.waiting.delete(resume);
   });
 }

@@ -339,6 +339,28 @@ describe("a task's output and the process's exit, as for threads (test/pool/exit
   }, 30_000);
 });
 
+describe('many worker processes', () => {
+  it('relay their output without piling listeners on process.stdout (no MaxListeners warning)', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => {
+      warnings.push(w.name);
+    };
+    process.on('warning', onWarning);
+    try {
+      const p = start({ threads: 11 });
+      const results = await Promise.all(
+        Array.from({ length: 22 }, (_, n) => p.do<number>({ n, lines: 2 }, { task: 'loud' })),
+      );
+      expect(results).toEqual(Array.from({ length: 22 }, (_, n) => n));
+      await p.shutdown();
+      await new Promise((r) => setTimeout(r, 50));
+      expect(warnings.filter((w) => w === 'MaxListenersExceededWarning')).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  }, 60_000);
+});
+
 describe('shutdown races', () => {
   it('graceful shutdown while jobs run: they finish and cleanup runs', async () => {
     const log = join(tempDir(), 'runs.log');
