@@ -22,6 +22,8 @@ import {
 } from '../src/protocol/process-frames.js';
 import { toWire } from '../src/protocol/wire-error.js';
 import { serveLeases } from './leases.js';
+import { countStdio } from './stdio.js';
+import { watchParent } from './parent-watch.js';
 import { isFailure, loadTasks, startFailed, unsettledStart } from './modules.js';
 import { WorkerRuntime } from './worker-runtime.js';
 
@@ -149,7 +151,12 @@ async function boot(message: ToChild): Promise<void> {
     }
     port2.postMessage(m);
   });
+  countStdio();
+  // As in a thread, whose port is unreferenced while it starts: an init() that leaves nothing
+  // to wait on must empty the event loop ('beforeExit' below), not wait on the pool forever.
+  process.channel?.unref();
   const loaded = await loadTasks({ ...data, port: port1, progress });
+  process.channel?.ref();
   if (isFailure(loaded)) {
     runtime.post(startFailed(loaded));
     return;
@@ -179,3 +186,4 @@ process.on('beforeExit', () => {
 process.on('disconnect', () => {
   process.exit(0);
 });
+watchParent();

@@ -4,11 +4,15 @@
  * to a thread's port; this class carries the other end's messages to the child by IPC, and
  * the child's frames (`src/protocol/process-frames.ts`) back into it. The crash counters the
  * child sends are stored in the handle's own counters, which triage reads as a thread's.
- * The child's `'close'` (every frame read) is reported as the worker's `'exit'`.
+ * The child's `'close'` (every frame read) is reported as the worker's `'exit'`. The child's
+ * stdout and stderr are pipes relayed into this process's own, as Node relays a thread's,
+ * so the handle's `StdioWatch` counts what arrived (see `workers/stdio.ts`): sharing this
+ * process's descriptors instead let the child's writes be lost when it was killed, and
+ * the child's libuv made the shared pipe non-blocking under this process's own writes.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { Readable, type Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { MessagePort } from 'node:worker_threads';
 import {
   FINISHED,
@@ -27,6 +31,7 @@ import {
 } from '../protocol/process-frames.js';
 import { fromWire } from '../protocol/wire-error.js';
 import { WorkerCrashedError } from '../pool/errors.js';
+import { relayLines } from './process-output.js';
 import type { ResolvedOptions } from '../pool/options.js';
 
 const entry = new URL('../../workers/process-entry.js', import.meta.url);
@@ -97,9 +102,9 @@ function childBoot(boot: BootData): ChildBoot {
 export class ProcessWorker extends EventEmitter {
   /** The child's pid (a process has no thread id): what `stats()` and the events name it by. */
   readonly threadId: number;
-  /** Never emit: the child writes to this process's own stdout and stderr (inherited). */
-  readonly stdout = new Readable({ read() {} });
-  readonly stderr = new Readable({ read() {} });
+  /** The child's stdout and stderr, relayed into this process's (see the class's doc). */
+  readonly stdout: Readable;
+  readonly stderr: Readable;
   readonly #child: ChildProcess;
   /** The handle's end's partner: what the handle posts arrives here. */
   readonly #port: MessagePort;
@@ -132,9 +137,14 @@ export class ProcessWorker extends EventEmitter {
     const child = fork(entry, [], {
       execArgv: [...(options.execArgv ?? inheritedFlags()), ...limitFlags(options)],
       serialization: 'advanced',
-      stdio: ['inherit', 'inherit', 'inherit', 'pipe', 'pipe', 'ipc'],
+      stdio: ['inherit', 'pipe', 'pipe', 'pipe', 'pipe', 'ipc'],
     });
     this.#child = child;
+    this.stdout = child.stdout as Readable;
+    this.stderr = child.stderr as Readable;
+    // Before the handle's watch listens: a chunk it sees has been handed to this process's.
+    relayLines(this.stdout, process.stdout);
+    relayLines(this.stderr, process.stderr);
     this.threadId = child.pid ?? -1;
     track(child);
     const reader = new FrameReader<FromChild>(
@@ -182,10 +192,10 @@ export class ProcessWorker extends EventEmitter {
     for (const pipe of this.#pipes()) pipe.unref();
   }
 
-  /** The frame pipes (fd 3 and 4), which keep this process alive like the child. */
+  /** The child's pipes (stdout, stderr, fd 3 and 4), which keep this process alive like the child. */
   #pipes(): { ref(): void; unref(): void }[] {
     const stdio = this.#child.stdio as unknown as ({ ref(): void; unref(): void } | null)[];
-    return [stdio[3], stdio[4]].filter((p) => p !== null && p !== undefined);
+    return [stdio[1], stdio[2], stdio[3], stdio[4]].filter((p) => p !== null && p !== undefined);
   }
 
   /** Kills the child (SIGKILL), where a thread would be terminated; `'exit'` follows. */
@@ -228,6 +238,7 @@ export class ProcessWorker extends EventEmitter {
       else {
         held.batch = held.batch.concat(message.batch);
         held.busy += message.busy;
+        if (message.stdio !== undefined) held.stdio = message.stdio; // covers the earlier
       }
       return;
     }
