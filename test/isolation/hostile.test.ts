@@ -4,14 +4,13 @@
  * behaviour (what settles, how often, what is left running), never speed.
  */
 import { execFile, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Pool, type PoolOptions } from 'corral';
-import { fixture, rejection, tempDir, until } from '../helpers/index.js';
+import { alive, fixture, rejection, tempDir, until } from '../helpers/index.js';
 
 const module = fixture('hostile-tasks.mjs');
 
@@ -34,16 +33,6 @@ afterEach(async () => {
   pool = undefined;
   pids = new Set();
 });
-
-/** Whether a process of that pid is alive. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function noneAlive(of: Iterable<number>, ms = 10_000): Promise<void> {
   const list = [...of];
@@ -321,22 +310,6 @@ describe("a task's output and the process's exit, as for threads (test/pool/exit
       }
     }, 60_000);
   }
-
-  it('exits on its own when the reader of its stdout goes away (EPIPE) with output in flight', async () => {
-    const child = spawn(
-      process.execPath,
-      [fixture('exit-after-output.mjs'), '20000', 'epipe-ok', 'process'],
-      { stdio: ['ignore', 'pipe', 'ignore'] },
-    );
-    const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-    await once(child.stdout, 'data');
-    child.stdout.destroy();
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    const [code, signal] = await exited;
-    clearTimeout(timer);
-    expect(signal).toBe(null);
-    expect(code).toBe(0);
-  }, 30_000);
 });
 
 describe('many worker processes', () => {

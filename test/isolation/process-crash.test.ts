@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Pool, type PoolOptions } from 'corral';
-import { fixture, tempDir, until } from '../helpers/index.js';
+import { alive, fixture, tempDir, until } from '../helpers/index.js';
 
 const module = fixture('process-tasks.mjs');
 
@@ -25,16 +25,6 @@ afterEach(async () => {
   await pool?.shutdown({ force: true });
   pool = undefined;
 });
-
-/** Whether a process of that pid is alive. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const deaths: [Death, string][] = [
   ['segv', 'killed by SIGSEGV'],

@@ -53,18 +53,23 @@ describe('output written by tasks reaches the process before it exits', () => {
 });
 
 describe('waiting for the output never hangs the process', () => {
-  it('exits on its own when the reader of its stdout goes away (EPIPE) with output still in flight', async () => {
-    const child = spawn(process.execPath, [fixture('exit-after-output.mjs'), '20000', 'epipe-ok'], {
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-    // Like `| head -n 1`: read the first chunk, then close the pipe.
-    await once(child.stdout, 'data');
-    child.stdout.destroy();
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    const [code, signal] = await exited;
-    clearTimeout(timer);
-    expect(signal).toBe(null);
-    expect(code).toBe(0);
-  }, 30_000);
+  it.each(['thread', 'process'])(
+    'exits on its own when the reader of its stdout goes away (EPIPE) with output still in flight (isolation: %s)',
+    async (isolation) => {
+      const args = [fixture('exit-after-output.mjs'), '20000', 'epipe-ok'];
+      // The fixture's 4th argument runs its pool on worker processes.
+      if (isolation === 'process') args.push('process');
+      const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+      const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+      // Like `| head -n 1`: read the first chunk, then close the pipe.
+      await once(child.stdout, 'data');
+      child.stdout.destroy();
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      const [code, signal] = await exited;
+      clearTimeout(timer);
+      expect(signal).toBe(null);
+      expect(code).toBe(0);
+    },
+    30_000,
+  );
 });
