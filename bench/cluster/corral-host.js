@@ -5,7 +5,9 @@
  *
  *   node bench/cluster/corral-host.js <nats url> <queue> <threads>
  *
- * Prints `ready` once it takes jobs; SIGTERM drains it and it exits 0.
+ * Prints `ready` once it takes jobs; SIGTERM drains it and it exits 0. Its connection is named
+ * `host <pid>`, so that the server's `/connz` tells the messages each host sent
+ * (`message-cost.js`).
  */
 import { connect } from '@nats-io/transport-node';
 import process from 'node:process';
@@ -19,7 +21,7 @@ async function main() {
   const threads = Number(threadsArg);
   const { serve } = await loadCorralNats();
   // As `corral serve` connects: no stack captured per request (each confirmed ack).
-  const nc = await connect({ servers: server, noAsyncTraces: true });
+  const nc = await connect({ servers: server, noAsyncTraces: true, name: `host ${process.pid}` });
   const host = await serve(nc, queue, { module: taskModule, threads });
   process.once('SIGTERM', () => void host.drain());
   process.stdout.write('ready\n');

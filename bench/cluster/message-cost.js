@@ -25,7 +25,7 @@ import { cpuMsOf } from '../lib/machine.js';
 import { loadCorralNats } from './corral-nats-api.js';
 import { freePort, startHelper } from './processes.js';
 
-const hostScript = fileURLToPath(new URL('./message-cost-host.js', import.meta.url));
+const hostScript = fileURLToPath(new URL('./corral-host.js', import.meta.url));
 const QUEUE = 'bench';
 const HOSTS = 2;
 
