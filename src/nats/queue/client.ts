@@ -87,7 +87,7 @@ export class QueueClient {
   constructor(nc: NatsConnection, layout: QueueLayout, config: ResolvedQueueConfig) {
     this.#layout = layout;
     this.#js = jetstream(nc);
-    this.#publisher = new DurablePublisher(this.#js, nc);
+    this.#publisher = new DurablePublisher(nc);
     const maxPayload = nc.info?.max_payload ?? 1024 * 1024;
     const limit = maxPayload - FRAMING_RESERVE;
     this.#slots = new HostSlots(() => this.#manager(), layout);

@@ -111,7 +111,7 @@ export class Host {
     });
     this.#closed.catch(() => undefined);
     const js = jetstream(init.nc);
-    this.#publisher = new DurablePublisher(js, init.nc);
+    this.#publisher = new DurablePublisher(init.nc);
     this.#clock = new RunClock(init.slots, () => init.pool[readBusy]());
     this.#acks = new AckConfirmer(init.nc, Math.max(1000, Math.floor(init.ackWait / 3)));
     const limit = init.nc.info?.max_payload ?? 1024 * 1024;
@@ -258,6 +258,8 @@ export class Host {
     // The connection outlives the host: stop listening to it (QueuedIterator's stop()).
     (this.#statuses as { stop?: () => void }).stop?.();
     this.#cancels.unsubscribe();
+    // Nothing is left to publish by now (a failed host has closed it already).
+    this.#publisher.close(new Error('the host has stopped'));
     this.#hostStats.stop();
     await this.#presence.stop(this.#init.jsm, this.#init.layout.hostsStream);
     await this.#init.pool.shutdown();
