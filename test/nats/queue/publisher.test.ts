@@ -50,7 +50,7 @@ function dropDeliveries(nc: NatsConnection, count: number): void {
           left--;
           return;
         }
-        callback(error, message);
+        void callback(error, message);
       },
     });
   };
