@@ -11,7 +11,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
 import { DurablePublisher } from '#internal/nats/queue/publisher.js';
 import { isWrongLastSequence } from '#internal/nats/queue/layout.js';
-import { isNoResponders } from '#internal/nats/shared/jetstream-errors.js';
+import { isNoResponders, isStreamFull } from '#internal/nats/shared/jetstream-errors.js';
 import { uniqueName, useNatsServer } from '../../helpers/nats-setup.js';
 
 const nats = useNatsServer();
@@ -110,6 +110,42 @@ describe('a stored publish', () => {
     expect(publisher.retries).toBe(1);
     expect(ack).toEqual({ stream: name, seq: 1, duplicate: true });
     expect((await jsm.streams.info(name)).state.messages).toBe(1);
+    publisher.close(new Error('done'));
+  });
+
+  it('briefly unavailable is sent again; refused for good rejects with the API error', async () => {
+    const nc = await nats.connect();
+    // A stand-in for JetStream on a plain subject: what it answers is up to the test.
+    const answers = [
+      {
+        error: {
+          code: 503,
+          err_code: 10008,
+          description: 'JetStream system temporarily unavailable',
+        },
+      },
+      { stream: 'FAKE', seq: 41 },
+      { error: { code: 503, err_code: 10077, description: 'maximum messages exceeded' } },
+    ];
+    const subject = uniqueName('fake');
+    const ids: string[] = [];
+    nc.subscribe(subject, {
+      callback: (_error, m) => {
+        ids.push(m.headers?.get('Nats-Msg-Id') ?? '');
+        m.respond(JSON.stringify(answers.shift()));
+      },
+    });
+    await nc.flush();
+    const publisher = new DurablePublisher(nc);
+    const ack = await publisher.publish(subject, encoder.encode('x'), 'fake-1');
+    expect(ack).toEqual({ stream: 'FAKE', seq: 41, duplicate: false });
+    expect(ids).toEqual(['fake-1', 'fake-1']);
+    expect(publisher.retries).toBe(1);
+    const full = await publisher
+      .publish(subject, encoder.encode('y'), 'fake-2')
+      .catch((error: unknown) => error);
+    expect(isStreamFull(full)).toBe(true);
+    expect(publisher.retries).toBe(1);
     publisher.close(new Error('done'));
   });
 
