@@ -15,10 +15,9 @@
  *
  * @module
  */
-import { randomBytes } from 'node:crypto';
 import type { JsMsg } from '@nats-io/jetstream';
 import { performance } from 'node:perf_hooks';
-import type { NatsConnection } from '../shared/connection.js';
+import { privateInbox, type NatsConnection } from '../shared/connection.js';
 import { retryDelay, sleep } from '../shared/backoff.js';
 
 /** The ack payload JetStream reads on a message's reply subject. */
@@ -62,10 +61,7 @@ export class AckConfirmer {
   constructor(nc: NatsConnection, timeout: number) {
     this.#nc = nc;
     this.#timeout = timeout;
-    // The connection's inbox prefix, as `nc.request()` would use: it may be the only one
-    // the account's permissions let replies through.
-    const prefix = (nc as { options?: { inboxPrefix?: unknown } }).options?.inboxPrefix;
-    this.#inbox = `${typeof prefix === 'string' && prefix !== '' ? prefix : '_INBOX'}.${randomBytes(11).toString('hex')}`;
+    this.#inbox = privateInbox(nc);
   }
 
   /**

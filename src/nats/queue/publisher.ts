@@ -13,10 +13,9 @@
  *
  * @module
  */
-import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { PubAck } from '@nats-io/jetstream';
-import type { NatsConnection } from '../shared/connection.js';
+import { privateInbox, type NatsConnection } from '../shared/connection.js';
 import { retryDelay } from '../shared/backoff.js';
 import { apiCode, ApiCode } from '../shared/jetstream-errors.js';
 import { QueueConnectionClosedError } from './errors.js';
@@ -104,10 +103,7 @@ export class DurablePublisher {
     this.#nc = nc;
     this.#timeout = options.timeout ?? TIMEOUT;
     this.#streamWait = options.streamWait ?? STREAM_WAIT;
-    // The connection's inbox prefix, as `nc.request()` would use: it may be the only one
-    // the account's permissions let replies through.
-    const prefix = (nc as { options?: { inboxPrefix?: unknown } }).options?.inboxPrefix;
-    this.#inbox = `${typeof prefix === 'string' && prefix !== '' ? prefix : '_INBOX'}.${randomBytes(11).toString('hex')}.`;
+    this.#inbox = `${privateInbox(nc)}.`;
   }
 
   /**

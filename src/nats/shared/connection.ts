@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { randomBytes } from 'node:crypto';
 import type { jetstream } from '@nats-io/jetstream';
 
 /**
@@ -12,3 +13,14 @@ import type { jetstream } from '@nats-io/jetstream';
  * only, never on one transport.
  */
 export type NatsConnection = Parameters<typeof jetstream>[0];
+
+/**
+ * A subject prefix of one's own for replies, `<inbox prefix>.<random>` (no trailing dot),
+ * under the connection's inbox prefix as `nc.request()` would use it: it may be the only
+ * one the account's permissions let replies through.
+ */
+export function privateInbox(nc: NatsConnection): string {
+  const prefix = (nc as { options?: { inboxPrefix?: unknown } }).options?.inboxPrefix;
+  const base = typeof prefix === 'string' && prefix !== '' ? prefix : '_INBOX';
+  return `${base}.${randomBytes(11).toString('hex')}`;
+}
