@@ -87,6 +87,10 @@ describe('a stored publish', () => {
     const publisher = new DurablePublisher(nc);
     const subject = `${name}.mark`;
     const first = await publisher.publish(subject, encoder.encode('a'), 'mark-1', 0);
+    // The same write sent again (its answer lost): the duplicate check comes first, so it is
+    // answered as stored, not refused for its now wrong expectation.
+    const again = await publisher.publish(subject, encoder.encode('a'), 'mark-1', 0);
+    expect(again).toEqual({ ...first, duplicate: true });
     // Another host's write, expecting none before it: too late.
     const late = await publisher
       .publish(subject, encoder.encode('b'), 'mark-2', 0)
