@@ -42,6 +42,8 @@ const RESULT_BATCH = 256;
 const MESSAGE_BYTES = 256 * 1024;
 /** Pause before reading results again after the consumer failed, in ms. */
 const RESUBSCRIBE_DELAY = 250;
+/** Results acked wait this long, at most, to be purged from the stream together, in ms. */
+const PURGE_DELAY = 1000;
 
 /** A snapshot of a client, from `remotePool.stats()`. */
 export interface RemotePoolStats {
@@ -86,6 +88,10 @@ export class QueueClient {
   #acks: ResultAcks | undefined;
   /** A delivery was missed: the results consumer is to be remade before reading on. */
   #missed = false;
+  /** Purges the results acked; set while one is scheduled. */
+  #purgeTimer: NodeJS.Timeout | undefined;
+  /** The stream sequence up to which this client's results were purged. */
+  #purged = 0;
   /** The shutdown under way. */
   #closing: Promise<void> | undefined;
   /** Wakes a graceful shutdown when the last job settles. */
@@ -193,6 +199,7 @@ export class QueueClient {
     if (this.#pending.size > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
     this.#state = 'closed';
     this.#acks?.stop();
+    clearTimeout(this.#purgeTimer);
     this.#results?.stop();
     this.#publisher.close(new PoolClosedError());
     if (this.#failure === undefined) await this.#removeConsumer();
@@ -215,6 +222,7 @@ export class QueueClient {
     if (this.#failure !== undefined || this.#state === 'closed') return;
     this.#failure = error;
     this.#acks?.stop();
+    clearTimeout(this.#purgeTimer);
     this.#publisher.close(error);
     for (const job of [...this.#pending.values()]) this.#settle(job, false, error);
   }
@@ -228,7 +236,9 @@ export class QueueClient {
     try {
       const jsm = await this.#manager();
       const { resultsAckAll } = await ensureQueue(jsm, this.#layout, config);
-      this.#acks = new ResultAcks(resultsAckAll, this.#consumerName());
+      this.#acks = new ResultAcks(resultsAckAll, this.#consumerName(), () => {
+        this.#schedulePurge();
+      });
       await this.#addConsumer(jsm, config.resultTtl);
     } catch (error) {
       this.#fail(error instanceof Error ? error : new Error(String(error)));
@@ -252,8 +262,37 @@ export class QueueClient {
     const acks = this.#acks as ResultAcks;
     await jsm.consumers.add(
       this.#layout.resultsStream,
-      clientConsumerConfig(this.#layout, this.id, { resultTtl, ackAll: acks.ackAll, generation }),
+      clientConsumerConfig(this.#layout, this.id, {
+        resultTtl,
+        ackAll: acks.ackAll,
+        generation,
+        // Everything up to it was read and acked: a new consumer need not deliver it again.
+        after: acks.acked,
+      }),
     );
+  }
+
+  /** Purges the results acked, soon: an ack-all removes none from the stream. */
+  #schedulePurge(): void {
+    this.#purgeTimer ??= setTimeout(() => {
+      this.#purgeTimer = undefined;
+      void this.#purge();
+    }, PURGE_DELAY).unref();
+  }
+
+  async #purge(): Promise<void> {
+    const upTo = (this.#acks as ResultAcks).acked;
+    if (upTo <= this.#purged || !this.#reading()) return;
+    try {
+      const jsm = await this.#manager();
+      await jsm.streams.purge(this.#layout.resultsStream, {
+        filter: this.#layout.resultsSubject(this.id),
+        seq: upTo + 1,
+      });
+      this.#purged = upTo;
+    } catch {
+      // Tried again after the next ack; left behind, they expire with the result TTL.
+    }
   }
 
   /**
@@ -301,8 +340,7 @@ export class QueueClient {
 
   /**
    * Reads on from a new consumer, which delivers again every result not acked (the one
-   * missed among them), then deletes the old one. In that order: a result leaves the
-   * stream only once no consumer of it is left to ack it.
+   * missed among them), then deletes the old one.
    */
   async #remakeConsumer(resultTtl: number): Promise<void> {
     const jsm = await this.#manager();

@@ -6,14 +6,14 @@
  * - One durable pull consumer, `hosts`, is shared by every host: explicit acks, a short
  *   `ack_wait` that hosts keep alive with in-progress acks while jobs run, unlimited
  *   deliveries (hosts read the delivery count and decide what a redelivery costs).
- * - `CORRAL_RESULTS_<name>` (interest retention, file storage, `max_age` of the result
- *   TTL) holds results on `corral.queue.<name>.results.<client id>`, one subject per client,
+ * - `CORRAL_RESULTS_<name>` (limits retention, file storage, `max_age` of the result TTL)
+ *   holds results on `corral.queue.<name>.results.<client id>`, one subject per client,
  *   each read by that client's own durable consumer `client-<id>` (`client-<id>-<n>` once
- *   remade, see {@link QueueLayout.clientConsumer}). Interest retention lets that consumer
- *   ack all results up to one with a single ack (a work-queue stream takes explicit acks
- *   only): a result leaves the stream once its client's consumer acked it, or with that
- *   consumer. A results stream made by an older version keeps work-queue retention, and its
- *   clients ack each result.
+ *   remade, see {@link QueueLayout.clientConsumer}). Limits retention lets that consumer ack
+ *   all results up to one with a single ack (a work-queue stream takes explicit acks only;
+ *   an interest one dropped results stored across a nats-server 2.9 restart); the client
+ *   purges its subject up to what it acked, about once a second. A results stream made by
+ *   an older version keeps work-queue retention, and its clients ack each result.
  * - `CORRAL_HOSTS_<name>` (limits retention, file storage, one message per subject, short
  *   `max_age`) holds each live host's presence, for `corral queue info` and task checks.
  * - `CORRAL_STARTED_<name>` (limits retention, file storage, one message per subject,
@@ -169,7 +169,7 @@ function streamConfigs(layout: QueueLayout, config: ResolvedQueueConfig): NamedS
     {
       name: layout.resultsStream,
       subjects: [layout.resultsSubject('*')],
-      retention: RetentionPolicy.Interest,
+      retention: RetentionPolicy.Limits,
       storage: StorageType.File,
       num_replicas: config.replicas,
       max_age: config.resultTtl * NS,
@@ -216,18 +216,23 @@ function hostsConsumerConfig(config: ResolvedQueueConfig): Partial<ConsumerConfi
 
 /**
  * The consumer one client reads its results from: `ackAll` (an ack covers every result
- * before it) where the results stream allows it, explicit acks on a work-queue stream.
+ * before it) where the results stream allows it, explicit acks on a work-queue stream;
+ * from stream sequence `after + 1` on (all results when 0).
  */
 export function clientConsumerConfig(
   layout: QueueLayout,
   clientId: string,
-  options: { resultTtl: number; ackAll: boolean; generation: number },
+  options: { resultTtl: number; ackAll: boolean; generation: number; after: number },
 ): Partial<ConsumerConfig> {
+  const start =
+    options.after > 0
+      ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: options.after + 1 }
+      : { deliver_policy: DeliverPolicy.All };
   return {
     durable_name: layout.clientConsumer(clientId, options.generation),
     filter_subject: layout.resultsSubject(clientId),
     ack_policy: options.ackAll ? AckPolicy.All : AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
+    ...start,
     ack_wait: 30_000 * NS,
     max_deliver: -1,
     max_ack_pending: 10_000,

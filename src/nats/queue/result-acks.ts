@@ -14,8 +14,13 @@
  * remove unread. So an ack never goes past a gap, and {@link ResultAcks.read} reports it:
  * the client then makes a new consumer, which delivers again every result not acked.
  *
+ * An ack does not remove a result from a stream of limits retention (one of work-queue
+ * retention takes explicit acks only, and one of interest retention lost results stored
+ * across a nats-server 2.9 restart): the client purges what it acked, see
+ * {@link ResultAcks.acked}.
+ *
  * On a consumer with explicit acks (a results stream made by an older version, of
- * work-queue retention) each result is acked as it is read, as before.
+ * work-queue retention) each result is acked as it is read, and leaves the stream so.
  *
  * @module
  */
@@ -41,10 +46,23 @@ export class ResultAcks {
   #unacked = 0;
   /** Sends the ack pending. */
   #timer: NodeJS.Timeout | undefined;
+  /** The stream sequence of the last result acked with ack-all (0: none yet). */
+  #acked = 0;
+  /** Hears each ack-all sent, with the stream sequence it covers up to. */
+  readonly #onAcked: (seq: number) => void;
 
-  constructor(ackAll: boolean, consumer: string) {
+  constructor(ackAll: boolean, consumer: string, onAcked: (seq: number) => void = () => undefined) {
     this.#ackAll = ackAll;
     this.#consumer = consumer;
+    this.#onAcked = onAcked;
+  }
+
+  /**
+   * The stream sequence up to which every result was read and acked (0: none yet, or
+   * explicit acks): a new consumer may start after it, and the client purge up to it.
+   */
+  get acked(): number {
+    return this.#acked;
   }
 
   /** Whether one ack covers all results before it. */
@@ -97,11 +115,14 @@ export class ResultAcks {
     const latest = this.#latest;
     this.#latest = undefined;
     this.#unacked = 0;
+    if (latest === undefined) return;
     try {
-      latest?.ack();
+      latest.ack();
     } catch {
-      // The connection closed: the client fails every job, nothing is left to ack for.
+      return; // the connection closed: the client fails every job, nothing is left to ack for
     }
+    this.#acked = Math.max(this.#acked, latest.seq);
+    this.#onAcked(this.#acked);
   }
 
   /** Sends no ack from now on (the client closed: its consumer is deleted). */

@@ -12,10 +12,12 @@ interface FakeMsg {
   readonly acks: () => number;
 }
 
+/** A delivery of a result whose stream sequence is 100 + its delivery sequence. */
 function delivery(deliverySequence: number, consumer = 'client-a'): FakeMsg {
   let acks = 0;
   const msg = {
     info: { consumer, deliverySequence },
+    seq: 100 + deliverySequence,
     ack: () => {
       acks++;
     },
@@ -30,14 +32,18 @@ afterEach(() => {
 describe('ResultAcks with ack-all', () => {
   it('acks the latest of a run once, after the delay', () => {
     vi.useFakeTimers();
-    const acks = new ResultAcks(true, 'client-a');
+    const heard: number[] = [];
+    const acks = new ResultAcks(true, 'client-a', (seq) => heard.push(seq));
     const run = [1, 2, 3].map((n) => delivery(n));
     for (const d of run) expect(acks.read(d.msg)).toBe(true);
     expect(run.map((d) => d.acks())).toEqual([0, 0, 0]);
+    expect(acks.acked).toBe(0);
     vi.advanceTimersByTime(ACK_DELAY);
     expect(run.map((d) => d.acks())).toEqual([0, 0, 1]);
+    expect(acks.acked).toBe(103);
     vi.advanceTimersByTime(ACK_DELAY * 5);
     expect(run.map((d) => d.acks())).toEqual([0, 0, 1]);
+    expect(heard).toEqual([103]);
   });
 
   it(`acks at once when ${ACK_EVERY} results are unacked`, () => {
@@ -64,6 +70,8 @@ describe('ResultAcks with ack-all', () => {
     expect(acks.read(next.msg)).toBe(false);
     vi.advanceTimersByTime(ACK_DELAY * 5);
     expect([afterGap.acks(), next.acks()]).toEqual([0, 0]);
+    // A new consumer starts after the last result acked.
+    expect(acks.acked).toBe(101);
   });
 
   it('counts a remade consumer from its first delivery, and ignores the old one', () => {
@@ -96,5 +104,6 @@ describe('ResultAcks with explicit acks', () => {
     const run = [1, 5, 2].map((n) => delivery(n));
     for (const d of run) expect(acks.read(d.msg)).toBe(true);
     expect(run.map((d) => d.acks())).toEqual([1, 1, 1]);
+    expect(acks.acked).toBe(0);
   });
 });
