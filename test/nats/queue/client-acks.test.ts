@@ -4,8 +4,8 @@
  * one ack covers many results, and acked results are purged from the server (none can come
  * back after a restart); a delivery the client missed makes it read from a new consumer,
  * which delivers the missed result and again the unacked ones after it (dropped as
- * duplicates); a results stream made by an older version (work-queue retention) gets an ack
- * per result. Uses the built internals for the wire format.
+ * duplicates); a consumer deleted under it is made again; a results stream made by an older
+ * version (work-queue retention) gets an ack per result. Uses the built internals for the wire format.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -145,6 +145,26 @@ describe('a client with its own results consumer', () => {
     names.length = 0;
     for await (const c of jsm.consumers.list(`CORRAL_RESULTS_${queue}`)) names.push(c.name);
     expect(names).toEqual([]);
+  }, 60_000);
+
+  it('makes its consumer again when it is deleted, and reads on from after its last ack', async () => {
+    const queue = uniqueQueue();
+    const pool = await remotePool(cluster.nc, queue);
+    const host = await fakeHost(await cluster.connect(), queue);
+    const first = await Promise.all(Array.from({ length: 10 }, (_, n) => pool.do<number>(n)));
+    expect(first).toEqual(Array.from({ length: 10 }, (_, n) => n * 2));
+    await sleep(ACK_DELAY * 2);
+
+    const jsm = await jetstreamManager(cluster.nc, { checkAPI: false });
+    await jsm.consumers.delete(`CORRAL_RESULTS_${queue}`, `client-${pool.id}`);
+    const second = await Promise.all(Array.from({ length: 10 }, (_, n) => pool.do<number>(n + 10)));
+    expect(second).toEqual(Array.from({ length: 10 }, (_, n) => (n + 10) * 2));
+    const info = await jsm.consumers.info(`CORRAL_RESULTS_${queue}`, `client-${pool.id}`);
+    // Made again starting after the results already acked: none of them came twice.
+    expect(info.config.opt_start_seq).toBeGreaterThan(1);
+    expect(pool.stats()).toMatchObject({ completed: 20, duplicates: 0 });
+    host.stop();
+    await pool.shutdown();
   }, 60_000);
 
   it('acks each result on a results stream of work-queue retention, as an older version made it', async () => {
