@@ -43,7 +43,7 @@ const MESSAGE_BYTES = 256 * 1024;
 /** Pause before reading results again after the consumer failed, in ms. */
 const RESUBSCRIBE_DELAY = 250;
 /** Results acked wait this long, at most, to be purged from the stream together, in ms. */
-const PURGE_DELAY = 1000;
+const PURGE_DELAY = 2000;
 
 /** A snapshot of a client, from `remotePool.stats()`. */
 export interface RemotePoolStats {

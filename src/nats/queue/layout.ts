@@ -12,7 +12,7 @@
  *   remade, see {@link QueueLayout.clientConsumer}). Limits retention lets that consumer ack
  *   all results up to one with a single ack (a work-queue stream takes explicit acks only;
  *   an interest one dropped results stored across a nats-server 2.9 restart); the client
- *   purges its subject up to what it acked, about once a second. A results stream made by
+ *   purges its subject up to what it acked, every 2 s at most. A results stream made by
  *   an older version keeps work-queue retention, and its clients ack each result.
  * - `CORRAL_HOSTS_<name>` (limits retention, file storage, one message per subject, short
  *   `max_age`) holds each live host's presence, for `corral queue info` and task checks.

@@ -27,7 +27,7 @@
 import type { JsMsg } from '@nats-io/jetstream';
 
 /** Longest an ack waits for more results to cover, in ms. */
-export const ACK_DELAY = 200;
+export const ACK_DELAY = 500;
 /** Results one ack covers at most. */
 export const ACK_EVERY = 128;
 
