@@ -17,7 +17,6 @@ import {
   type JetStreamManager,
   type JsMsg,
 } from '@nats-io/jetstream';
-import { ResultAcks } from './result-acks.js';
 import { AbortError, PoolClosedError } from '../../index.js';
 import { sleep } from '../shared/backoff.js';
 import type { NatsConnection } from '../shared/connection.js';
@@ -32,6 +31,7 @@ import {
 } from './layout.js';
 import { HostSlots } from './host-slots.js';
 import { Outbox } from './job-outbox.js';
+import { ResultAcks } from './result-acks.js';
 import { DurablePublisher } from './publisher.js';
 import type { RemoteJob, RemoteJobOwner } from './remote-job.js';
 import { fromWire, type WireError } from './queue-wire-error.js';
