@@ -2,9 +2,10 @@
  * The engine of a `RemotePool`: jobs out through the outbox, results in through the
  * client's own durable consumer on the results stream, each job settled exactly once.
  *
- * Results are acked only after the job they settle has been settled, so a client whose
- * connection drops and comes back reads on where it stopped (the consumer is durable), and
- * a result stored twice (the job ran again after a redelivery) finds no job and is dropped.
+ * Results are acked only after the jobs they settle have been settled, in batches (see
+ * result-acks.ts), so a client whose connection drops and comes back reads on where it
+ * stopped (the consumer is durable), and a result read twice (delivered again before its
+ * ack, or stored twice after a job's redelivery) finds no job and is dropped.
  *
  * @module
  */
@@ -30,6 +31,7 @@ import {
 } from './layout.js';
 import { HostSlots } from './host-slots.js';
 import { Outbox } from './job-outbox.js';
+import { ResultAcks } from './result-acks.js';
 import { DurablePublisher } from './publisher.js';
 import type { RemoteJob, RemoteJobOwner } from './remote-job.js';
 import { fromWire, type WireError } from './queue-wire-error.js';
@@ -40,6 +42,8 @@ const RESULT_BATCH = 256;
 const MESSAGE_BYTES = 256 * 1024;
 /** Pause before reading results again after the consumer failed, in ms. */
 const RESUBSCRIBE_DELAY = 250;
+/** Results acked wait this long, at most, to be purged from the stream together, in ms. */
+const PURGE_DELAY = 2000;
 
 /** A snapshot of a client, from `remotePool.stats()`. */
 export interface RemotePoolStats {
@@ -78,6 +82,16 @@ export class QueueClient {
   readonly #ready: Promise<void>;
   /** The results being read; stopped on close. */
   #results: ConsumerMessages | undefined;
+  /** Generation of the results consumer read now (see {@link QueueLayout.clientConsumer}). */
+  #generation = 0;
+  /** Acks what was read; made once the results stream's retention is known. */
+  #acks: ResultAcks | undefined;
+  /** A delivery was missed: the results consumer is to be remade before reading on. */
+  #missed = false;
+  /** Purges the results acked; set while one is scheduled. */
+  #purgeTimer: NodeJS.Timeout | undefined;
+  /** The stream sequence up to which this client's results were purged. */
+  #purged = 0;
   /** The shutdown under way. */
   #closing: Promise<void> | undefined;
   /** Wakes a graceful shutdown when the last job settles. */
@@ -184,6 +198,8 @@ export class QueueClient {
     await this.#ready.catch(() => undefined);
     if (this.#pending.size > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
     this.#state = 'closed';
+    this.#acks?.stop();
+    clearTimeout(this.#purgeTimer);
     this.#results?.stop();
     this.#publisher.close(new PoolClosedError());
     if (this.#failure === undefined) await this.#removeConsumer();
@@ -205,6 +221,8 @@ export class QueueClient {
   #fail(error: Error): void {
     if (this.#failure !== undefined || this.#state === 'closed') return;
     this.#failure = error;
+    this.#acks?.stop();
+    clearTimeout(this.#purgeTimer);
     this.#publisher.close(error);
     for (const job of [...this.#pending.values()]) this.#settle(job, false, error);
   }
@@ -217,7 +235,10 @@ export class QueueClient {
   async #setup(config: ResolvedQueueConfig): Promise<void> {
     try {
       const jsm = await this.#manager();
-      await ensureQueue(jsm, this.#layout, config);
+      const { resultsAckAll } = await ensureQueue(jsm, this.#layout, config);
+      this.#acks = new ResultAcks(resultsAckAll, this.#consumerName(), () => {
+        this.#schedulePurge();
+      });
       await this.#addConsumer(jsm, config.resultTtl);
     } catch (error) {
       this.#fail(error instanceof Error ? error : new Error(String(error)));
@@ -229,37 +250,105 @@ export class QueueClient {
     void this.#read(config.resultTtl);
   }
 
-  async #addConsumer(jsm: JetStreamManager, resultTtl: number): Promise<void> {
+  #consumerName(generation = this.#generation): string {
+    return this.#layout.clientConsumer(this.id, generation);
+  }
+
+  async #addConsumer(
+    jsm: JetStreamManager,
+    resultTtl: number,
+    generation = this.#generation,
+  ): Promise<void> {
+    const acks = this.#acks as ResultAcks;
     await jsm.consumers.add(
       this.#layout.resultsStream,
-      clientConsumerConfig(this.#layout, this.id, resultTtl),
+      clientConsumerConfig(this.#layout, this.id, {
+        resultTtl,
+        ackAll: acks.ackAll,
+        generation,
+        // Everything up to it was read and acked: a new consumer need not deliver it again.
+        after: acks.acked,
+      }),
     );
   }
 
-  /** Reads results until closed; recreates the consumer if the server lost it. */
+  /** Purges the results acked, soon: an ack-all removes none from the stream. */
+  #schedulePurge(): void {
+    this.#purgeTimer ??= setTimeout(() => {
+      this.#purgeTimer = undefined;
+      void this.#purge();
+    }, PURGE_DELAY).unref();
+  }
+
+  async #purge(): Promise<void> {
+    const upTo = (this.#acks as ResultAcks).acked;
+    if (upTo <= this.#purged || !this.#reading()) return;
+    try {
+      const jsm = await this.#manager();
+      await jsm.streams.purge(this.#layout.resultsStream, {
+        filter: this.#layout.resultsSubject(this.id),
+        seq: upTo + 1,
+      });
+      this.#purged = upTo;
+    } catch {
+      // Tried again after the next ack; left behind, they expire with the result TTL.
+    }
+  }
+
+  /**
+   * Reads results until closed; makes the consumer again if the server lost it, and a new
+   * one if a delivery was missed.
+   */
   async #read(resultTtl: number): Promise<void> {
-    const name = this.#layout.clientConsumer(this.id);
+    const acks = this.#acks as ResultAcks;
     while (this.#reading()) {
+      let failed = false;
       try {
+        if (this.#missed) {
+          await this.#remakeConsumer(resultTtl);
+          this.#missed = false;
+        }
+        const name = this.#consumerName();
         const consumer = await this.#js.consumers.get(this.#layout.resultsStream, name);
         const messages = await consumer.consume({
           max_messages: RESULT_BATCH,
           // End (and make it again, below) rather than wait forever for a consumer that is gone.
           abort_on_missing_resource: true,
+          // A callback, not an async iterator: no promise per result.
+          callback: (message) => {
+            this.#receive(message);
+            if (!acks.read(message)) {
+              this.#missed = true;
+              messages.stop();
+            }
+          },
         });
         this.#results = messages;
-        for await (const message of messages) {
-          this.#receive(message);
-          message.ack();
-        }
+        const end = await messages.closed();
+        if (end instanceof Error) throw end;
       } catch (error) {
+        failed = true;
         if (isMissing(error)) {
-          // Deleted (idle past the result TTL, or a store lost): made again, its results are still there.
-          await this.#addConsumer(await this.#manager(), resultTtl).catch(() => undefined);
+          // Deleted (idle past the result TTL, or a store lost): made again, from what is still there.
+          const made = this.#addConsumer(await this.#manager(), resultTtl);
+          if (await made.then(() => true).catch(() => false)) acks.reset(this.#consumerName());
         }
       }
-      if (this.#reading()) await sleep(RESUBSCRIBE_DELAY);
+      if (this.#reading() && (failed || !this.#missed)) await sleep(RESUBSCRIBE_DELAY);
     }
+  }
+
+  /**
+   * Reads on from a new consumer, which delivers again every result not acked (the one
+   * missed among them), then deletes the old one.
+   */
+  async #remakeConsumer(resultTtl: number): Promise<void> {
+    const jsm = await this.#manager();
+    const old = this.#consumerName();
+    await this.#addConsumer(jsm, resultTtl, this.#generation + 1);
+    this.#generation++;
+    (this.#acks as ResultAcks).reset(this.#consumerName());
+    await jsm.consumers.delete(this.#layout.resultsStream, old).catch(() => undefined);
   }
 
   /** Whether results are still wanted (read afresh: TypeScript keeps what it saw before an await). */
@@ -294,7 +383,7 @@ export class QueueClient {
   async #removeConsumer(): Promise<void> {
     try {
       const jsm = await this.#manager();
-      await jsm.consumers.delete(this.#layout.resultsStream, this.#layout.clientConsumer(this.id));
+      await jsm.consumers.delete(this.#layout.resultsStream, this.#consumerName());
       // Results of jobs given up (late or duplicate ones) would otherwise wait out their TTL.
       await jsm.streams.purge(this.#layout.resultsStream, {
         filter: this.#layout.resultsSubject(this.id),

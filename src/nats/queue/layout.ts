@@ -6,9 +6,14 @@
  * - One durable pull consumer, `hosts`, is shared by every host: explicit acks, a short
  *   `ack_wait` that hosts keep alive with in-progress acks while jobs run, unlimited
  *   deliveries (hosts read the delivery count and decide what a redelivery costs).
- * - `CORRAL_RESULTS_<name>` (work-queue retention, file storage, `max_age` of the result
- *   TTL) holds results on `corral.queue.<name>.results.<client id>`, one subject per client,
- *   each read by that client's own durable consumer `client-<id>`.
+ * - `CORRAL_RESULTS_<name>` (limits retention, file storage, `max_age` of the result TTL)
+ *   holds results on `corral.queue.<name>.results.<client id>`, one subject per client,
+ *   each read by that client's own durable consumer `client-<id>` (`client-<id>-<n>` once
+ *   remade, see {@link QueueLayout.clientConsumer}). Limits retention lets that consumer ack
+ *   all results up to one with a single ack (a work-queue stream takes explicit acks only;
+ *   an interest one dropped results stored across a nats-server 2.9 restart); the client
+ *   purges its subject up to what it acked, every 2 s at most. A results stream made by
+ *   an older version keeps work-queue retention, and its clients ack each result.
  * - `CORRAL_HOSTS_<name>` (limits retention, file storage, one message per subject, short
  *   `max_age`) holds each live host's presence, for `corral queue info` and task checks.
  * - `CORRAL_STARTED_<name>` (limits retention, file storage, one message per subject,
@@ -93,8 +98,11 @@ export interface QueueLayout {
   hostSubject(hostId: string): string;
   /** The subject of one job message's started mark (`'*'` for all). */
   startedSubject(seq: number | '*'): string;
-  /** The name of one client's results consumer. */
-  clientConsumer(clientId: string): string;
+  /**
+   * The name of one client's results consumer: generation 0 is `client-<id>`; a client
+   * that remakes its consumer (it missed a delivery, see result-acks.ts) counts on.
+   */
+  clientConsumer(clientId: string, generation?: number): string;
 }
 
 /** Throws {@link InvalidOptionError} unless `name` can name a queue. */
@@ -119,7 +127,8 @@ export function queueLayout(queue: string): QueueLayout {
     resultsSubject: (clientId) => `${base}.results.${clientId}`,
     hostSubject: (hostId) => `${base}.hosts.${hostId}`,
     startedSubject: (seq) => `${base}.started.${seq}`,
-    clientConsumer: (clientId) => `client-${clientId}`,
+    clientConsumer: (clientId, generation = 0) =>
+      generation === 0 ? `client-${clientId}` : `client-${clientId}-${generation}`,
   };
 }
 
@@ -160,7 +169,7 @@ function streamConfigs(layout: QueueLayout, config: ResolvedQueueConfig): NamedS
     {
       name: layout.resultsStream,
       subjects: [layout.resultsSubject('*')],
-      retention: RetentionPolicy.Workqueue,
+      retention: RetentionPolicy.Limits,
       storage: StorageType.File,
       num_replicas: config.replicas,
       max_age: config.resultTtl * NS,
@@ -205,36 +214,59 @@ function hostsConsumerConfig(config: ResolvedQueueConfig): Partial<ConsumerConfi
   };
 }
 
-/** The consumer one client reads its results from. */
+/**
+ * The consumer one client reads its results from: `ackAll` (an ack covers every result
+ * before it) where the results stream allows it, explicit acks on a work-queue stream;
+ * from stream sequence `after + 1` on (all results when 0).
+ */
 export function clientConsumerConfig(
   layout: QueueLayout,
   clientId: string,
-  resultTtl: number,
+  options: { resultTtl: number; ackAll: boolean; generation: number; after: number },
 ): Partial<ConsumerConfig> {
+  const start =
+    options.after > 0
+      ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: options.after + 1 }
+      : { deliver_policy: DeliverPolicy.All };
   return {
-    durable_name: layout.clientConsumer(clientId),
+    durable_name: layout.clientConsumer(clientId, options.generation),
     filter_subject: layout.resultsSubject(clientId),
-    ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
+    ack_policy: options.ackAll ? AckPolicy.All : AckPolicy.Explicit,
+    ...start,
     ack_wait: 30_000 * NS,
     max_deliver: -1,
     max_ack_pending: 10_000,
-    inactive_threshold: resultTtl * NS,
+    inactive_threshold: options.resultTtl * NS,
   };
+}
+
+/** What {@link ensureQueue} found the queue to be. */
+export interface QueueFacts {
+  /** The ack wait of the hosts' consumer, in ms. */
+  readonly ackWait: number;
+  /**
+   * Whether clients' results consumers may ack all results up to one at once: not on a
+   * results stream of work-queue retention, as older versions made it.
+   */
+  readonly resultsAckAll: boolean;
 }
 
 /**
  * Creates the queue's streams and its hosts' consumer where they are missing; existing ones
- * are kept as they are. Resolves to the ack wait the queue really has, in ms.
+ * are kept as they are. Resolves to what the queue really is.
  */
 export async function ensureQueue(
   jsm: JetStreamManager,
   layout: QueueLayout,
   config: ResolvedQueueConfig,
-): Promise<{ ackWait: number }> {
+): Promise<QueueFacts> {
   try {
+    let resultsAckAll = true;
     for (const stream of streamConfigs(layout, config)) {
-      await ensureStream(jsm, stream);
+      const retention = await ensureStream(jsm, stream);
+      if (stream.name === layout.resultsStream) {
+        resultsAckAll = retention !== RetentionPolicy.Workqueue;
+      }
     }
     let info;
     try {
@@ -243,24 +275,31 @@ export async function ensureQueue(
       if (apiCode(error) !== CONSUMER_NOT_FOUND) throw error;
       info = await jsm.consumers.add(layout.jobsStream, hostsConsumerConfig(config));
     }
-    return { ackWait: Math.round((info.config.ack_wait ?? config.ackWait * NS) / NS) };
+    return {
+      ackWait: Math.round((info.config.ack_wait ?? config.ackWait * NS) / NS),
+      resultsAckAll,
+    };
   } catch (error) {
     throw new QueueSetupError(layout.queue, { cause: error });
   }
 }
 
-async function ensureStream(jsm: JetStreamManager, stream: NamedStreamConfig): Promise<void> {
+/** Creates a stream unless it exists; resolves to the retention it really has. */
+async function ensureStream(
+  jsm: JetStreamManager,
+  stream: NamedStreamConfig,
+): Promise<RetentionPolicy> {
   try {
-    await jsm.streams.info(stream.name);
-    return;
+    return (await jsm.streams.info(stream.name)).config.retention;
   } catch (error) {
     if (apiCode(error) !== STREAM_NOT_FOUND) throw error;
   }
   try {
-    await jsm.streams.add(stream);
+    return (await jsm.streams.add(stream)).config.retention;
   } catch (error) {
     // Someone else created it meanwhile, perhaps with another configuration: theirs stands.
     if (apiCode(error) !== STREAM_NAME_IN_USE) throw error;
+    return (await jsm.streams.info(stream.name)).config.retention;
   }
 }
 
