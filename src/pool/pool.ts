@@ -32,6 +32,7 @@ import type { Executor } from './executor.js';
 import type { BroadcastOptions, BroadcastOutcome } from './broadcast.js';
 import { observeTally, type JobRecord, type JobTallyListener } from '../observe/job-record.js';
 import { checkFunction } from '../util/validate.js';
+import { Batch, runBatch, type BatchListener, type BatchSpec } from './batch.js';
 
 /** Options for {@link Pool.shutdown}. */
 export interface ShutdownOptions {
@@ -324,6 +325,15 @@ export class Pool<M = unknown>
    */
   [readBusy](): { busyTime: number; jobs: number } {
     return this.#engine.stats.busy();
+  }
+
+  /**
+   * Internal: runs `inputs` as jobs whose outcomes go to `listener` (see {@link Batch}), for
+   * a queue host's hand-over of a message's jobs. Not part of the public API.
+   * @internal
+   */
+  [runBatch](inputs: readonly unknown[], spec: BatchSpec, listener: BatchListener): Batch {
+    return new Batch(this.#engine, inputs, spec, listener);
   }
 
   /**
