@@ -6,7 +6,7 @@ import { Engine, type PoolEvents } from './engine.js';
 import { Job, checkJobOptions, type JobOptions } from './job.js';
 import type { PoolState } from './lifecycle.js';
 import { checkInteger, resolveOptions, type PoolOptions, type ResolvedOptions } from './options.js';
-import { readBusy, type PoolStats } from './stats.js';
+import { readBusy, readCounters, type PoolCounters, type PoolStats } from './stats.js';
 import { checkTarget } from '../keyed/key-table.js';
 import type { KeyCounts } from '../keyed/keyed.js';
 import type { Lease } from '../keyed/leases.js';
@@ -325,6 +325,15 @@ export class Pool<M = unknown>
    */
   [readBusy](): { busyTime: number; jobs: number } {
     return this.#engine.stats.busy();
+  }
+
+  /**
+   * Internal: the counters of {@link Pool.stats} without its percentiles (a queue host's
+   * dashboard snapshot reads them once a second). Not part of the public API.
+   * @internal
+   */
+  [readCounters](): PoolCounters {
+    return this.#engine.counters();
   }
 
   /**
