@@ -342,15 +342,22 @@ export class JobRunner {
       return;
     }
     held.times.handed();
-    const groups = new Map<string, { jobs: WireJob[]; charged: number }>();
+    // Usually one group: a message's jobs are most often of one task and options.
+    const groups: { first: WireJob; jobs: WireJob[]; charged: number }[] = [];
     list.forEach((w, k) => {
+      const job = w.job;
       const charged = before[k] as number;
-      const alike = `${w.job.task}\0${w.job.timeout}\0${w.job.maxTries}\0${charged}`;
-      const group = groups.get(alike);
-      if (group === undefined) groups.set(alike, { jobs: [w.job], charged });
-      else group.jobs.push(w.job);
+      const group = groups.find(
+        (g) =>
+          g.charged === charged &&
+          g.first.task === job.task &&
+          g.first.timeout === job.timeout &&
+          g.first.maxTries === job.maxTries,
+      );
+      if (group === undefined) groups.push({ first: job, jobs: [job], charged });
+      else group.jobs.push(job);
     });
-    for (const group of groups.values()) this.#runGroup(held, group.jobs, group.charged);
+    for (const group of groups) this.#runGroup(held, group.jobs, group.charged);
   }
 
   /**
