@@ -43,7 +43,10 @@ export interface BatchSpec {
   readonly traceparent?: ((index: number) => string | undefined) | undefined;
 }
 
-/** Hears each input's outcome, once, by its index in the batch. */
+/**
+ * Hears each input's outcome, once, by its index in the batch, synchronously as the pool
+ * settles it: keep it cheap. What it throws is rethrown in a microtask.
+ */
 export type BatchListener = (index: number, ok: boolean, value: unknown) => void;
 
 /** A running batch: its inputs on the pool until each has settled. */
@@ -149,7 +152,15 @@ export class Batch implements JobOwner {
 
   #outcome(index: number, ok: boolean, value: unknown): void {
     this.#open--;
-    this.#listener(index, ok, value);
+    try {
+      this.#listener(index, ok, value);
+    } catch (error) {
+      // The caller's bug: surfaced as an event handler's would be, without leaving the
+      // scheduler's settling of the job half done.
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
   }
 
   /** Sends a key's inputs as one chunk (or as one job, if there is only one). */
