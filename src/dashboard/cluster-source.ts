@@ -8,6 +8,7 @@
 import type { NatsConnection } from '../nats/shared/connection.js';
 import {
   hostStatsSubject,
+  hostStatsWatchSubject,
   type HostStatsMessage,
   type HostStatsState,
 } from '../nats/queue/host-stats.js';
@@ -43,6 +44,8 @@ export class ClusterSource implements DashboardSource {
         if (snapshot.jobs.length > 0) this.#jobs.push({ host: snapshot.name, jobs: snapshot.jobs });
       },
     });
+    // Hosts record their jobs for their snapshots only while someone listens: from now on.
+    nc.publish(hostStatsWatchSubject(queue));
   }
 
   async read(): Promise<Reading> {

@@ -12,7 +12,7 @@ import { PoolClosedError } from '../util/errors.js';
 import { StartupTimeoutError, WorkerCrashedError, WorkerStartupError } from './errors.js';
 import type { Job, JobOwner } from './job.js';
 import type { ResolvedOptions } from './options.js';
-import { StatsRecorder, type PoolStats } from './stats.js';
+import { StatsRecorder, type PoolCounters, type PoolStats } from './stats.js';
 import type { ThreadEvent, ThreadHandle } from '../threads/thread.js';
 import { ThreadSet } from '../threads/thread-set.js';
 import { fromWire } from '../protocol/wire-error.js';
@@ -149,6 +149,13 @@ export class Engine {
   }
   observeTally(listener: JobTallyListener): () => void {
     return this.#scheduler.observers.addTally(listener);
+  }
+
+  /** The counters of {@link snapshot}, without its histograms (a queue host's, once a second). */
+  counters(): PoolCounters {
+    const { inFlight } = this.#scheduler.inputs;
+    const held = prefetched(this.#threads, inFlight);
+    return this.stats.counters({ threads: this.#threads.size, running: inFlight - held });
   }
 
   snapshot(): PoolStats {

@@ -6,7 +6,7 @@ import { Engine, type PoolEvents } from './engine.js';
 import { Job, checkJobOptions, type JobOptions } from './job.js';
 import type { PoolState } from './lifecycle.js';
 import { checkInteger, resolveOptions, type PoolOptions, type ResolvedOptions } from './options.js';
-import { readBusy, type PoolStats } from './stats.js';
+import { readBusy, readCounters, type PoolCounters, type PoolStats } from './stats.js';
 import { checkTarget } from '../keyed/key-table.js';
 import type { KeyCounts } from '../keyed/keyed.js';
 import type { Lease } from '../keyed/leases.js';
@@ -32,6 +32,7 @@ import type { Executor } from './executor.js';
 import type { BroadcastOptions, BroadcastOutcome } from './broadcast.js';
 import { observeTally, type JobRecord, type JobTallyListener } from '../observe/job-record.js';
 import { checkFunction } from '../util/validate.js';
+import { Batch, runBatch, type BatchListener, type BatchSpec } from './batch.js';
 
 /** Options for {@link Pool.shutdown}. */
 export interface ShutdownOptions {
@@ -324,6 +325,24 @@ export class Pool<M = unknown>
    */
   [readBusy](): { busyTime: number; jobs: number } {
     return this.#engine.stats.busy();
+  }
+
+  /**
+   * Internal: the counters of {@link Pool.stats} without its percentiles (a queue host's
+   * dashboard snapshot reads them once a second). Not part of the public API.
+   * @internal
+   */
+  [readCounters](): PoolCounters {
+    return this.#engine.counters();
+  }
+
+  /**
+   * Internal: runs `inputs` as jobs whose outcomes go to `listener` (see {@link Batch}), for
+   * a queue host's hand-over of a message's jobs. Not part of the public API.
+   * @internal
+   */
+  [runBatch](inputs: readonly unknown[], spec: BatchSpec, listener: BatchListener): Batch {
+    return new Batch(this.#engine, inputs, spec, listener);
   }
 
   /**

@@ -12,6 +12,23 @@ import { RecentWindow, type Counters } from './stats-window.js';
  */
 export const readBusy: unique symbol = Symbol('corral.readBusy');
 
+/**
+ * Internal: `pool[readCounters]()` reads the counters of {@link PoolStats} (see
+ * {@link PoolCounters}) without its percentiles and recent window. Not part of the public API.
+ * @internal
+ */
+export const readCounters: unique symbol = Symbol('corral.readCounters');
+
+/**
+ * The figures of {@link PoolStats} that are counters, as `stats()` gives them: what a queue
+ * host's dashboard snapshot carries, once a second. A whole snapshot also merges the
+ * histograms of its percentiles and of the recent window, most of its cost.
+ */
+export type PoolCounters = Pick<
+  PoolStats,
+  'threads' | 'running' | 'completed' | 'failed' | 'retried' | 'crashes' | 'busyTime' | 'threadTime'
+>;
+
 /** Percentiles of a latency, in milliseconds. */
 export interface Latency {
   /** Jobs timed: all of the first 1,024, then one in 8 (see {@link PoolStats}). */
@@ -306,6 +323,18 @@ export class StatsRecorder {
     return {
       busyTime: this.#times(performance.now()).busyTime,
       jobs: this.completed + this.failed,
+    };
+  }
+
+  /** The counters of {@link snapshot}, given the live figures, without its histograms. */
+  counters(live: Pick<PoolStats, 'threads' | 'running'>): PoolCounters {
+    return {
+      ...live,
+      completed: this.completed,
+      failed: this.failed,
+      retried: this.retried,
+      crashes: this.crashes,
+      ...this.#times(performance.now()),
     };
   }
 

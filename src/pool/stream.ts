@@ -18,20 +18,6 @@ import { Fate, MAX_CHUNK, type Fates } from './chunk.js';
 
 export type { Outcome } from './stream-core.js';
 
-/**
- * Internal stream option: tries each input already used elsewhere (a cluster host running
- * jobs of a message redelivered from a host that was lost), so that `ctx.tries` counts on
- * across hosts and `maxTries` bounds the tries in all. Not public API.
- */
-export const TRIES_USED: unique symbol = Symbol('corral.triesUsed');
-
-/**
- * Internal stream option: the W3C `traceparent` of the input at an index, or undefined
- * (a cluster host running jobs its clients submitted inside a trace): such an input runs
- * as a job of its own, in that trace. Not public API.
- */
-export const TRACEPARENTS: unique symbol = Symbol('corral.traceparents');
-
 /** The job options `execute` and `wrap` take for every job, beside their own. */
 const STREAM_JOB_OPTIONS: ReadonlySet<string> = new Set([
   'task',
@@ -109,11 +95,6 @@ export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
   /** A send of the inputs held back is scheduled (an async source is slow to yield). */
   #flushing: NodeJS.Immediate | undefined;
 
-  /** Tries each input used before this stream (see {@link TRIES_USED}). */
-  readonly #triesUsed: number;
-  /** The trace context of the input at an index (see {@link TRACEPARENTS}). */
-  readonly #traceOf: ((index: number) => string | undefined) | undefined;
-
   /** `bounded`: `wrap` (a window for a stream of unknown length), else `execute`. */
   constructor(
     engine: Engine,
@@ -127,9 +108,6 @@ export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
       throw new InvalidOptionError('options', 'an object', raw);
     }
     const { ordered, window, transfer, signal, key, onProgress, priority, ...rest } = options ?? {};
-    const internal = options as
-      { [TRIES_USED]?: number; [TRACEPARENTS]?: (index: number) => string | undefined } | undefined;
-    const triesUsed = internal?.[TRIES_USED] ?? 0;
     // The stream, not each job, listens to the signal: jobs carry no signal of their own.
     const perInput = typeof priority === 'function';
     const jobOptions = checkJobOptions(perInput ? rest : { ...rest, priority }, STREAM_JOB_OPTIONS);
@@ -163,12 +141,9 @@ export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
     this.#onProgress = onProgress;
     this.#priority = perInput ? priority : undefined;
     this.#task = jobOptions.task ?? 'default';
-    this.#triesUsed = triesUsed;
-    this.#traceOf = internal?.[TRACEPARENTS];
     // A chunk of one key holds one of its key's units and runs its inputs one at a time: a
     // key's target still bounds its inputs running at once.
     this.#chunks =
-      triesUsed === 0 &&
       transfer === undefined &&
       onProgress === undefined &&
       !perInput && // a chunk's inputs share one priority
@@ -199,11 +174,6 @@ export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
   }
 
   protected take(input: I, index: number, key: string | undefined): void {
-    const traceparent = this.#traceOf?.(index);
-    if (traceparent !== undefined) {
-      this.#submit(input, index, key, this.#triesUsed, undefined, traceparent);
-      return;
-    }
     let held = this.#chunks ? this.#held.get(key) : undefined;
     if (held === undefined && this.#chunks) {
       // The size is looked up once per chunk, not per input.
@@ -222,10 +192,10 @@ export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
           this.outcome(index, input, false, error); // this input's outcome, as for its key
           return;
         }
-        this.#submit(input, index, key, this.#triesUsed, priority);
+        this.#submit(input, index, key, 0, priority);
         return;
       }
-      this.#submit(input, index, key, this.#triesUsed);
+      this.#submit(input, index, key, 0);
       return;
     }
     held.inputs.push(input);
@@ -283,7 +253,6 @@ export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
     key: string | undefined,
     tries: number,
     priority?: number,
-    traceparent?: string,
   ): void {
     const transfer = this.#transfer === undefined ? {} : { transfer: this.#transfer(input) };
     const job = new Job(this.#engine.nextId(), input, this.#jobOptionsFor(index), this.#pool, {
@@ -293,7 +262,6 @@ export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
       key,
       tries,
       ...(priority === undefined ? {} : { priority }),
-      traceparent,
     });
     this.#engine.submit(job);
   }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Pool, type PoolStats } from 'corral';
-import { readBusy } from '#internal/pool/stats.js';
+import { readBusy, readCounters } from '#internal/pool/stats.js';
 import { tasks, until } from '../helpers/index.js';
 
 let pool: Pool | undefined;
@@ -158,5 +158,36 @@ describe('the internal busy reading (a queue host reads it per job message)', ()
     // Both are lifetime sums of the threads' reported busy time: equal, whenever read.
     expect(reading.busyTime).toBeGreaterThanOrEqual(100);
     expect(reading.busyTime).toBe(s.busyTime);
+  });
+});
+
+describe('the internal counters (a queue host reads them once a second)', () => {
+  it('are the counters of stats(), a retry, a crash and a thread that exited included', async () => {
+    const p = new Pool({ module: tasks, threads: 2 });
+    pool = p;
+    const pick = (s: PoolStats) => ({
+      threads: s.threads,
+      running: s.running,
+      completed: s.completed,
+      failed: s.failed,
+      retried: s.retried,
+      crashes: s.crashes,
+    });
+    await p.ready();
+    expect(p[readCounters]()).toMatchObject(pick(p.stats()));
+    await Promise.all([p.do(60, { task: 'spin' }), p.do(2, { task: 'flaky', maxTries: 2 })]);
+    await p.do({ message: 'no' }, { task: 'fail' }).catch(() => undefined);
+    await p.do({ how: 'exit' }, { task: 'crash' }).catch(() => undefined);
+    const running = p.do(300, { task: 'sleep' });
+    await until(() => p.stats().running === 1);
+    p.resize(1);
+    const counters = p[readCounters]();
+    const s = p.stats();
+    expect(counters).toMatchObject(pick(s));
+    expect(counters).toMatchObject({ completed: 2, failed: 2, retried: 1, crashes: 1, running: 1 });
+    expect(counters.busyTime).toBe(s.busyTime);
+    // Thread time grows with the clock: read a moment apart, nearly equal.
+    expect(Math.abs(counters.threadTime - s.threadTime)).toBeLessThan(50);
+    await running;
   });
 });

@@ -15,10 +15,9 @@
  *
  * @module
  */
-import { setMaxListeners } from 'node:events';
 import type { JsMsg } from '@nats-io/jetstream';
 import type { Pool } from '../../index.js';
-import { TRACEPARENTS, TRIES_USED } from '../../pool/stream.js';
+import { runBatch, type Batch } from '../../pool/batch.js';
 import { errorValue, ResultStatus, type WireJob, type WireResult } from './queue-codec.js';
 import { HostLostError } from './errors.js';
 import type { ResultOwner, ResultSink } from './result-sink.js';
@@ -45,11 +44,13 @@ export class HeldMessage implements ResultOwner {
   /** When its jobs finished, to estimate what a job costs. */
   readonly times = new MessageTimes();
   /**
-   * Aborts the message's jobs on the pool. One per message, not per job: a signal per tiny
-   * job costs more than the job. So a message's jobs stop once its client gave up every
-   * one of them still open (as when a stream is aborted, or a message holds one job).
+   * Its jobs' batches on the pool, to abort them: per message, not per job (an abort per
+   * tiny job costs more than the job), so a message's jobs stop once its client gave up
+   * every one of them still open (as when a stream is aborted, or a message holds one job).
    */
-  readonly controller = new AbortController();
+  #batches: Batch[] = [];
+  /** Why its jobs were aborted (its client gave them all up); undefined while they were not. */
+  #aborted: Error | undefined;
   /** Jobs of it on the pool that its client gave up. */
   cancelled = 0;
   /** Its results are all stored: told once. */
@@ -72,8 +73,31 @@ export class HeldMessage implements ResultOwner {
     this.#open = jobs;
     this.#finished = finished;
     this.#done = done;
-    // The pool listens once per job: a message's worth of listeners is expected, not a leak.
-    setMaxListeners(0, this.controller.signal);
+  }
+
+  /** Why its jobs were aborted; undefined while they were not. */
+  get aborted(): Error | undefined {
+    return this.#aborted;
+  }
+
+  /** Aborts its jobs: those on the pool now, and any handed over later (see {@link onPool}). */
+  abort(reason: Error): void {
+    if (this.#aborted !== undefined) return;
+    this.#aborted = reason;
+    for (const batch of this.#batches) batch.cancel(reason);
+    this.#batches = [];
+  }
+
+  /** Some of its jobs went to the pool as `batch`. */
+  onPool(batch: Batch): void {
+    if (this.#aborted !== undefined) {
+      batch.cancel(this.#aborted);
+      return;
+    }
+    if (batch.open === 0) return;
+    // Those settled are let go as the list grows: a long message goes over in many parts.
+    if (this.#batches.length >= 8) this.#batches = this.#batches.filter((b) => b.open > 0);
+    this.#batches.push(batch);
   }
 
   /** Jobs not yet settled. */
@@ -233,9 +257,7 @@ export class JobRunner {
       }
       if (cancelled.has(id)) continue;
       cancelled.add(id);
-      if (++held.cancelled === held.open) {
-        held.controller.abort(new Error('the client gave the job up'));
-      }
+      if (++held.cancelled === held.open) held.abort(new Error('the client gave the job up'));
     }
   }
 
@@ -291,9 +313,10 @@ export class JobRunner {
   /** Marks `list` started (one mark for the message), then runs it on the pool. */
   async #start(held: HeldMessage, list: readonly Waiting[]): Promise<void> {
     const before = list.map((w) => held.charged[w.at] ?? 0);
-    if (held.controller.signal.aborted) {
+    const aborted = held.aborted;
+    if (aborted !== undefined) {
       // Given up by its client while waiting: it never starts, nor is it charged.
-      for (const w of list) this.#settled(held, w.job, false, held.controller.signal.reason, false);
+      for (const w of list) this.#settled(held, w.job, false, aborted, false);
       return;
     }
     for (const w of list) held.charged[w.at] = (held.charged[w.at] ?? 0) + 1;
@@ -319,50 +342,65 @@ export class JobRunner {
       return;
     }
     held.times.handed();
-    const groups = new Map<string, { jobs: WireJob[]; charged: number }>();
+    // Usually one group: a message's jobs are most often of one task and options.
+    const groups: { first: WireJob; jobs: WireJob[]; charged: number }[] = [];
     list.forEach((w, k) => {
+      const job = w.job;
       const charged = before[k] as number;
-      const alike = `${w.job.task}\0${w.job.timeout}\0${w.job.maxTries}\0${charged}`;
-      const group = groups.get(alike);
-      if (group === undefined) groups.set(alike, { jobs: [w.job], charged });
-      else group.jobs.push(w.job);
+      const group = groups.find(
+        (g) =>
+          g.charged === charged &&
+          g.first.task === job.task &&
+          g.first.timeout === job.timeout &&
+          g.first.maxTries === job.maxTries,
+      );
+      if (group === undefined) groups.push({ first: job, jobs: [job], charged });
+      else group.jobs.push(job);
     });
-    for (const group of groups.values()) void this.#runGroup(held, group.jobs, group.charged);
+    for (const group of groups) this.#runGroup(held, group.jobs, group.charged);
   }
 
   /**
-   * Jobs alike (task, timeout, tries, tries used) go to the pool as one `execute`: one
-   * stream and one abort listener per group rather than a promise and a listener per job.
+   * Jobs alike (task, timeout, tries, tries used) go to the pool as one batch: the jobs are
+   * the host's own (no stream, nor a promise or abort listener per job), and each outcome is
+   * reported as it settles.
    */
-  async #runGroup(held: HeldMessage, group: readonly WireJob[], charged: number): Promise<void> {
+  #runGroup(held: HeldMessage, group: readonly WireJob[], charged: number): void {
     const first = group[0] as WireJob;
     const settled = new Uint8Array(group.length);
     const redelivered = charged > 0;
     const settle = (index: number, ok: boolean, value: unknown): void => {
+      if (settled[index] === 1) return;
       settled[index] = 1;
       this.#settled(held, group[index] as WireJob, ok, value, redelivered);
     };
+    const inputs = new Array<unknown>(group.length);
+    let keyed = false;
+    let traced = false;
+    for (let i = 0; i < group.length; i++) {
+      const job = group[i] as WireJob;
+      inputs[i] = job.input;
+      keyed ||= job.key !== undefined;
+      traced ||= job.traceparent !== undefined;
+    }
     try {
-      const keyed = group.some((job) => job.key !== undefined);
-      const traced = group.some((job) => job.traceparent !== undefined);
-      const options = {
-        task: first.task,
-        timeout: first.timeout,
-        maxTries: first.maxTries,
-        signal: held.controller.signal,
-        [TRIES_USED]: charged,
-        ...(keyed ? { key: (_: unknown, index: number) => group[index]?.key } : {}),
-        ...(traced ? { [TRACEPARENTS]: (index: number) => group[index]?.traceparent } : {}),
-      };
-      const outcomes = this.#pool.execute(
-        group.map((job) => job.input),
-        options,
+      const batch = this.#pool[runBatch](
+        inputs,
+        {
+          task: first.task,
+          timeout: first.timeout,
+          maxTries: first.maxTries,
+          triesUsed: charged,
+          key: keyed ? (index) => group[index]?.key : undefined,
+          traceparent: traced ? (index) => group[index]?.traceparent : undefined,
+        },
+        settle,
       );
-      for await (const o of outcomes) settle(o.index, o.ok, o.ok ? o.value : o.error);
+      held.onPool(batch);
     } catch (error) {
-      // An abort (the client gave these jobs up) ends the stream without their outcomes;
-      // so does the pool failing. Either way, each job left gets the error.
-      for (let i = 0; i < group.length; i++) if (settled[i] === 0) settle(i, false, error);
+      // Options no job could have (a job message not made by a client of this version):
+      // each job of the group gets the error.
+      for (let i = 0; i < group.length; i++) settle(i, false, error);
     }
   }
 

@@ -122,6 +122,7 @@ export class Host {
       maxBytes: Math.min(limit - FRAMING_RESERVE, 256 * 1024),
       limit: limit - FRAMING_RESERVE,
       runMs: () => this.#clock.estimate,
+      slots: init.slots,
       onFailed: (error) => {
         this.#fail(error);
       },

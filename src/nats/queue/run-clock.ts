@@ -82,6 +82,11 @@ export class RunClock {
   readonly #samples: number[] = [];
   /** Busy-based: the pool's readings at the ends of the latest messages, oldest first. */
   readonly #readings: BusyReading[] = [];
+  /**
+   * The estimate, worked out when a message ends (it changes only then), not each time it
+   * is read: per hand-over, per result and by the claimer.
+   */
+  #estimate = 0;
 
   constructor(slots: number, busy?: () => BusyReading) {
     this.#slots = slots;
@@ -94,6 +99,11 @@ export class RunClock {
    * messages' ends, or of the recent span samples; 0 until a message has finished.
    */
   get estimate(): number {
+    return this.#estimate;
+  }
+
+  /** The estimate as of the latest message's end. */
+  #compute(): number {
     const first = this.#readings[0];
     const last = this.#readings[this.#readings.length - 1];
     if (first !== undefined && last !== undefined && last.jobs - first.jobs >= MIN_BUSY_JOBS) {
@@ -125,6 +135,7 @@ export class RunClock {
     const rounds = Math.ceil(times.jobs / this.#slots);
     this.#samples.push((times.last - times.given) / rounds);
     if (this.#samples.length > WINDOW) this.#samples.shift();
+    this.#estimate = this.#compute();
   }
 }
 

@@ -5,38 +5,39 @@
  */
 import type { JsMsg } from '@nats-io/jetstream';
 import { describe, expect, it } from 'vitest';
-import type { Pool } from 'corral';
+import { Pool } from 'corral';
+import { runBatch, type Batch, type BatchSpec } from '#internal/pool/batch.js';
 import { HeldMessage, JobRunner } from '#internal/nats/queue/host-runner.js';
 import type { WireJob } from '#internal/nats/queue/queue-codec.js';
 import type { ResultSink } from '#internal/nats/queue/result-sink.js';
 import { MessageTimes, RunClock } from '#internal/nats/queue/run-clock.js';
-
-type Outcome = { index: number; ok: true; value: unknown };
+import { fixture } from '../../helpers/index.js';
 
 /** A pool of one slot: jobs run in the order handed over, each until the test finishes it. */
 class FakePool {
   /** Jobs handed over and not finished, oldest (running) first. */
   readonly queue: { finish: () => void }[] = [];
 
-  execute(inputs: readonly unknown[]): AsyncIterable<Outcome> {
-    const outcomes: Outcome[] = [];
-    let wake: (() => void) | undefined;
+  [runBatch](
+    inputs: readonly unknown[],
+    _spec: BatchSpec,
+    listener: (index: number, ok: boolean, value: unknown) => void,
+  ): Batch {
+    let open = inputs.length;
     inputs.forEach((input, index) => {
       this.queue.push({
         finish: () => {
-          outcomes.push({ index, ok: true, value: input });
-          wake?.();
+          open--;
+          listener(index, true, input);
         },
       });
     });
     return {
-      async *[Symbol.asyncIterator]() {
-        for (let done = 0; done < inputs.length; done++) {
-          while (outcomes.length === 0) await new Promise<void>((resolve) => (wake = resolve));
-          yield outcomes.shift() as Outcome;
-        }
+      get open() {
+        return open;
       },
-    };
+      cancel: () => undefined,
+    } as unknown as Batch;
   }
 
   /** The running job finishes. */
@@ -112,6 +113,52 @@ describe('JobRunner', () => {
     expect(onPoolAtMark.length).toBeLessThan(jobs.length);
     // Every job charged one try, by the marks, before it went to the pool.
     expect(held.charged).toEqual(jobs.map(() => 1));
+  });
+});
+
+describe('JobRunner on a real pool', () => {
+  it("aborts a message's jobs on the pool once its client gave up every one still open", async () => {
+    await using pool = new Pool({ module: fixture('tasks.mjs'), threads: 1 });
+    const reported: { id: number; status: number; value: unknown }[] = [];
+    const runner = new JobRunner({
+      pool,
+      sink: {
+        add: (_client: string, owner: HeldMessage, result: (typeof reported)[number]) => {
+          reported.push(result);
+          owner.stored();
+        },
+      } as unknown as ResultSink,
+      clock: new RunClock(1),
+      slots: 1,
+      mark: () => Promise.resolve(true),
+      takenOver: () => undefined,
+      onError: () => undefined,
+    });
+    const sleeper = (id: number): WireJob => ({ ...job(id), task: 'sleep', input: 10_000 });
+    const held = new HeldMessage(
+      {} as JsMsg,
+      'client',
+      2,
+      () => undefined,
+      () => undefined,
+    );
+    runner.run(held, [sleeper(1), sleeper(2)]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // One of two given up: the message's jobs go on.
+    runner.cancel('client', [1]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(reported).toEqual([]);
+    const started = Date.now();
+    runner.cancel('client', [2]);
+    await expect.poll(() => reported.length).toBe(2);
+    expect(Date.now() - started).toBeLessThan(5000);
+    const byId = new Map(reported.map((r) => [r.id, r.value]));
+    // The one running was aborted on the pool; the one waiting for room never started.
+    expect(byId.get(1)).toMatchObject({ name: 'AbortError', props: { code: 'ABORT_ERR' } });
+    expect(byId.get(2)).toMatchObject({ message: 'the client gave the job up' });
+    expect(held.charged).toEqual([1, 0]);
+    // Its thread stopped the task (ctx.signal) and takes the next job.
+    expect(await pool.do(1)).toBe(2);
   });
 });
 
