@@ -151,6 +151,18 @@ const LOOKAHEAD_MS = 15;
  * runs, with one mark.
  */
 const MAX_LOOKAHEAD = 512;
+/**
+ * The low watermark, in ms of a thread's work queued per slot: with every thread busy, jobs
+ * are handed over only once less than this is queued, and then up to the lookahead, so that
+ * one hand-over (one started mark, one batch, one message to each thread) covers several
+ * short jobs rather than one per settlement. It must stay above a mark's round trip, since the
+ * queued jobs (and the job just started) are what the threads run while the next mark is
+ * written: measured at 0.4 ms median, 2.7 ms p90 on a busy machine of 2 cores (see
+ * FINDINGS-qmark.md). A third of the lookahead: with jobs of 5 ms or more the next jobs go
+ * once nothing is queued behind the running one (whose 5 ms or more cover the mark), up to
+ * three of 5 ms in one mark; with 2 ms jobs two are left queued and five go in one mark.
+ */
+const LOW_WATERMARK_MS = LOOKAHEAD_MS / 3;
 
 /** A job waiting for room on the pool. */
 interface Waiting {
@@ -273,6 +285,16 @@ export class JobRunner {
     return Math.min(MAX_LOOKAHEAD, this.#slots * Math.floor(LOOKAHEAD_MS / perJob));
   }
 
+  /**
+   * With every thread busy, jobs are handed over only while fewer than this are queued (see
+   * {@link LOW_WATERMARK_MS}); at most half the lookahead, so that a hand-over covers at least
+   * half of it where the lookahead is capped in jobs (tiny jobs); 0 with no lookahead.
+   */
+  #low(ahead: number): number {
+    if (ahead === 0) return 0;
+    return Math.min((this.#slots * LOW_WATERMARK_MS) / this.#clock.estimate, ahead / 2);
+  }
+
   /** Pumps once the current turn's settlements are all in: one hand-over (and mark) for them. */
   #schedulePump(): void {
     if (this.#pumpScheduled) return;
@@ -288,9 +310,8 @@ export class JobRunner {
     const ahead = this.#ahead();
     let room = this.#slots + ahead - this.#busy;
     if (room <= 0 || this.#head === this.#waiting.length) return;
-    // Every thread busy: wait until less than half the lookahead is queued, so that one mark
-    // covers several jobs (many tiny ones, two or three of 5 ms) while the queued ones run.
-    if (this.#busy - this.#slots >= Math.ceil(ahead / 2)) return;
+    // Every thread busy: wait for the low watermark, then fill up to the lookahead in one go.
+    if (this.#busy - this.#slots >= this.#low(ahead)) return;
     const byMessage = new Map<HeldMessage, Waiting[]>();
     while (room > 0 && this.#head < this.#waiting.length) {
       const w = this.#waiting[this.#head++] as Waiting;

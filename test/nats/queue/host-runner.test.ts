@@ -116,6 +116,90 @@ describe('JobRunner', () => {
   });
 });
 
+/**
+ * Runs `count` jobs through a runner of one slot whose clock estimates `estimate` ms per job,
+ * marks answered at once and the running job finished after each; returns the jobs each mark
+ * covered and the most jobs the pool held (the running one included).
+ */
+async function handOvers(estimate: number, count: number) {
+  let reading = { busyTime: 0, jobs: 0 };
+  const clock = new RunClock(1, () => reading);
+  reading = { busyTime: estimate * 20, jobs: 20 };
+  const times = new MessageTimes();
+  times.finished();
+  clock.observe(times);
+  expect(clock.estimate).toBeCloseTo(estimate, 9);
+
+  const pool = new FakePool();
+  const answers: ((ours: boolean) => void)[] = [];
+  const held = new HeldMessage(
+    {} as JsMsg,
+    'client',
+    count,
+    () => undefined,
+    () => undefined,
+  );
+  /** Jobs marked so far (their tries charged), at each mark. */
+  const marked: number[] = [];
+  const runner = new JobRunner({
+    pool: pool as unknown as Pool,
+    sink: { add: () => undefined } as unknown as ResultSink,
+    clock,
+    slots: 1,
+    mark: (h) => {
+      marked.push(h.charged.filter((c) => c > 0).length);
+      return new Promise<boolean>((resolve) => answers.push(resolve));
+    },
+    takenOver: () => undefined,
+    onError: () => undefined,
+  });
+  runner.run(
+    held,
+    Array.from({ length: count }, (_, i) => job(i)),
+  );
+  let most = 0;
+  for (let finished = 0; finished < count; finished++) {
+    await settle();
+    while (answers.length > 0) answers.shift()?.(true);
+    await settle();
+    most = Math.max(most, pool.queue.length);
+    if (pool.queue.length === 0) throw new Error(`the pool ran dry after ${finished} jobs`);
+    pool.finish();
+  }
+  const perMark = marked.map((m, i) => m - (marked[i - 1] ?? 0));
+  return { perMark, most, lookahead: runner.lookahead };
+}
+
+describe('JobRunner hand-overs', () => {
+  it('hands queued 5 ms jobs over three at a time, never holding more than the lookahead', async () => {
+    const { perMark, most, lookahead } = await handOvers(5, 30);
+    // 15 ms of lookahead: three jobs queued behind the running one, at most.
+    expect(lookahead).toBe(3);
+    expect(most).toBeLessThanOrEqual(1 + lookahead);
+    // The first mark covers one job for the thread and the lookahead; after that, one mark
+    // once nothing is queued behind the running job, for three jobs.
+    expect(perMark[0]).toBe(4);
+    for (const n of perMark.slice(1, -1)) expect(n).toBe(3);
+    expect(perMark.length / 30).toBeLessThan(0.4);
+  });
+
+  it('keeps two 2 ms jobs queued while the next five are marked', async () => {
+    const { perMark, most, lookahead } = await handOvers(2, 60);
+    expect(lookahead).toBe(7);
+    expect(most).toBeLessThanOrEqual(1 + lookahead);
+    expect(perMark[0]).toBe(8);
+    for (const n of perMark.slice(1, -1)) expect(n).toBe(5);
+    expect(perMark.length / 60).toBeLessThan(0.25);
+  });
+
+  it('hands long jobs over one per free slot, as they settle', async () => {
+    const { perMark, most, lookahead } = await handOvers(20, 6);
+    expect(lookahead).toBe(0);
+    expect(most).toBe(1);
+    expect(perMark).toEqual([1, 1, 1, 1, 1, 1]);
+  });
+});
+
 describe('JobRunner on a real pool', () => {
   it("aborts a message's jobs on the pool once its client gave up every one still open", async () => {
     await using pool = new Pool({ module: fixture('tasks.mjs'), threads: 1 });
