@@ -157,10 +157,12 @@ const MAX_LOOKAHEAD = 512;
  * one hand-over (one started mark, one batch, one message to each thread) covers several
  * short jobs rather than one per settlement. It must stay above a mark's round trip, since the
  * queued jobs (and the job just started) are what the threads run while the next mark is
- * written: measured at 0.4 ms median, 2.7 ms p90 on a busy machine of 2 cores (see
- * FINDINGS-qmark.md). A third of the lookahead: with jobs of 5 ms or more the next jobs go
- * once nothing is queued behind the running one (whose 5 ms or more cover the mark), up to
- * three of 5 ms in one mark; with 2 ms jobs two are left queued and five go in one mark.
+ * written. A third of the lookahead: on a thread, what is queued when a hand-over starts
+ * plus the job that has just started is at least 5 ms of work (less only for tiny jobs,
+ * whose lookahead is capped at {@link MAX_LOOKAHEAD} jobs), where a mark took
+ * 0.4-0.7 ms (median) and 2-4 ms (p90) on 2 cores loaded 4 to 6 deep. Jobs of 5 ms or more
+ * go once nothing is queued behind the running one (up to three of 5 ms in one mark, as
+ * the lookahead allows); of 2 ms, five at once while two are still queued.
  */
 const LOW_WATERMARK_MS = LOOKAHEAD_MS / 3;
 
