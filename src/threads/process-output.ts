@@ -1,14 +1,23 @@
 /**
  * Relays a worker process's stdout or stderr pipe into this process's own stream, a line at
- * a time where it can. A pipe is read in chunks that end anywhere, and this process writes
- * to the same stream (its own lines, other children's): written as read, a chunk ending
- * mid-line would have them land inside that line. So a chunk is written up to its last
- * newline, and the rest joins the next chunk read in the same turn of the event loop, or
- * is written alone right after it (`setImmediate`): nothing is held longer, so nothing
- * waits on a line the task never ends. Thread mode needs none of this: Node relays a
- * thread's output one `write()` call at a time.
+ * a time where it can. A pipe is read in chunks that end anywhere (a read stops at 64 KiB,
+ * in the middle of a line a loud child wrote whole), and this process writes to the same
+ * stream (its own lines, other children's): written as read, a chunk ending mid-line would
+ * have them land inside that line. So a chunk is written up to its last newline, and the
+ * rest waits for the chunk that ends its line. It waits {@link HOLD_MS} at most, and while
+ * it is under {@link MAX_HELD} bytes; then it is written alone, so that a line the task
+ * never ends (a prompt, a progress bar) still shows. When the pipe ends, it goes at once.
+ * (Writing it at the next turn of the event loop was not enough: the rest of the line
+ * came a turn later, after another child's lines, and 2 lines of 20,000 came out cut.)
+ * Thread mode needs none of this: Node relays a thread's output one `write()` call at a
+ * time.
  */
 import type { Readable, Writable } from 'node:stream';
+
+/** How long the start of a line waits for its end, in ms. */
+export const HOLD_MS = 20;
+/** The most of a line held back, in bytes: a longer line cannot be kept whole anyway. */
+export const MAX_HELD = 64 * 1024;
 
 /**
  * One destination's listeners, shared by every relay into it: a pool of many processes
@@ -43,7 +52,8 @@ function destination(to: Writable): Destination {
 export function relayLines(from: Readable, to: Writable): void {
   const dest = destination(to);
   let tail: Buffer | undefined;
-  let flushing = false;
+  /** Writes the tail alone if its line has not ended in time. */
+  let timer: NodeJS.Timeout | undefined;
   const resume = (): void => {
     from.resume();
   };
@@ -54,7 +64,8 @@ export function relayLines(from: Readable, to: Writable): void {
     dest.waiting.add(resume);
   };
   const flush = (): void => {
-    flushing = false;
+    clearTimeout(timer);
+    timer = undefined;
     if (tail === undefined) return;
     write(tail);
     tail = undefined;
@@ -64,9 +75,16 @@ export function relayLines(from: Readable, to: Writable): void {
     const end = data.lastIndexOf(0x0a) + 1;
     if (end > 0) write(data.subarray(0, end));
     tail = end < data.length ? data.subarray(end) : undefined;
-    if (tail !== undefined && !flushing) {
-      flushing = true;
-      setImmediate(flush);
+    if (tail === undefined) {
+      clearTimeout(timer);
+      timer = undefined;
+    } else if (tail.length >= MAX_HELD) {
+      flush();
+    } else if (end > 0 || timer === undefined) {
+      // The hold counts from the line's start: a line that keeps growing is not held forever.
+      if (end > 0) clearTimeout(timer);
+      // Not unref'd: a held tail keeps this process alive until it is written (20 ms at most).
+      timer = setTimeout(flush, HOLD_MS);
     }
   };
   // The destination closed (its reader went away: EPIPE): as `pipe()` does, stop relaying,
@@ -75,6 +93,8 @@ export function relayLines(from: Readable, to: Writable): void {
     from.off('data', onData);
     dest.waiting.delete(resume);
     dest.relays.delete(stop);
+    clearTimeout(timer);
+    timer = undefined;
     tail = undefined;
     from.resume();
   };
