@@ -19,6 +19,7 @@ import type { JsMsg } from '@nats-io/jetstream';
 import { performance } from 'node:perf_hooks';
 import { privateInbox, type NatsConnection } from '../shared/connection.js';
 import { retryDelay, sleep } from '../shared/backoff.js';
+import { InFlight } from './in-flight.js';
 
 /** The ack payload JetStream reads on a message's reply subject. */
 const ACK = new TextEncoder().encode('+ACK');
@@ -37,8 +38,6 @@ interface Pending {
 /** Confirms acks until they are answered or it is stopped. */
 export class AckConfirmer {
   readonly #nc: NatsConnection;
-  /** How long one ack waits for its answer, in ms (up to a quarter more: the sweep's step). */
-  readonly #timeout: number;
   /** Aborted on stop: acks waiting to be sent again give up. */
   readonly #stop = new AbortController();
   /** Ends the pauses of acks waiting to be sent again (a reconnection). */
@@ -47,20 +46,18 @@ export class AckConfirmer {
   readonly #inbox: string;
   /** Receives every answer; made on the first ack. */
   #subscription: { unsubscribe(): void } | undefined;
-  /** Acks sent and not yet answered, by their reply token. */
-  readonly #pending = new Map<string, Pending>();
+  /** Acks sent and not yet answered, by their reply token; unanswered ones sent again. */
+  readonly #pending: InFlight<Pending>;
   /** The reply token of the next ack sent. */
   #next = 0;
-  /** Sweeps unanswered acks out after their timeout; stops a timeout after the last ack. */
-  #sweeper: NodeJS.Timeout | undefined;
-  /** Sweeps in a row that found no ack pending, none sent since. */
-  #emptySweeps = 0;
   /** Acks sent again because the first was not answered. */
   retries = 0;
 
   constructor(nc: NatsConnection, timeout: number) {
     this.#nc = nc;
-    this.#timeout = timeout;
+    this.#pending = new InFlight(timeout, (pending) => {
+      pending.settle(false);
+    });
     this.#inbox = privateInbox(nc);
   }
 
@@ -94,14 +91,7 @@ export class AckConfirmer {
         resolve(false);
         return;
       }
-      this.#pending.set(token, { sentAt: performance.now(), settle: resolve });
-      this.#emptySweeps = 0;
-      this.#sweeper ??= setInterval(
-        () => {
-          this.#sweep();
-        },
-        Math.max(1, Math.floor(this.#timeout / 4)),
-      );
+      this.#pending.add(token, { sentAt: performance.now(), settle: resolve });
     });
   }
 
@@ -110,45 +100,13 @@ export class AckConfirmer {
     this.#subscription = this.#nc.subscribe(`${this.#inbox}.*`, {
       callback: (error, answer) => {
         if (error !== null) return;
-        const pending = this.#take(answer.subject.slice(this.#inbox.length + 1));
+        const pending = this.#pending.take(answer.subject.slice(this.#inbox.length + 1));
         // A status instead of JetStream's answer ("no responders" while JetStream starts):
         // not stored, so sent again.
         const status = answer.headers?.code ?? 0;
         pending?.settle(status === 0 || (status >= 200 && status < 300));
       },
     });
-  }
-
-  /** Removes a pending ack. */
-  #take(token: string): Pending | undefined {
-    const pending = this.#pending.get(token);
-    if (pending === undefined) return undefined;
-    this.#pending.delete(token);
-    return pending;
-  }
-
-  /**
-   * Acks unanswered for their timeout are sent again. The sweep stops once no ack was sent
-   * nor pending for a whole timeout (4 sweeps), not as the last is answered: while messages keep
-   * coming (one ack each, rarely two at once) that would start and stop a timer per ack.
-   */
-  #sweep(): void {
-    if (this.#pending.size === 0) {
-      if (++this.#emptySweeps >= 4) this.#stopSweep();
-      return;
-    }
-    this.#emptySweeps = 0;
-    const now = performance.now();
-    for (const [token, pending] of this.#pending) {
-      if (now - pending.sentAt >= this.#timeout) this.#take(token)?.settle(false);
-    }
-  }
-
-  #stopSweep(): void {
-    this.#emptySweeps = 0;
-    if (this.#sweeper === undefined) return;
-    clearInterval(this.#sweeper);
-    this.#sweeper = undefined;
   }
 
   /** The connection came back: acks waiting to be sent again go now. */
@@ -161,8 +119,7 @@ export class AckConfirmer {
   /** Stops: acks not yet answered give up. */
   stop(reason: Error): void {
     this.#stop.abort(reason);
-    for (const token of [...this.#pending.keys()]) this.#take(token)?.settle(false);
-    this.#stopSweep();
+    for (const pending of this.#pending.takeAll()) pending.settle(false);
     this.#subscription?.unsubscribe();
     this.#subscription = undefined;
   }

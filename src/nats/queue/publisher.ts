@@ -19,6 +19,7 @@ import { privateInbox, type NatsConnection } from '../shared/connection.js';
 import { retryDelay } from '../shared/backoff.js';
 import { apiCode, ApiCode } from '../shared/jetstream-errors.js';
 import { QueueConnectionClosedError } from './errors.js';
+import { InFlight } from './in-flight.js';
 import { PublishHeaders, readAnswer, type Answer } from './publish-wire.js';
 
 /** The first pause before publishing again, in ms; pauses double up to {@link MAX_RETRY}. */
@@ -76,7 +77,6 @@ interface Publish {
 /** A publisher that retries passing failures with the same message id. */
 export class DurablePublisher {
   readonly #nc: NatsConnection;
-  readonly #timeout: number;
   readonly #streamWait: number;
   /** The subject prefix the answers come to, dot included: one token per send follows it. */
   readonly #inbox: string;
@@ -84,16 +84,12 @@ export class DurablePublisher {
   #subscription: { unsubscribe(): void } | undefined;
   /** The connection's status events, watched for reconnections while subscribed. */
   #statuses: AsyncIterable<{ type: string }> | undefined;
-  /** Publishes sent and not yet answered, by their reply token, oldest first. */
-  readonly #inFlight = new Map<string, Publish>();
+  /** Publishes sent and not yet answered, by their reply token; unanswered ones sent again. */
+  readonly #inFlight: InFlight<Publish>;
   /** Publishes pausing before they are sent again. */
   readonly #waiting = new Set<Publish>();
   /** The reply token of the next send. */
   #next = 0;
-  /** Sweeps unanswered publishes out after their timeout; stops a timeout after the last. */
-  #sweeper: NodeJS.Timeout | undefined;
-  /** Sweeps in a row that found nothing in flight. */
-  #emptySweeps = 0;
   /** Why every publish rejects from now on: closed, or the connection closed. */
   #stopped: Error | undefined;
   /** Publishes sent again after a passing failure. */
@@ -101,7 +97,10 @@ export class DurablePublisher {
 
   constructor(nc: NatsConnection, options: PublisherOptions = {}) {
     this.#nc = nc;
-    this.#timeout = options.timeout ?? TIMEOUT;
+    this.#inFlight = new InFlight(options.timeout ?? TIMEOUT, (publish) => {
+      publish.noRespondersSince = undefined;
+      this.#sendLater(publish);
+    });
     this.#streamWait = options.streamWait ?? STREAM_WAIT;
     this.#inbox = `${privateInbox(nc)}.`;
   }
@@ -151,14 +150,7 @@ export class DurablePublisher {
       return;
     }
     publish.sentAt = performance.now();
-    this.#inFlight.set(token, publish);
-    this.#emptySweeps = 0;
-    this.#sweeper ??= setInterval(
-      () => {
-        this.#sweep();
-      },
-      Math.max(1, Math.floor(this.#timeout / 4)),
-    );
+    this.#inFlight.add(token, publish);
   }
 
   #subscribe(): void {
@@ -182,9 +174,8 @@ export class DurablePublisher {
 
   #answered(answer: Answer): void {
     const token = answer.subject.slice(this.#inbox.length);
-    const publish = this.#inFlight.get(token);
+    const publish = this.#inFlight.take(token);
     if (publish === undefined) return; // swept out, or sent again since
-    this.#inFlight.delete(token);
     const outcome = readAnswer(answer);
     switch (outcome.kind) {
       case 'stored':
@@ -222,41 +213,12 @@ export class DurablePublisher {
   }
 
   /**
-   * Publishes unanswered for their timeout are sent again. In flight oldest first, so the
-   * sweep stops at the first one still in time. It stops running once nothing was in flight
-   * for a whole timeout (4 sweeps), not as the last is answered: while jobs keep coming that
-   * would start and stop a timer per publish.
-   */
-  #sweep(): void {
-    if (this.#inFlight.size === 0) {
-      if (++this.#emptySweeps >= 4) this.#stopSweep();
-      return;
-    }
-    this.#emptySweeps = 0;
-    const now = performance.now();
-    for (const [token, publish] of this.#inFlight) {
-      if (now - publish.sentAt < this.#timeout) break;
-      this.#inFlight.delete(token);
-      publish.noRespondersSince = undefined;
-      this.#sendLater(publish);
-    }
-  }
-
-  #stopSweep(): void {
-    this.#emptySweeps = 0;
-    if (this.#sweeper === undefined) return;
-    clearInterval(this.#sweeper);
-    this.#sweeper = undefined;
-  }
-
-  /**
    * The connection came back: answers to what was in flight are lost with the old one, and
    * what waits need not wait, so everything unanswered goes now (with its message id: those
    * that were stored answer as duplicates).
    */
   #sendAllAgain(): void {
-    const again = [...this.#inFlight.values(), ...this.#waiting];
-    this.#inFlight.clear();
+    const again = [...this.#inFlight.takeAll(), ...this.#waiting];
     this.#waiting.clear();
     for (const publish of again) {
       clearTimeout(publish.pause);
@@ -274,14 +236,12 @@ export class DurablePublisher {
   #stop(reason: Error): void {
     if (this.#stopped !== undefined) return;
     this.#stopped = reason;
-    const pending = [...this.#inFlight.values(), ...this.#waiting];
-    this.#inFlight.clear();
+    const pending = [...this.#inFlight.takeAll(), ...this.#waiting];
     this.#waiting.clear();
     for (const publish of pending) {
       clearTimeout(publish.pause);
       publish.reject(reason);
     }
-    this.#stopSweep();
     this.#subscription?.unsubscribe();
     this.#subscription = undefined;
     // QueuedIterator's stop(): the connection outlives the publisher.
