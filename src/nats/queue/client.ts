@@ -92,6 +92,8 @@ export class QueueClient {
   #purgeTimer: NodeJS.Timeout | undefined;
   /** The stream sequence up to which this client's results were purged. */
   #purged = 0;
+  /** When the results stream the consumer reads was made (its `created`, as last seen). */
+  #streamCreated: string | undefined;
   /** The shutdown under way. */
   #closing: Promise<void> | undefined;
   /** Wakes a graceful shutdown when the last job settles. */
@@ -260,6 +262,15 @@ export class QueueClient {
     generation = this.#generation,
   ): Promise<void> {
     const acks = this.#acks as ResultAcks;
+    // A consumer made again after the last ack starts after it, unless the stream itself
+    // was made again since (its creation time changed): then it numbers from 1 anew, and
+    // starting after the old sequence would skip results nobody read.
+    const { created } = await jsm.streams.info(this.#layout.resultsStream);
+    if (this.#streamCreated !== undefined && created !== this.#streamCreated) {
+      acks.streamRemade();
+      this.#purged = 0;
+    }
+    this.#streamCreated = created;
     await jsm.consumers.add(
       this.#layout.resultsStream,
       clientConsumerConfig(this.#layout, this.id, {

@@ -31,6 +31,10 @@ export const ACK_DELAY = 500;
 /** Results one ack covers at most. */
 export const ACK_EVERY = 128;
 
+/**
+ * One client's acks of its result messages: in batches on an ack-all consumer, never past a
+ * missed delivery; one by one on an explicit one.
+ */
 export class ResultAcks {
   /** One ack covers all results before it (else each is acked). */
   readonly #ackAll: boolean;
@@ -48,6 +52,8 @@ export class ResultAcks {
   #timer: NodeJS.Timeout | undefined;
   /** The stream sequence of the last result acked with ack-all (0: none yet). */
   #acked = 0;
+  /** Set by {@link ResultAcks.stop}: no ack is sent from then on. */
+  #stopped = false;
   /** Hears each ack-all sent, with the stream sequence it covers up to. */
   readonly #onAcked: (seq: number) => void;
 
@@ -81,10 +87,20 @@ export class ResultAcks {
   }
 
   /**
+   * The results stream was made again (deleted by hand, or its store lost): it numbers its
+   * messages from 1 anew, so what was acked of the old one says nothing of it.
+   */
+  streamRemade(): void {
+    this.#acked = 0;
+  }
+
+  /**
    * A result message was read (and the jobs it settles settled). Returns false if a
    * delivery before it was missed: the consumer must be remade to have it again.
    */
   read(message: JsMsg): boolean {
+    // Deliveries may still come in after the client stopped (closed, or failed): none is acked.
+    if (this.#stopped) return true;
     if (!this.#ackAll) {
       message.ack();
       return true;
@@ -112,6 +128,7 @@ export class ResultAcks {
   /** Acks now what may be acked. */
   flush(): void {
     this.#clear();
+    if (this.#stopped) return;
     const latest = this.#latest;
     this.#latest = undefined;
     this.#unacked = 0;
@@ -127,6 +144,7 @@ export class ResultAcks {
 
   /** Sends no ack from now on (the client closed: its consumer is deleted). */
   stop(): void {
+    this.#stopped = true;
     this.#clear();
     this.#latest = undefined;
   }

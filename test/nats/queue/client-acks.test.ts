@@ -167,6 +167,29 @@ describe('a client with its own results consumer', () => {
     await pool.shutdown();
   }, 60_000);
 
+  it('reads a results stream made again under it from its start, not from after the old last ack', async () => {
+    const queue = uniqueQueue();
+    const pool = await remotePool(cluster.nc, queue);
+    const host = await fakeHost(await cluster.connect(), queue);
+    const first = await Promise.all(Array.from({ length: 10 }, (_, n) => pool.do<number>(n)));
+    expect(first).toEqual(Array.from({ length: 10 }, (_, n) => n * 2));
+    await sleep(ACK_DELAY * 2);
+
+    // As an operator clearing stored results would: the stream deleted and made again, so
+    // its sequences start at 1 again, below the client's last ack.
+    const jsm = await jetstreamManager(cluster.nc, { checkAPI: false });
+    const stream = `CORRAL_RESULTS_${queue}`;
+    const { config } = await jsm.streams.info(stream);
+    await jsm.streams.delete(stream);
+    await jsm.streams.add(config);
+    const second = Promise.all(Array.from({ length: 3 }, (_, n) => pool.do<number>(n + 10)));
+    const late = sleep(15_000).then(() => 'results never delivered');
+    expect(await Promise.race([second, late])).toEqual([20, 22, 24]);
+    expect(pool.stats()).toMatchObject({ completed: 13, duplicates: 0 });
+    host.stop();
+    await pool.shutdown();
+  }, 60_000);
+
   it('acks each result on a results stream of work-queue retention, as an older version made it', async () => {
     const queue = uniqueQueue();
     const jsm = await jetstreamManager(cluster.nc, { checkAPI: false });

@@ -95,6 +95,11 @@ describe('ResultAcks with ack-all', () => {
     acks.stop();
     vi.advanceTimersByTime(ACK_DELAY * 2);
     expect(d.acks()).toBe(0);
+    // Deliveries that still come in after the stop arm no ack either.
+    const later = Array.from({ length: 200 }, (_, n) => delivery(n + 2));
+    for (const l of later) acks.read(l.msg);
+    vi.advanceTimersByTime(ACK_DELAY * 2);
+    expect(later.reduce((sum, l) => sum + l.acks(), 0)).toBe(0);
   });
 });
 
