@@ -259,11 +259,14 @@ export class Host {
     // The connection outlives the host: stop listening to it (QueuedIterator's stop()).
     (this.#statuses as { stop?: () => void }).stop?.();
     this.#cancels.unsubscribe();
-    // Nothing is left to publish by now (a failed host has closed it already).
-    this.#publisher.close(new Error('the host has stopped'));
     this.#hostStats.stop();
     await this.#presence.stop(this.#init.jsm, this.#init.layout.hostsStream);
     await this.#init.pool.shutdown();
+    // Jobs of a message let go to another host (it took the message over) may have run to
+    // the end during the pool's shutdown: their results are stored before the publisher
+    // closes, or a drain would fail on them. (A failed host closed the publisher already.)
+    await this.#sink.idle();
+    this.#publisher.close(new Error('the host has stopped'));
   }
 
   #fail(error: unknown): void {
