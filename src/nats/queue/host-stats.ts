@@ -15,11 +15,10 @@
  *
  * @module
  */
-import { randomBytes } from 'node:crypto';
 import type { Pool } from '../../index.js';
 import { readCounters } from '../../pool/stats.js';
 import { JobBuffer, settledJob, type SettledJob } from '../../dashboard/job-feed.js';
-import type { NatsConnection } from '../shared/connection.js';
+import { privateInbox, type NatsConnection } from '../shared/connection.js';
 import { SUBJECT_PREFIX } from './layout.js';
 
 /** A host's state (as `Host.state`; not imported, as the host imports this module). */
@@ -101,10 +100,7 @@ export class HostStatsPublisher {
     this.#subject = hostStatsSubject(queue);
     this.#pool = pool;
     this.#facts = facts;
-    // The connection's inbox prefix, as `nc.request()` would use: it may be the only one
-    // the account's permissions let replies through.
-    const prefix = (nc as { options?: { inboxPrefix?: unknown } }).options?.inboxPrefix;
-    this.#inbox = `${typeof prefix === 'string' && prefix !== '' ? prefix : '_INBOX'}.${randomBytes(11).toString('hex')}`;
+    this.#inbox = privateInbox(nc);
     // Until the first snapshot tells whether anyone listens, as if someone did.
     this.#record();
     try {

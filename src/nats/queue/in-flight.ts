@@ -18,6 +18,10 @@ export interface Sent {
   sentAt: number;
 }
 
+/**
+ * Requests in flight by reply token, and the sweep that hands back those left unanswered.
+ * The owner sends, `add`s, and `take`s a request when its answer comes.
+ */
 export class InFlight<T extends Sent> {
   /** By reply token; in the order sent. */
   readonly #items = new Map<string, T>();
@@ -34,6 +38,7 @@ export class InFlight<T extends Sent> {
     this.#expired = expired;
   }
 
+  /** Requests in flight. */
   get size(): number {
     return this.#items.size;
   }

@@ -25,7 +25,11 @@ export interface QueueInfo {
   readonly ackWait: number;
   /** Copies of the job stream. */
   readonly replicas: number;
-  /** Result messages stored and not yet read by their clients. */
+  /**
+   * Result messages stored and not yet removed: not yet read by their clients, or read and
+   * not yet purged (a client purges what it acked every 2 s at most; on a queue made before
+   * results were acked in batches, a result leaves as it is read).
+   */
   readonly results: number;
   /** Hosts whose presence record is current, oldest first. */
   readonly hosts: readonly HostPresence[];
