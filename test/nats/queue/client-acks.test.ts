@@ -73,6 +73,21 @@ function countAcks(nc: NatsConnection, queue: string): () => number {
   return () => acks;
 }
 
+/** A client whose first 10 jobs were answered by a fake host, and their results acked. */
+async function tenAcked(): Promise<{
+  queue: string;
+  pool: Awaited<ReturnType<typeof remotePool>>;
+  host: ConsumerMessages;
+}> {
+  const queue = uniqueQueue();
+  const pool = await remotePool(cluster.nc, queue);
+  const host = await fakeHost(await cluster.connect(), queue);
+  const first = await Promise.all(Array.from({ length: 10 }, (_, n) => pool.do<number>(n)));
+  expect(first).toEqual(Array.from({ length: 10 }, (_, n) => n * 2));
+  await sleep(ACK_DELAY * 2);
+  return { queue, pool, host };
+}
+
 describe('a client with its own results consumer', () => {
   it('acks many results at once, and leaves none to come back after a restart', async () => {
     const queue = uniqueQueue();
@@ -148,12 +163,7 @@ describe('a client with its own results consumer', () => {
   }, 60_000);
 
   it('makes its consumer again when it is deleted, and reads on from after its last ack', async () => {
-    const queue = uniqueQueue();
-    const pool = await remotePool(cluster.nc, queue);
-    const host = await fakeHost(await cluster.connect(), queue);
-    const first = await Promise.all(Array.from({ length: 10 }, (_, n) => pool.do<number>(n)));
-    expect(first).toEqual(Array.from({ length: 10 }, (_, n) => n * 2));
-    await sleep(ACK_DELAY * 2);
+    const { queue, pool, host } = await tenAcked();
 
     const jsm = await jetstreamManager(cluster.nc, { checkAPI: false });
     await jsm.consumers.delete(`CORRAL_RESULTS_${queue}`, `client-${pool.id}`);
@@ -168,12 +178,7 @@ describe('a client with its own results consumer', () => {
   }, 60_000);
 
   it('reads a results stream made again under it from its start, not from after the old last ack', async () => {
-    const queue = uniqueQueue();
-    const pool = await remotePool(cluster.nc, queue);
-    const host = await fakeHost(await cluster.connect(), queue);
-    const first = await Promise.all(Array.from({ length: 10 }, (_, n) => pool.do<number>(n)));
-    expect(first).toEqual(Array.from({ length: 10 }, (_, n) => n * 2));
-    await sleep(ACK_DELAY * 2);
+    const { queue, pool, host } = await tenAcked();
 
     // As an operator clearing stored results would: the stream deleted and made again, so
     // its sequences start at 1 again, below the client's last ack.
