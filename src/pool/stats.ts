@@ -327,37 +327,35 @@ export class StatsRecorder {
   }
 
   /** The counters of {@link snapshot}, given the live figures, without its histograms. */
-  counters(live: Pick<PoolStats, 'threads' | 'running'>): PoolCounters {
+  counters(live: Pick<PoolStats, 'threads' | 'running'>, now = performance.now()): PoolCounters {
     return {
-      ...live,
+      threads: live.threads,
+      running: live.running,
       completed: this.completed,
       failed: this.failed,
       retried: this.retried,
       crashes: this.crashes,
-      ...this.#times(performance.now()),
+      ...this.#times(now),
     };
   }
 
   snapshot(live: Pick<PoolStats, 'threads' | 'queued' | 'waiting' | 'running'>): PoolStats {
     const now = performance.now();
     this.#tick(now);
-    const { busyTime, threadTime } = this.#times(now);
+    const counters = this.counters(live, now);
+    const { busyTime, threadTime } = counters;
     const recent = this.#recent.read();
     const from = recent.from.start;
     const recentBusy = busyTime - from.busyTime;
     const recentThread = threadTime - from.threadTime;
     return {
-      ...live,
-      completed: this.completed,
-      failed: this.failed,
-      retried: this.retried,
-      crashes: this.crashes,
+      ...counters,
+      queued: live.queued,
+      waiting: live.waiting,
       recycled: this.recycled,
       waitTime: latency(this.#wait),
       runTime: latency(this.#run),
       utilization: threadTime > 0 ? busyTime / threadTime : 0,
-      busyTime,
-      threadTime,
       recent: {
         window: now - recent.from.at,
         completed: this.completed - from.completed,
