@@ -213,6 +213,9 @@ describe('a client with its own results consumer', () => {
     const total = 40;
     const values = await Promise.all(Array.from({ length: total }, (_, n) => pool.do<number>(n)));
     expect(values).toEqual(Array.from({ length: total }, (_, n) => n * 2));
+    // The client's acks go out on its own connection: flushed there first (the server has
+    // then passed them on), then on the tap's, which has them by its flush's answer.
+    await cluster.nc.flush();
     await tap.flush();
     expect(acks()).toBe(total);
     const info = await jsm.consumers.info(`CORRAL_RESULTS_${queue}`, `client-${pool.id}`);
