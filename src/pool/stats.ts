@@ -76,7 +76,11 @@ export interface PoolStats {
   failed: number;
   /** Attempts started again after a crash, a timeout or a `retryable()` error. */
   retried: number;
-  /** Threads that died without being asked to (crash, exit, out of memory, timeout). */
+  /**
+   * Threads that died without being asked to (crash, exit, out of memory, timeout). Counted
+   * when the thread's exit is seen: a thread terminated for a timeout may still be counted
+   * after the job's retry settled elsewhere.
+   */
   crashes: number;
   /** Threads replaced because they passed a `recycle` limit (not crashes). */
   recycled: number;
