@@ -29,6 +29,7 @@ export {
   HostLostError,
   PayloadTooLargeError,
   QueueConnectionClosedError,
+  QueuePublishError,
   QueueSetupError,
   UnknownQueueError,
 } from './queue/errors.js';

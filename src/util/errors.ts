@@ -35,6 +35,7 @@ export const ERROR_CODES = [
   'ERR_PAYLOAD_TOO_LARGE',
   'ERR_QUEUE_CONNECTION_CLOSED',
   'ERR_QUEUE_SETUP',
+  'ERR_QUEUE_PUBLISH',
   'ERR_UNKNOWN_QUEUE',
   // In-flight primitives (src/inflight/errors.ts).
   'ERR_GROUP_COMPLETE',

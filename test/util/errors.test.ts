@@ -84,6 +84,7 @@ const EXPORTED = {
     [nats.PayloadTooLargeError, ['input', 2, 1], 'ERR_PAYLOAD_TOO_LARGE'],
     [nats.QueueConnectionClosedError, [], 'ERR_QUEUE_CONNECTION_CLOSED'],
     [nats.QueueSetupError, ['q'], 'ERR_QUEUE_SETUP'],
+    [nats.QueuePublishError, ['q'], 'ERR_QUEUE_PUBLISH'],
     [nats.UnknownQueueError, ['q'], 'ERR_UNKNOWN_QUEUE'],
   ],
   'corral/worker': [[worker.OutsidePoolError, ['f()'], 'ERR_OUTSIDE_POOL']],

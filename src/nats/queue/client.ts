@@ -17,11 +17,11 @@ import {
   type JetStreamManager,
   type JsMsg,
 } from '@nats-io/jetstream';
-import { AbortError, PoolClosedError } from '../../index.js';
+import { AbortError, CorralError, PoolClosedError } from '../../index.js';
 import { sleep } from '../shared/backoff.js';
 import type { NatsConnection } from '../shared/connection.js';
 import { decodeResults, FRAMING_RESERVE, ResultStatus } from './queue-codec.js';
-import { QueueConnectionClosedError } from './errors.js';
+import { QueueConnectionClosedError, QueuePublishError } from './errors.js';
 import {
   clientConsumerConfig,
   ensureQueue,
@@ -118,7 +118,12 @@ export class QueueClient {
       maxBytes: Math.min(limit, MESSAGE_BYTES),
       limit,
       reject: (job, error) => {
-        this.#settle(job, false, this.#failure ?? error);
+        // Too large or not serialisable (typed already), or JetStream would not store it.
+        const typed =
+          error instanceof CorralError
+            ? error
+            : new QueuePublishError(layout.queue, { cause: error });
+        this.#settle(job, false, this.#failure ?? typed);
       },
       slots: () => this.#slots.value,
     });

@@ -68,6 +68,22 @@ export class QueueSetupError extends CorralError {
   }
 }
 
+/**
+ * A job message could not be stored in the queue: JetStream refused it (the jobs stream
+ * is full, for one) or no stream answered for the publisher's whole wait. Its jobs never
+ * reached a host; `cause` holds JetStream's own error.
+ */
+export class QueuePublishError extends CorralError {
+  constructor(queue: string, options?: ErrorOptions) {
+    const cause = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
+    super(
+      'ERR_QUEUE_PUBLISH',
+      `a job message could not be stored in queue '${queue}'${cause}`,
+      options,
+    );
+  }
+}
+
 /** A queue by that name does not exist (`corral queue info` of a name never used). */
 export class UnknownQueueError extends CorralError {
   constructor(queue: string, options?: ErrorOptions) {

@@ -11,7 +11,9 @@ import {
   queueInfo,
   RemotePool,
   QueueConnectionClosedError,
+  QueuePublishError,
 } from 'corral/nats';
+import { DiscardPolicy, jetstreamManager } from '@nats-io/jetstream';
 import {
   BROKEN,
   codeOf,
@@ -127,6 +129,25 @@ describe('with no host serving', () => {
     // Given up before any host took them, they are gone from the queue too.
     await expect.poll(pending).toBe(0);
     await empty.shutdown();
+  });
+
+  it('a job message JetStream will not store (its stream is full) rejects ERR_QUEUE_PUBLISH with the cause', async () => {
+    const full = await remotePool(cluster.nc, uniqueQueue('full'));
+    const jsm = await jetstreamManager(cluster.nc);
+    const stream = `CORRAL_QUEUE_${full.queue}`;
+    const { config } = await jsm.streams.info(stream);
+    await jsm.streams.update(stream, { ...config, max_msgs: 1, discard: DiscardPolicy.New });
+    const controller = new AbortController();
+    const first = full.do(1, { signal: controller.signal }).catch((e: unknown) => e);
+    await expect.poll(async () => (await queueInfo(cluster.nc, full.queue)).pending).toBe(1);
+    const refused = await full.do(2).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(QueuePublishError);
+    expect(refused).toMatchObject({ code: 'ERR_QUEUE_PUBLISH' });
+    expect((refused as Error).message).toContain(full.queue);
+    expect(String((refused as Error).cause)).toMatch(/maximum messages/i);
+    controller.abort();
+    expect(codeOf(await first)).toBe('ABORT_ERR');
+    await full.shutdown();
   });
 
   it('a host whose module fails to load exits 2 with the error and takes no jobs', async () => {
