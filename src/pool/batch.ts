@@ -169,14 +169,10 @@ export class Batch implements JobOwner {
       this.#submit(inputs[0], indices[0] as number, key, 0, undefined);
       return;
     }
-    const job = new Job(this.#engine.nextId(), inputs, this.#options, this.#engine.options, {
-      index: indices[0] as number,
-      indices,
-      owner: this,
-      chunk: true,
-      key,
-    });
-    this.#engine.submit(job);
+    const { options } = this.#engine;
+    this.#engine.submit(
+      Job.chunk(this.#engine.nextId(), inputs, indices, this.#options, options, this, key),
+    );
   }
 
   /** Submits one input as a job of its own, with `tries` already used. */

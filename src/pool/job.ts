@@ -148,6 +148,25 @@ export class Job extends SettleOnce<Job> {
   /** Its producer span, when submitted inside a trace (src/observe/trace.ts). */
   readonly #span: JobSpan | undefined;
 
+  /** One key's `inputs` of a batch (at `indices` in it) as one chunk job. */
+  static chunk(
+    id: number,
+    inputs: unknown[],
+    indices: number[],
+    options: JobOptions,
+    pool: ResolvedOptions,
+    owner: JobOwner,
+    key: string | undefined,
+  ): Job {
+    return new Job(id, inputs, options, pool, {
+      index: indices[0] as number,
+      indices,
+      owner,
+      chunk: true,
+      key,
+    });
+  }
+
   constructor(
     id: number,
     input: unknown,

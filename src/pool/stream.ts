@@ -236,14 +236,9 @@ export class OutcomeStream<I, R> extends StreamCore<I, R> implements JobOwner {
       this.#submit(inputs[0] as I, indices[0] as number, key, 0);
       return;
     }
-    const job = new Job(this.#engine.nextId(), inputs, this.#jobOptions, this.#pool, {
-      index: indices[0] as number,
-      indices,
-      owner: this,
-      chunk: true,
-      key,
-    });
-    this.#engine.submit(job);
+    this.#engine.submit(
+      Job.chunk(this.#engine.nextId(), inputs, indices, this.#jobOptions, this.#pool, this, key),
+    );
   }
 
   /** Submits one input as a job of its own, with `tries` already used. */
