@@ -224,10 +224,10 @@ export class ProcessWorker extends EventEmitter {
 
   #send(message: ToChild): void {
     if (!this.#child.connected) return;
-    // A child that died meanwhile: its 'close' tells the handle.
-    this.#child.send(message, (error) => {
-      if (error !== null) this.#error ??= error;
-    });
+    // A child that died meanwhile: its 'close' tells the handle, with its exit code or
+    // signal. The failed write (EPIPE) says less, so it is not kept as the error; the
+    // callback keeps it from being emitted as the child's 'error'.
+    this.#child.send(message, () => undefined);
   }
 
   #fromChild(message: FromChild): void {
